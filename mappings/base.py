@@ -1,0 +1,257 @@
+"""The vocabulary every mapping speaks: declarations, requests, upstream steps, replies.
+
+A mapping is *sans-IO*: its ``plan`` is a generator that receives the parsed legacy
+request, ``yield``s the upstream steps it needs (``Call``, ``CollectAll``, ``Gather``)
+and gets each step's answer back from the engine, then ``return``s a ``LegacyReply``.
+Nothing here touches the network, so every mapping can be run on plain dicts: the
+golden-table tests and the engine drive the very same generator.
+
+When an upstream reply's status is not in the step's ``expect`` set, the engine throws
+``UpstreamError`` into the generator. A mapping that does not catch it gets the default
+legacy error translation of its family (see ``mappings.protocol``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal, TypeAlias
+
+JSON: TypeAlias = Any
+
+
+class Family(str, Enum):
+    """Legacy API family: decides the error shape and where the key arrives."""
+
+    PUBLIC = "public"  # /api/track, /api/identify: 200 text/html "1"/"0"
+    V1 = "v1"  # {"status": n, "message": "..."}
+    V2 = "v2"  # {"detail": "..."}
+
+
+class Fidelity(str, Enum):
+    EXACT = "exact"
+    LOSSY = "lossy"
+    UNSUPPORTED = "unsupported"
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class LegacyRequest:
+    """A legacy request after transport parsing, with the private key already removed.
+
+    ``params`` merges query string, JSON body (top-level object keys) and form body, in
+    that order; every value list keeps arrival order. JSON values keep their types;
+    query and form values are strings. ``json`` is the raw decoded JSON body (any type)
+    and ``raw_body`` the bytes, for mappings that need them (track/identify).
+    """
+
+    method: str
+    path: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, list[JSON]] = field(default_factory=dict)
+    json: JSON = None
+    raw_body: bytes = b""
+    content_type: str = ""
+    # Public keys (legacy `token`) for which the operator configured a private key.
+    server_side_tokens: frozenset[str] = frozenset()
+
+    def get(self, name: str, default: JSON = None) -> JSON:
+        """The last non-null value of a parameter (PHP sends nulls meaning 'not supplied')."""
+        for value in reversed(self.params.get(name, [])):
+            if value is not None:
+                return value
+        return default
+
+    def get_all(self, name: str) -> list[JSON]:
+        return [v for v in self.params.get(name, []) if v is not None]
+
+    def names(self) -> list[str]:
+        return list(self.params)
+
+
+# --------------------------------------------------------------------------- upstream steps
+
+Auth = Literal["private", "public"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One upstream request, named by the spec's operation id.
+
+    ``auth="private"`` sends ``Authorization: Klaviyo-API-Key <key>``; the key is the
+    caller's private key, or, when ``token`` is set, the private key the operator mapped
+    to that public token. ``auth="public"`` sends no Authorization header (client
+    endpoints carry ``company_id`` in ``query`` instead).
+    """
+
+    op: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: JSON = None
+    auth: Auth = "private"
+    token: str | None = None
+    expect: tuple[int, ...] = (200, 201, 202, 204)
+
+
+@dataclass(frozen=True)
+class CollectAll:
+    """Enumerate every page of a cursor-paged collection (following ``links.next``).
+
+    The engine may serve the result from a short-lived per-account cache keyed by the
+    operation and query, so an offset page N does not re-walk the cursor chain.
+    ``max_pages`` bounds the upstream call count.
+    """
+
+    op: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    max_pages: int = 100
+    cache: bool = True
+    auth: Auth = "private"
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Several independent calls the engine may run concurrently; answers keep order."""
+
+    calls: tuple[Call, ...]
+
+
+Step: TypeAlias = Call | CollectAll | Gather
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An upstream answer. ``headers`` keys are lower-case; ``body`` is decoded JSON or None."""
+
+    status: int
+    body: JSON = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Collected:
+    """All pages of a collection: concatenated ``data`` and ``included``."""
+
+    data: list[JSON]
+    included: list[JSON] = field(default_factory=list)
+    pages: int = 1
+
+
+class UpstreamError(Exception):
+    """Thrown into a plan when a step's reply status is not expected."""
+
+    def __init__(self, op: str, reply: Reply) -> None:
+        super().__init__(f"{op} answered {reply.status}")
+        self.op = op
+        self.reply = reply
+
+
+# --------------------------------------------------------------------------- replies
+
+HTML = "text/html; charset=utf-8"
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class LegacyReply:
+    """What the legacy client receives. ``body`` is JSON-encoded unless ``text`` is set."""
+
+    status: int = 200
+    body: JSON = None
+    text: str | None = None
+    media_type: str = JSON_TYPE
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def json_body(body: JSON, status: int = 200) -> LegacyReply:
+        return LegacyReply(status=status, body=body)
+
+    @staticmethod
+    def empty(status: int = 200) -> LegacyReply:
+        """Legacy 'HTTP 200 with an empty body' (several v2 writes)."""
+        return LegacyReply(status=status, text="", media_type=JSON_TYPE)
+
+    @staticmethod
+    def html(text: str) -> LegacyReply:
+        return LegacyReply(status=200, text=text, media_type=HTML)
+
+
+Plan: TypeAlias = Generator[Step, Any, LegacyReply]
+PlanFn: TypeAlias = Callable[[LegacyRequest], Plan]
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Declaration of one legacy operation and how it is served.
+
+    ``doc`` is the user-facing catalog text (shown by ``klaviyo-compat routes`` and the
+    README). ``upstream`` lists every operation id the plan may use; the registry checks
+    them against the pinned spec at start-up, and the engine refuses a step outside it.
+    ``lost`` says, for a lossy mapping, what differs from legacy; ``max_upstream_calls``
+    documents the fan-out bound.
+    """
+
+    id: str  # catalog id, e.g. "E1"
+    name: str  # generated-SDK operation name, e.g. "get_profile"
+    method: str
+    path: str  # legacy path template under the API root, e.g. "/api/v1/person/{person_id}"
+    family: Family
+    upstream: tuple[str, ...]
+    fidelity: Fidelity
+    successor: str  # successor documentation URL
+    doc: str
+    plan: PlanFn
+    lost: str = ""
+    max_upstream_calls: str = "1"
+    # For PUBLIC family: the key does not come from the caller (token-based).
+    requires_private_key: bool = True
+
+
+def declare(
+    *,
+    id: str,
+    name: str,
+    method: str,
+    path: str,
+    family: Family,
+    upstream: Iterable[str],
+    fidelity: Fidelity,
+    successor: str,
+    lost: str = "",
+    max_upstream_calls: str = "1",
+    requires_private_key: bool = True,
+) -> Callable[[PlanFn], Operation]:
+    """Decorator turning a plan function into a declared mapping; its docstring is the doc."""
+
+    def wrap(fn: PlanFn) -> Operation:
+        doc = " ".join((fn.__doc__ or "").split())
+        if not doc:
+            raise ValueError(f"mapping {id} needs a docstring: it is the user-facing catalog entry")
+        return Operation(
+            id=id,
+            name=name,
+            method=method.upper(),
+            path=path,
+            family=family,
+            upstream=tuple(upstream),
+            fidelity=fidelity,
+            successor=successor,
+            doc=doc,
+            plan=fn,
+            lost=lost,
+            max_upstream_calls=max_upstream_calls,
+            requires_private_key=requires_private_key,
+        )
+
+    return wrap

@@ -1,0 +1,126 @@
+"""The legacy wire protocol: where keys arrive, which paths are legacy, how errors look.
+
+The engine (``proxy/``) knows no Klaviyo specifics; it asks this module. Error shapes
+follow legacy-endpoints.md §0.4 and the translation table of new-api-mapping.md §8.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mappings.base import Family, LegacyReply, Reply
+
+# Where a legacy private key may arrive (§0.1), checked in this order:
+# header, query parameter, JSON body key, form body key.
+KEY_HEADER = "api-key"
+KEY_PARAM = "api_key"
+PRIVATE_KEY_RE = re.compile(r"^pk_\w{20,64}$")
+
+# Legacy paths: anything under these prefixes is a legacy call, known or not.
+LEGACY_PREFIXES: tuple[tuple[str, Family], ...] = (
+    ("/api/v1/", Family.V1),
+    ("/api/v2/", Family.V2),
+)
+LEGACY_EXACT: dict[str, Family] = {
+    "/api/track": Family.PUBLIC,
+    "/api/identify": Family.PUBLIC,
+    "/api/track/": Family.PUBLIC,
+    "/api/identify/": Family.PUBLIC,
+}
+
+# Sunset date Klaviyo retired v1/v2 (shown in docs and headers).
+RETIRED_ON = "2024-06-30"
+MIGRATION_GUIDE = "https://developers.klaviyo.com/en/docs/migrating_from_v1v2_to_the_new_klaviyo_apis"
+
+V1_NOT_FOUND = "The requested resource does not exist."
+THROTTLED = "Request was throttled. Expected available in {n} seconds."
+
+
+def legacy_family(path: str) -> Family | None:
+    """The legacy family a request path belongs to, or None for a new-API path."""
+    fam = LEGACY_EXACT.get(path)
+    if fam is not None:
+        return fam
+    for prefix, family in LEGACY_PREFIXES:
+        if path.startswith(prefix):
+            return family
+    return None
+
+
+def error(family: Family, status: int, message: str, headers: dict[str, str] | None = None) -> LegacyReply:
+    """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``."""
+    hdrs = headers or {}
+    if family is Family.PUBLIC:
+        return LegacyReply(status=200, text="0", media_type="text/html; charset=utf-8", headers=hdrs)
+    if family is Family.V1:
+        return LegacyReply(status=status, body={"status": status, "message": message}, headers=hdrs)
+    return LegacyReply(status=status, body={"detail": message}, headers=hdrs)
+
+
+def missing_key(family: Family) -> LegacyReply:
+    return error(family, 403, "Invalid API Key. A private API key is required (api_key parameter or api-key header).")
+
+
+def unmapped(family: Family, method: str, path: str) -> LegacyReply:
+    return error(
+        family,
+        501,
+        f"klaviyo-compat does not translate {method} {path} yet. "
+        f"See {MIGRATION_GUIDE} for the new-API replacement.",
+    )
+
+
+def bad_request(family: Family, message: str) -> LegacyReply:
+    return error(family, 400, message)
+
+
+def upstream_unavailable(family: Family) -> LegacyReply:
+    return error(family, 503, "The upstream Klaviyo API could not be reached. Please retry.")
+
+
+def _first_error_detail(body: Any) -> str:
+    if isinstance(body, dict):
+        errs = body.get("errors")
+        if isinstance(errs, list) and errs and isinstance(errs[0], dict):
+            detail = errs[0].get("detail") or errs[0].get("title")
+            if isinstance(detail, str) and detail:
+                return detail
+    return ""
+
+
+def retry_after_seconds(reply: Reply) -> int:
+    raw = reply.headers.get("retry-after", "")
+    try:
+        return max(0, int(float(raw)))
+    except ValueError:
+        return 1
+
+
+def translate_error(family: Family, reply: Reply, not_found: str | None = None) -> LegacyReply:
+    """New-API error reply -> legacy error (new-api-mapping.md §8).
+
+    ``not_found`` overrides the 404 text (v2 operations each had their own wording).
+    """
+    status = reply.status
+    detail = _first_error_detail(reply.body)
+    if family is Family.PUBLIC:
+        return error(family, 200, "")
+    if status == 429:
+        n = retry_after_seconds(reply)
+        msg = THROTTLED.format(n=f"{n}.0" if family is Family.V2 else n)
+        return error(family, 429, msg, {"Retry-After": str(n)})
+    if status in (401, 403):
+        return error(family, 403, detail or "Invalid API Key.")
+    if status == 404:
+        if not_found is not None:
+            return error(family, 404, not_found)
+        return error(family, 404, V1_NOT_FOUND if family is Family.V1 else (detail or "Not found."))
+    if status in (400, 422):
+        return error(family, 400, detail or "Invalid request.")
+    if status == 409:
+        return error(family, 409, detail or "Conflict.")
+    if status >= 500:
+        code = status if status in (500, 503) else 503
+        return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
+    return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")

@@ -1,0 +1,106 @@
+"""Parse a legacy request the way legacy clients really send it (legacy-endpoints.md §0.1-0.2).
+
+Query string, JSON body and form body are merged for every method (v2 clients send bodies
+on GET and DELETE). The private key is looked up in the header, query, JSON body and form
+body, in that order, and removed before translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from mappings import protocol
+from mappings.base import LegacyRequest
+
+MAX_BODY = 5 * 1024 * 1024  # the new API's event payload ceiling
+
+
+class BadLegacyRequest(Exception):
+    """Input the proxy cannot parse; answered with the family's legacy error."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Parsed:
+    request: LegacyRequest
+    private_key: str | None
+
+
+def _is_json(content_type: str) -> bool:
+    ct = content_type.split(";", 1)[0].strip().lower()
+    return ct == "application/json" or ct.endswith("+json")
+
+
+def _is_form(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def parse(
+    *,
+    method: str,
+    path: str,
+    path_params: Mapping[str, str],
+    query_items: list[tuple[str, str]],
+    headers: Mapping[str, str],
+    body: bytes,
+    server_side_tokens: frozenset[str],
+) -> Parsed:
+    """Build the ``LegacyRequest``; raises ``BadLegacyRequest`` for unparseable input."""
+    if len(body) > MAX_BODY:
+        raise BadLegacyRequest("Request body too large.", status=413)
+    content_type = headers.get("content-type", "")
+    params: dict[str, list[Any]] = {}
+    keys: list[str] = []
+    header_key = headers.get(protocol.KEY_HEADER)
+    if header_key:
+        keys.append(header_key)
+
+    def add(name: str, value: Any) -> None:
+        if name == protocol.KEY_PARAM:
+            if isinstance(value, str) and value:
+                keys.append(value)
+            return
+        params.setdefault(name, []).append(value)
+
+    for name, value in query_items:
+        add(name, value)
+
+    json_body: Any = None
+    stripped = body.strip()
+    looks_json = stripped[:1] in (b"{", b"[")
+    if stripped and (_is_json(content_type) or (not _is_form(content_type) and looks_json)):
+        try:
+            json_body = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            raise BadLegacyRequest("Request body is not valid JSON.") from None
+        if isinstance(json_body, dict):
+            for name, value in json_body.items():
+                add(str(name), value)
+            json_body = {k: v for k, v in json_body.items() if k != protocol.KEY_PARAM}
+    elif stripped:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadLegacyRequest("Request body is not valid UTF-8.") from None
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            add(name, value)
+
+    request = LegacyRequest(
+        method=method,
+        path=path,
+        path_params=dict(path_params),
+        params=params,
+        json=json_body,
+        raw_body=body,
+        content_type=content_type,
+        server_side_tokens=server_side_tokens,
+    )
+    return Parsed(request=request, private_key=keys[0] if keys else None)

@@ -1,0 +1,67 @@
+"""New-API pass-through: streamed both ways, hop-by-hop headers dropped, nothing rewritten.
+
+An app mid-migration points one base URL at the proxy for old and new calls alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
+
+
+def _filter(headers: Iterable[tuple[str, str]], connection: str) -> list[tuple[str, str]]:
+    extra = {h.strip().lower() for h in connection.split(",") if h.strip()}
+    return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in extra]
+
+
+async def forward(request: Request, client: httpx.AsyncClient) -> Response:
+    headers = _filter(request.headers.items(), request.headers.get("connection", ""))
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    url = httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1"))
+    upstream_request = client.build_request(
+        request.method, url, headers=headers, content=request.stream() if has_body else None
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.TransportError:
+        return JSONResponse(
+            {
+                "errors": [
+                    {
+                        "status": 502,
+                        "code": "bad_gateway",
+                        "title": "Bad gateway.",
+                        "detail": "klaviyo-compat could not reach the upstream API.",
+                    }
+                ]
+            },
+            status_code=502,
+            media_type="application/vnd.api+json",
+        )
+    out_headers = _filter(upstream.headers.multi_items(), upstream.headers.get("connection", ""))
+    response = StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
+    response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+    return response

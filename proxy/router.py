@@ -1,0 +1,42 @@
+"""Matches a request path against the legacy operation registry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mappings.base import Operation
+
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+def compile_template(template: str) -> re.Pattern[str]:
+    """``/api/v1/person/{person_id}`` -> regex with named groups; a trailing slash is optional."""
+    pattern = ""
+    pos = 0
+    for m in _PARAM.finditer(template):
+        pattern += re.escape(template[pos : m.start()]) + f"(?P<{m.group(1)}>[^/]+)"
+        pos = m.end()
+    pattern += re.escape(template[pos:].rstrip("/"))
+    return re.compile(f"^{pattern}/?$")
+
+
+@dataclass(frozen=True)
+class Match:
+    operation: Operation
+    path_params: dict[str, str]
+
+
+class LegacyRouter:
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        self._routes = [(compile_template(op.path), op) for op in operations]
+
+    def match(self, method: str, path: str) -> Match | None:
+        for pattern, op in self._routes:
+            if op.method != method:
+                continue
+            m = pattern.match(path)
+            if m:
+                return Match(op, m.groupdict())
+        return None

@@ -1,0 +1,169 @@
+"""Drives a mapping's sans-IO plan: executes each yielded step, sends the answer back in.
+
+The runner enforces the declaration (a plan may only use the upstream operations it
+declared), resolves credentials per step, follows cursors for ``CollectAll`` and counts
+upstream calls for the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings import protocol
+from mappings.base import (
+    Call,
+    CollectAll,
+    Collected,
+    Gather,
+    LegacyReply,
+    LegacyRequest,
+    Operation,
+    Reply,
+    Step,
+    UpstreamError,
+)
+from proxy.collection_cache import CollectionCache
+from proxy.redact import fingerprint
+from proxy.upstream import Upstream, cursor_of
+
+
+class PlanBug(Exception):
+    """The plan broke its own declaration; answered as a legacy 500, logged for developers."""
+
+
+@dataclass
+class Credentials:
+    """The caller's private key (if any) and the operator's token -> private key map."""
+
+    private_key: str | None
+    token_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def key_for(self, step_auth: str, token: str | None) -> str | None:
+        if step_auth == "public":
+            return None
+        if token is not None:
+            return self.token_keys.get(token)
+        return self.private_key
+
+    def account(self) -> str:
+        """Cache partition: a hash of the key, never the key."""
+        return fingerprint(self.private_key or "", "acct")
+
+
+@dataclass
+class RunStats:
+    upstream_calls: int = 0
+    upstream_ops: list[str] = field(default_factory=list)
+
+
+class Runner:
+    def __init__(self, upstream: Upstream, cache: CollectionCache) -> None:
+        self.upstream = upstream
+        self.cache = cache
+
+    async def run(
+        self, op: Operation, req: LegacyRequest, creds: Credentials, stats: RunStats
+    ) -> LegacyReply:
+        plan = op.plan(req)
+        to_send: Any = None
+        to_throw: UpstreamError | None = None
+        while True:
+            try:
+                step = plan.throw(to_throw) if to_throw is not None else plan.send(to_send)
+            except StopIteration as stop:
+                reply = stop.value
+                if not isinstance(reply, LegacyReply):
+                    raise PlanBug(f"{op.id} returned {type(reply).__name__}, not LegacyReply") from None
+                return reply
+            except UpstreamError as err:
+                return protocol.translate_error(op.family, err.reply)
+            to_send, to_throw = None, None
+            try:
+                to_send = await self._execute(op, step, creds, stats)
+            except UpstreamError as err:
+                to_throw = err
+
+    async def _execute(self, op: Operation, step: Step, creds: Credentials, stats: RunStats) -> Any:
+        if isinstance(step, Call):
+            return await self._call(op, step, creds, stats)
+        if isinstance(step, Gather):
+            results = await asyncio.gather(
+                *(self._call(op, c, creds, stats, raise_errors=False) for c in step.calls)
+            )
+            for call, result in zip(step.calls, results, strict=True):
+                if result.status not in call.expect:
+                    raise UpstreamError(call.op, result)
+            return list(results)
+        if isinstance(step, CollectAll):
+            return await self._collect(op, step, creds, stats)
+        raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
+
+    def _check_declared(self, op: Operation, name: str) -> None:
+        if name not in op.upstream:
+            raise PlanBug(f"{op.id} used undeclared upstream operation {name}")
+
+    async def _call(
+        self, op: Operation, step: Call, creds: Credentials, stats: RunStats, raise_errors: bool = True
+    ) -> Reply:
+        self._check_declared(op, step.op)
+        key = creds.key_for(step.auth, step.token)
+        if step.auth == "private" and key is None:
+            return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
+        stats.upstream_calls += 1
+        stats.upstream_ops.append(step.op)
+        reply = await self.upstream.call(step, key)
+        if raise_errors and reply.status not in step.expect:
+            raise UpstreamError(step.op, reply)
+        return reply
+
+    async def _collect(self, op: Operation, step: CollectAll, creds: Credentials, stats: RunStats) -> Collected:
+        self._check_declared(op, step.op)
+        key = creds.key_for(step.auth, None)
+
+        async def walk() -> Collected:
+            data: list[Any] = []
+            included: list[Any] = []
+            query = dict(step.query)
+            pages = 0
+            while pages < step.max_pages:
+                stats.upstream_calls += 1
+                stats.upstream_ops.append(step.op)
+                reply = await self.upstream.send(
+                    step.op, path_params=step.path_params, query=query, body=None, key=key
+                )
+                pages += 1
+                if reply.status != 200 or not isinstance(reply.body, dict):
+                    raise UpstreamError(step.op, reply)
+                page = reply.body.get("data") or []
+                data.extend(page if isinstance(page, list) else [page])
+                included.extend(reply.body.get("included") or [])
+                links = reply.body.get("links") or {}
+                cursor = cursor_of(links.get("next") if isinstance(links, dict) else None)
+                if cursor is None:
+                    break
+                query = {**dict(step.query), "page[cursor]": cursor}
+            return Collected(data=data, included=_dedupe(included), pages=pages)
+
+        if not step.cache:
+            return await walk()
+        cache_key = (
+            creds.account(),
+            step.op,
+            tuple(sorted(step.path_params.items())),
+            tuple(sorted(step.query.items())),
+        )
+        return await self.cache.get_or_fill(cache_key, walk)
+
+
+def _dedupe(included: list[Any]) -> list[Any]:
+    seen: set[tuple[Any, Any]] = set()
+    out: list[Any] = []
+    for item in included:
+        ident = (item.get("type"), item.get("id")) if isinstance(item, dict) else (None, id(item))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(item)
+    return out

@@ -1,0 +1,136 @@
+"""Proxy settings: defaults < TOML file < environment (KLAVIYO_COMPAT_*) < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "KLAVIYO_COMPAT_"
+DEFAULT_REVISION = "2026-07-15"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the proxy can be told. See the README's configuration table."""
+
+    upstream: str = ""  # new-API base URL, e.g. https://a.klaviyo.com
+    sandbox: bool = False  # serve the embedded sandbox as upstream (demo / tests)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    revision: str = DEFAULT_REVISION
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    pool_size: int = 100
+    # Legacy public key (`token`) -> private key, for server-side track/identify.
+    token_keys: Mapping[str, str] = field(default_factory=dict)
+    # Seconds an enumerated upstream collection (v1 offset pages) may be reused.
+    collection_cache_ttl: float = 60.0
+    collection_cache_entries: int = 256
+    # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).
+    transport: str = "aiohttp"
+    log_level: str = "info"
+    log_format: str = "json"  # or "console"
+    access_log: bool = True
+
+    def __repr__(self) -> str:  # never print private keys
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "token_keys"}
+        shown["token_keys"] = {t: "pk_***" for t in self.token_keys}
+        return f"Settings({shown})"
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if name == "token_keys":
+            if isinstance(value, Mapping):
+                return {str(k): str(v) for k, v in value.items()}
+            # env form: "TOKEN1=pk_...,TOKEN2=pk_..."
+            pairs = [p for p in str(value).split(",") if p.strip()]
+            return dict(p.strip().split("=", 1) for p in pairs)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r}: cannot use {value!r} ({exc})") from None
+
+
+def _apply(base: Settings, values: Mapping[str, Any], source: str) -> Settings:
+    changes: dict[str, Any] = {}
+    for raw_name, value in values.items():
+        name = raw_name.replace("-", "_").lower()
+        if name not in _FIELD_TYPES:
+            raise SettingsError(f"{source}: unknown setting {raw_name!r}")
+        if value is None:
+            continue
+        changes[name] = _coerce(name, value)
+    return replace(base, **changes)
+
+
+def from_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path}: {exc}") from None
+    # Top-level keys, or a [proxy] table; [token_keys] is a table of token = "pk_...".
+    merged: dict[str, Any] = dict(data.get("proxy", {}))
+    merged.update({k: v for k, v in data.items() if k != "proxy"})
+    return merged
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in _FIELD_TYPES
+    }
+
+
+def load(
+    config: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings with precedence: defaults < TOML < environment < flags."""
+    settings = Settings()
+    env = os.environ if environ is None else environ
+    env_values = from_env(env)
+    if config is None and env.get(ENV_PREFIX + "CONFIG"):
+        config = Path(env[ENV_PREFIX + "CONFIG"])
+    env_values.pop("config", None)
+    if config is not None:
+        settings = _apply(settings, from_toml(config), str(config))
+    settings = _apply(settings, env_values, "environment")
+    if flags:
+        settings = _apply(settings, flags, "command line")
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    if settings.upstream and not settings.upstream.startswith(("http://", "https://")):
+        raise SettingsError(f"upstream must be an http(s) URL, got {settings.upstream!r}")
+    if settings.transport not in ("aiohttp", "httpx"):
+        raise SettingsError(f"transport must be 'aiohttp' or 'httpx', got {settings.transport!r}")
+    if settings.log_format not in ("json", "console"):
+        raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
+    if not settings.revision:
+        raise SettingsError("revision must not be empty")

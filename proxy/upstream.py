@@ -1,0 +1,114 @@
+"""Calls to the new API: URL building from the operation table, auth headers, decoding.
+
+The transport is injected (httpx style), so tests and the embedded sandbox replace only
+the network boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import orjson
+
+from mappings.base import Call, Reply
+from proxy.settings import Settings
+
+JSONAPI = "application/vnd.api+json"
+
+
+class UpstreamUnavailable(Exception):
+    """The upstream could not be reached or did not answer in time."""
+
+
+class UnknownOperation(Exception):
+    """A plan asked for an operation the pinned spec does not have (a mapping bug)."""
+
+
+def build_transport(settings: Settings) -> httpx.AsyncBaseTransport:
+    """The production transport: aiohttp under httpx's API (less CPU per request), or httpcore."""
+    limits = httpx.Limits(max_connections=settings.pool_size, max_keepalive_connections=settings.pool_size)
+    if settings.transport == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        return AiohttpTransport(limits=limits)  # type: ignore[no-any-return]
+    return httpx.AsyncHTTPTransport(limits=limits)
+
+
+def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.AsyncClient(
+        base_url=settings.upstream or "http://sandbox.invalid",
+        transport=transport,
+        timeout=timeout,
+        headers={"revision": settings.revision, "accept": JSONAPI},
+        follow_redirects=False,
+    )
+
+
+def cursor_of(next_link: str | None) -> str | None:
+    """The ``page[cursor]`` value of a ``links.next`` URL (we never follow foreign hosts)."""
+    if not next_link:
+        return None
+    values = parse_qs(urlsplit(next_link).query).get("page[cursor]")
+    return values[0] if values else None
+
+
+def decode(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+class Upstream:
+    """Sends plan steps; knows paths and methods only through the operation table."""
+
+    def __init__(self, client: httpx.AsyncClient, operations: Mapping[str, Mapping[str, Any]]) -> None:
+        self.client = client
+        self.operations = operations
+
+    def url_for(self, op: str, path_params: Mapping[str, str]) -> tuple[str, str]:
+        row = self.operations.get(op)
+        if row is None:
+            raise UnknownOperation(op)
+        path: str = row["path"]
+        for name, value in path_params.items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        return str(row["method"]), path
+
+    async def send(
+        self,
+        op: str,
+        *,
+        path_params: Mapping[str, str],
+        query: Mapping[str, str],
+        body: Any,
+        key: str | None,
+    ) -> Reply:
+        method, path = self.url_for(op, path_params)
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if key is not None:
+            headers["authorization"] = f"Klaviyo-API-Key {key}"
+        if body is not None:
+            headers["content-type"] = JSONAPI
+            content = orjson.dumps(body)
+        try:
+            resp = await self.client.request(method, path, params=dict(query), headers=headers, content=content)
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
+        return Reply(
+            status=resp.status_code,
+            body=decode(resp.content),
+            headers={k.lower(): v for k, v in resp.headers.items()},
+        )
+
+    async def call(self, step: Call, key: str | None) -> Reply:
+        return await self.send(
+            step.op, path_params=step.path_params, query=step.query, body=step.body, key=key
+        )
