@@ -34,7 +34,7 @@ SENSITIVE_KEYS = frozenset(
 )
 
 _PRIVATE_KEY = re.compile(r"pk_\w{6,}")
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d{8,15}\b")
 _BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
 

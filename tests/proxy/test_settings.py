@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from proxy.settings import Settings, SettingsError, load
+
+
+def test_precedence_defaults_toml_env_flags(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        'upstream = "https://toml.example"\nport = 9001\nread_timeout = 3.5\n'
+        '[token_keys]\nAbC123 = "pk_' + "a" * 34 + '"\n'
+    )
+    env = {"KLAVIYO_COMPAT_PORT": "9002", "KLAVIYO_COMPAT_REVISION": "2026-10-15"}
+    s = load(config=cfg, flags={"port": 9003, "host": None}, environ=env)
+    assert s.upstream == "https://toml.example"  # only TOML set it
+    assert s.read_timeout == 3.5
+    assert s.revision == "2026-10-15"  # env over default
+    assert s.port == 9003  # flag over env over TOML
+    assert s.host == "127.0.0.1"  # None flag = not given
+    assert s.token_keys == {"AbC123": "pk_" + "a" * 34}
+
+
+def test_env_token_keys_and_config_path(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[proxy]\nupstream = "https://x.example"\n')
+    env = {"KLAVIYO_COMPAT_CONFIG": str(cfg), "KLAVIYO_COMPAT_TOKEN_KEYS": "T1=pk_1,T2=pk_2"}
+    s = load(environ=env)
+    assert s.upstream == "https://x.example"
+    assert s.token_keys == {"T1": "pk_1", "T2": "pk_2"}
+
+
+def test_default_revision() -> None:
+    assert load(environ={}).revision == "2026-07-15"
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [({"upstream": "ftp://x"}, "http"), ({"port": "eighty"}, "port"), ({"bogus": 1}, "bogus")],
+)
+def test_bad_settings_are_refused_with_a_clear_message(flags: dict[str, object], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        load(flags=flags, environ={})
+
+
+def test_bad_toml_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("upstream = \n")
+    with pytest.raises(SettingsError, match=str(cfg)):
+        load(config=cfg, environ={})
+
+
+def test_repr_never_shows_private_keys() -> None:
+    s = Settings(token_keys={"AbC123": "pk_secretsecretsecret"})
+    assert "pk_secret" not in repr(s)
