@@ -75,7 +75,12 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
 
     async def health(request: Request) -> Response:
         return JSONResponse(
-            {"status": "ok", "revision": settings.revision, "spec_revision": REVISION, "routes": len(REGISTRY)}
+            {
+                "status": "ok",
+                "revision": settings.revision,
+                "spec_revision": REVISION,
+                "routes": len(REGISTRY),
+            }
         )
 
     return Starlette(

@@ -114,7 +114,9 @@ def routes_table(fmt: str = "table") -> str:
         import orjson
 
         keys = ("id", "legacy", "upstream", "fidelity", "doc")
-        return orjson.dumps([dict(zip(keys, r, strict=True)) for r in rows], option=orjson.OPT_INDENT_2).decode()
+        return orjson.dumps(
+            [dict(zip(keys, r, strict=True)) for r in rows], option=orjson.OPT_INDENT_2
+        ).decode()
     header = ("ID", "LEGACY OPERATION", "NEW-API OPERATION(S)", "FIDELITY")
     table = [header, *(r[:4] for r in rows)]
     widths = [max(len(r[i]) for r in table) for i in range(3)]
@@ -137,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the proxy")
     serve.add_argument("--upstream", help="new-API base URL, e.g. https://a.klaviyo.com")
-    serve.add_argument("--sandbox", action="store_true", help="use the embedded in-memory sandbox as upstream")
+    serve.add_argument(
+        "--sandbox", action="store_true", help="use the embedded in-memory sandbox as upstream"
+    )
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--config", help="TOML settings file")

@@ -31,11 +31,10 @@ CORS = {
 def render(reply: LegacyReply) -> Response:
     """Legacy clients accept only 200/202 as success: 201 and 204 become 200."""
     status = 200 if reply.status in (201, 204) else reply.status
-    if reply.text is not None:
-        content = reply.text.encode("utf-8")
-    else:
-        content = orjson.dumps(reply.body)
-    return Response(content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers))
+    content = reply.text.encode("utf-8") if reply.text is not None else orjson.dumps(reply.body)
+    return Response(
+        content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers)
+    )
 
 
 class LegacyHandler:

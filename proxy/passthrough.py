@@ -5,7 +5,7 @@ An app mid-migration points one base URL at the proxy for old and new calls alik
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
 import httpx
 from starlette.background import BackgroundTask
@@ -31,6 +31,15 @@ HOP_BY_HOP = frozenset(
 def _filter(headers: Iterable[tuple[str, str]], connection: str) -> list[tuple[str, str]]:
     extra = {h.strip().lower() for h in connection.split(",") if h.strip()}
     return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in extra]
+
+
+async def _raw_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    # In-memory transports (tests, the embedded sandbox) hand over an already-read body.
+    if upstream.is_stream_consumed:
+        yield upstream.content
+        return
+    async for chunk in upstream.aiter_raw():
+        yield chunk
 
 
 async def forward(request: Request, client: httpx.AsyncClient) -> Response:
@@ -59,7 +68,7 @@ async def forward(request: Request, client: httpx.AsyncClient) -> Response:
         )
     out_headers = _filter(upstream.headers.multi_items(), upstream.headers.get("connection", ""))
     response = StreamingResponse(
-        upstream.aiter_raw(),
+        _raw_body(upstream),
         status_code=upstream.status_code,
         background=BackgroundTask(upstream.aclose),
     )

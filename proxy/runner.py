@@ -119,7 +119,9 @@ class Runner:
             raise UpstreamError(step.op, reply)
         return reply
 
-    async def _collect(self, op: Operation, step: CollectAll, creds: Credentials, stats: RunStats) -> Collected:
+    async def _collect(
+        self, op: Operation, step: CollectAll, creds: Credentials, stats: RunStats
+    ) -> Collected:
         self._check_declared(op, step.op)
         key = creds.key_for(step.auth, None)
 

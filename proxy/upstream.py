@@ -33,7 +33,7 @@ def build_transport(settings: Settings) -> httpx.AsyncBaseTransport:
     if settings.transport == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        return AiohttpTransport(limits=limits)  # type: ignore[no-any-return]
+        return AiohttpTransport(limits=limits)
     return httpx.AsyncHTTPTransport(limits=limits)
 
 
@@ -99,7 +99,9 @@ class Upstream:
             headers["content-type"] = JSONAPI
             content = orjson.dumps(body)
         try:
-            resp = await self.client.request(method, path, params=dict(query), headers=headers, content=content)
+            resp = await self.client.request(
+                method, path, params=dict(query), headers=headers, content=content
+            )
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
         return Reply(

@@ -112,7 +112,9 @@ def test_golden(case: dict[str, Any]) -> None:
             kwargs["headers"] = {"content-type": "application/x-www-form-urlencoded", **kwargs["headers"]}
         resp = client.request(req["method"], req["path"], **kwargs)
     assert not fake.problems, "\n".join(fake.problems)
-    assert fake.position == len(fake.script), f"only {fake.position} of {len(fake.script)} upstream calls made"
+    assert fake.position == len(fake.script), (
+        f"only {fake.position} of {len(fake.script)} upstream calls made"
+    )
     want = case["response"]
     assert resp.status_code == want["status"], resp.text
     for name, value in want.get("headers", {}).items():

@@ -32,7 +32,10 @@ def test_key_order_header_query_json_form_and_stripped() -> None:
 
 
 def test_json_body_on_get_is_merged() -> None:
-    p = _parse(body=b'{"emails": ["a@b.c"], "api_key": "%s"}' % KEY.encode(), headers={"content-type": "application/json"})
+    p = _parse(
+        body=b'{"emails": ["a@b.c"], "api_key": "%s"}' % KEY.encode(),
+        headers={"content-type": "application/json"},
+    )
     assert p.private_key == KEY
     assert p.request.get("emails") == ["a@b.c"]
 

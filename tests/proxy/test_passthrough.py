@@ -1,0 +1,97 @@
+"""New-API calls pass through untouched (upstream replaced at the network boundary only)."""
+
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+
+from proxy import Settings, create_app
+
+
+def _app(handler: Any) -> TestClient:
+    settings = Settings(upstream="https://upstream.test", access_log=False)
+    return TestClient(
+        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+    )
+
+
+def test_new_api_request_and_response_are_forwarded_verbatim() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            201,
+            headers={
+                "content-type": "application/vnd.api+json",
+                "x-klaviyo-api-revision": "2026-07-15",
+                "ratelimit-remaining": "9",
+                "connection": "x-drop-me",
+                "x-drop-me": "1",
+            },
+            content=b'{"data": {"type": "list", "id": "Ab12Cd"}}',
+        )
+
+    body = b'{"data": {"type": "list", "attributes": {"name": "N"}}}'
+    with _app(handler) as client:
+        resp = client.post(
+            "/api/lists/?fields[list]=name",
+            content=body,
+            headers={
+                "authorization": "Klaviyo-API-Key pk_x",
+                "revision": "2026-07-15",
+                "content-type": "application/vnd.api+json",
+                "keep-alive": "timeout=5",
+                "te": "trailers",
+            },
+        )
+    assert resp.status_code == 201  # new-API callers get new-API statuses
+    assert resp.content == b'{"data": {"type": "list", "id": "Ab12Cd"}}'
+    assert resp.headers["ratelimit-remaining"] == "9"
+    assert "x-drop-me" not in resp.headers
+    (req,) = seen
+    assert req.url.path == "/api/lists/"
+    assert req.url.query == b"fields[list]=name"
+    assert req.content == body
+    assert req.headers["authorization"] == "Klaviyo-API-Key pk_x"
+    assert "keep-alive" not in req.headers and "te" not in req.headers
+    assert req.url.host == "upstream.test"
+
+
+def test_nothing_is_added_to_a_passed_through_request() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(401, json={"errors": []})
+
+    with _app(handler) as client:
+        resp = client.get("/client/events?company_id=AbC123")
+    assert resp.status_code == 401  # not rewritten to a legacy 403
+    assert "revision" not in seen[0].headers
+    assert seen[0].url.path == "/client/events"
+
+
+def test_unreachable_upstream_is_a_json_api_502() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with _app(handler) as client:
+        resp = client.get("/api/profiles")
+    assert resp.status_code == 502
+    assert resp.json()["errors"][0]["status"] == 502
+
+
+def test_large_bodies_stream_through() -> None:
+    sizes: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(request.read()))
+        return httpx.Response(200, content=b"x" * 3_000_000)
+
+    with _app(handler) as client:
+        resp = client.post(
+            "/api/events", content=b"y" * 2_000_000, headers={"content-type": "application/json"}
+        )
+    assert sizes == [2_000_000]
+    assert len(resp.content) == 3_000_000
