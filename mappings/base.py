@@ -114,13 +114,50 @@ class CollectAll:
 
 
 @dataclass(frozen=True)
+class CollectPages:
+    """Read forward from ``cursor`` (None = first page) for at most ``max_pages`` pages.
+
+    For legacy pages bigger than the new API's page ceiling (v2 ``marker`` pages of 1000,
+    timelines): the answer's ``next_cursor`` resumes exactly after the last row returned.
+    Never cached.
+    """
+
+    op: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    cursor: str | None = None
+    max_pages: int = 10
+    auth: Auth = "private"
+
+
+@dataclass(frozen=True)
+class SaveToken:
+    """Mint a legacy continuation token (v2 integer ``marker``, timeline ``next``) for ``value``.
+
+    The engine's token store keeps ``value`` (e.g. an upstream cursor) for a bounded time,
+    scoped to the caller's account; the answer is the token (``int`` when ``numeric``,
+    always below 2**53 so JavaScript clients keep it exact).
+    """
+
+    value: JSON
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class LoadToken:
+    """Resolve a token minted by ``SaveToken``; the answer is the value, or None if unknown/expired."""
+
+    token: str | int
+
+
+@dataclass(frozen=True)
 class Gather:
     """Several independent calls the engine may run concurrently; answers keep order."""
 
     calls: tuple[Call, ...]
 
 
-Step: TypeAlias = Call | CollectAll | Gather
+Step: TypeAlias = Call | CollectAll | CollectPages | Gather | SaveToken | LoadToken
 
 
 @dataclass(frozen=True)
@@ -143,6 +180,7 @@ class Collected:
     data: list[JSON]
     included: list[JSON] = field(default_factory=list)
     pages: int = 1
+    next_cursor: str | None = None  # set by CollectPages when more rows remain
 
 
 class UpstreamError(Exception):

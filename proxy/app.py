@@ -28,6 +28,7 @@ from proxy.passthrough import forward
 from proxy.router import LegacyRouter
 from proxy.runner import Runner
 from proxy.settings import Settings
+from proxy.token_store import MemoryTokenStore
 from proxy.upstream import Upstream, build_client, build_transport
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -56,7 +57,8 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             base_url=client.base_url, transport=tx, timeout=client.timeout, follow_redirects=False
         )
         cache = MemoryCollectionCache(settings.collection_cache_ttl, settings.collection_cache_entries)
-        runner = Runner(Upstream(client, OPERATIONS), cache)
+        tokens = MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        runner = Runner(Upstream(client, OPERATIONS), cache, tokens)
         live.append(_Live(LegacyHandler(settings, router, runner), plain))
         try:
             yield

@@ -17,16 +17,20 @@ from mappings.base import (
     Call,
     CollectAll,
     Collected,
+    CollectPages,
     Gather,
     LegacyReply,
     LegacyRequest,
+    LoadToken,
     Operation,
     Reply,
+    SaveToken,
     Step,
     UpstreamError,
 )
 from proxy.collection_cache import CollectionCache
 from proxy.redact import fingerprint
+from proxy.token_store import TokenStore
 from proxy.upstream import Upstream, cursor_of
 
 
@@ -60,9 +64,10 @@ class RunStats:
 
 
 class Runner:
-    def __init__(self, upstream: Upstream, cache: CollectionCache) -> None:
+    def __init__(self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore) -> None:
         self.upstream = upstream
         self.cache = cache
+        self.tokens = tokens
 
     async def run(
         self, op: Operation, req: LegacyRequest, creds: Credentials, stats: RunStats
@@ -99,6 +104,21 @@ class Runner:
             return list(results)
         if isinstance(step, CollectAll):
             return await self._collect(op, step, creds, stats)
+        if isinstance(step, CollectPages):
+            self._check_declared(op, step.op)
+            return await self._walk(
+                step.op,
+                step.path_params,
+                step.query,
+                step.cursor,
+                step.max_pages,
+                creds.key_for(step.auth, None),
+                stats,
+            )
+        if isinstance(step, SaveToken):
+            return await self.tokens.save(creds.account(), step.value, step.numeric)
+        if isinstance(step, LoadToken):
+            return await self.tokens.load(creds.account(), step.token)
         raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
 
     def _check_declared(self, op: Operation, name: str) -> None:
@@ -119,6 +139,37 @@ class Runner:
             raise UpstreamError(step.op, reply)
         return reply
 
+    async def _walk(
+        self,
+        name: str,
+        path_params: Mapping[str, str],
+        base_query: Mapping[str, str],
+        cursor: str | None,
+        max_pages: int,
+        key: str | None,
+        stats: RunStats,
+    ) -> Collected:
+        """Follow ``links.next`` cursors (never the link's host) for at most ``max_pages`` pages."""
+        data: list[Any] = []
+        included: list[Any] = []
+        pages = 0
+        while pages < max_pages:
+            query = dict(base_query) if cursor is None else {**dict(base_query), "page[cursor]": cursor}
+            stats.upstream_calls += 1
+            stats.upstream_ops.append(name)
+            reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
+            pages += 1
+            if reply.status != 200 or not isinstance(reply.body, dict):
+                raise UpstreamError(name, reply)
+            page = reply.body.get("data") or []
+            data.extend(page if isinstance(page, list) else [page])
+            included.extend(reply.body.get("included") or [])
+            links = reply.body.get("links") or {}
+            cursor = cursor_of(links.get("next") if isinstance(links, dict) else None)
+            if cursor is None:
+                break
+        return Collected(data=data, included=_dedupe(included), pages=pages, next_cursor=cursor)
+
     async def _collect(
         self, op: Operation, step: CollectAll, creds: Credentials, stats: RunStats
     ) -> Collected:
@@ -126,28 +177,7 @@ class Runner:
         key = creds.key_for(step.auth, None)
 
         async def walk() -> Collected:
-            data: list[Any] = []
-            included: list[Any] = []
-            query = dict(step.query)
-            pages = 0
-            while pages < step.max_pages:
-                stats.upstream_calls += 1
-                stats.upstream_ops.append(step.op)
-                reply = await self.upstream.send(
-                    step.op, path_params=step.path_params, query=query, body=None, key=key
-                )
-                pages += 1
-                if reply.status != 200 or not isinstance(reply.body, dict):
-                    raise UpstreamError(step.op, reply)
-                page = reply.body.get("data") or []
-                data.extend(page if isinstance(page, list) else [page])
-                included.extend(reply.body.get("included") or [])
-                links = reply.body.get("links") or {}
-                cursor = cursor_of(links.get("next") if isinstance(links, dict) else None)
-                if cursor is None:
-                    break
-                query = {**dict(step.query), "page[cursor]": cursor}
-            return Collected(data=data, included=_dedupe(included), pages=pages)
+            return await self._walk(step.op, step.path_params, step.query, None, step.max_pages, key, stats)
 
         if not step.cache:
             return await walk()

@@ -34,6 +34,9 @@ class Settings:
     # Seconds an enumerated upstream collection (v1 offset pages) may be reused.
     collection_cache_ttl: float = 60.0
     collection_cache_entries: int = 256
+    # Legacy continuation tokens (markers, timeline `next`): lifetime and bound.
+    token_ttl: float = 3600.0
+    token_entries: int = 100_000
     # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).
     transport: str = "aiohttp"
     log_level: str = "info"
