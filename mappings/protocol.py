@@ -29,6 +29,13 @@ LEGACY_EXACT: dict[str, Family] = {
     "/api/identify/": Family.PUBLIC,
 }
 
+# Legacy track/identify served browsers (the JS snippet's GET beacon), so they answered CORS.
+PUBLIC_CORS: dict[str, str] = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Credentials": "true",
+}
+
 # Sunset date Klaviyo retired v1/v2 (shown in docs and headers).
 RETIRED_ON = "2024-06-30"
 MIGRATION_GUIDE = "https://developers.klaviyo.com/en/docs/migrating_from_v1v2_to_the_new_klaviyo_apis"
@@ -52,7 +59,9 @@ def error(family: Family, status: int, message: str, headers: dict[str, str] | N
     """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``."""
     hdrs = headers or {}
     if family is Family.PUBLIC:
-        return LegacyReply(status=200, text="0", media_type="text/html; charset=utf-8", headers=hdrs)
+        return LegacyReply(
+            status=200, text="0", media_type="text/html; charset=utf-8", headers={**PUBLIC_CORS, **hdrs}
+        )
     if family is Family.V1:
         return LegacyReply(status=status, body={"status": status, "message": message}, headers=hdrs)
     return LegacyReply(status=status, body={"detail": message}, headers=hdrs)

@@ -21,13 +21,6 @@ from proxy.upstream import UpstreamUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
-CORS = {
-    "access-control-allow-origin": "*",
-    "access-control-allow-methods": "POST, GET, OPTIONS",
-    "access-control-allow-credentials": "true",
-}
-
-
 def render(reply: LegacyReply) -> Response:
     """Legacy clients accept only 200/202 as success: 201 and 204 become 200."""
     status = 200 if reply.status in (201, 204) else reply.status
@@ -49,7 +42,7 @@ class LegacyHandler:
         state["kind"] = "legacy"
         path = request.url.path
         if request.method == "OPTIONS" and family is Family.PUBLIC:
-            return Response(status_code=200, headers=CORS)
+            return Response(status_code=200, headers=protocol.PUBLIC_CORS)
         match = self.router.match(request.method, path)
         if match is None:
             state["operation"] = "unmapped"

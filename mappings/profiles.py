@@ -1,0 +1,101 @@
+"""E1-E2: read and update one person by ID (legacy-endpoints.md §E, new-api-mapping.md §2 E).
+
+Profile IDs are the same in both APIs, so no ID translation is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mappings.base import (
+    Call,
+    Family,
+    Fidelity,
+    LegacyReply,
+    LegacyRequest,
+    Operation,
+    Plan,
+    Reply,
+    UpstreamError,
+    declare,
+)
+from mappings.fields import (
+    META_KEYS,
+    PATCH_PROFILE_ATTRIBUTES,
+    legacy_patch_meta,
+    legacy_to_profile_attributes,
+    profile_to_legacy_person,
+)
+from mappings.protocol import translate_error
+
+DOCS = "https://developers.klaviyo.com/en/reference/"
+# Parameters that patch rather than set (``$unset[]`` is the PHP spelling of repeats).
+_PATCH_PARAMS = frozenset(META_KEYS) | {"$unset[]"}
+
+
+def _person(reply: Reply) -> LegacyReply:
+    data = reply.body.get("data") if isinstance(reply.body, dict) else None
+    return LegacyReply.json_body(profile_to_legacy_person(data if isinstance(data, dict) else {}))
+
+
+def update_body(person_id: str, req: LegacyRequest) -> dict[str, Any]:
+    """PATCH /api/profiles/{id} body from PUT person parameters (all values as received)."""
+    props = {name: req.get(name) for name in req.names() if name not in _PATCH_PARAMS}
+    attributes = legacy_to_profile_attributes(
+        props, id_alias=False, stringify=True, accepts=PATCH_PROFILE_ATTRIBUTES
+    )
+    data: dict[str, Any] = {"type": "profile", "id": person_id, "attributes": attributes}
+    meta = legacy_patch_meta({name: req.get_all(name) for name in _PATCH_PARAMS})
+    if meta:
+        data["meta"] = meta
+    return {"data": data}
+
+
+@declare(
+    id="E1",
+    name="get_profile",
+    method="GET",
+    path="/api/v1/person/{person_id}",
+    family=Family.V1,
+    upstream=("get_profile",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "get_profile",
+)
+def get_person(req: LegacyRequest) -> Plan:
+    """Return one person in the legacy v1 shape: GET /api/profiles/{id}. The 16 fixed `$` keys are
+    always present ("" when unset), custom properties are top-level keys, `email`, `first_name` and
+    `last_name` are duplicated and `created`/`updated` read `YYYY-MM-DD HH:MM:SS` (UTC). Fields that
+    exist only in the new API (locale, location.ip, subscriptions, predictive analytics) are not
+    shown. An unknown ID answers 404 "The requested resource does not exist."."""
+    try:
+        reply = yield Call("get_profile", path_params={"id": req.path_params["person_id"]})
+    except UpstreamError as exc:
+        return translate_error(Family.V1, exc.reply)
+    return _person(reply)
+
+
+@declare(
+    id="E2",
+    name="update_profile",
+    method="PUT",
+    path="/api/v1/person/{person_id}",
+    family=Family.V1,
+    upstream=("update_profile",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "update_profile",
+)
+def update_person(req: LegacyRequest) -> Plan:
+    """Update one person from query/form parameters and return the updated person (E1 shape):
+    PATCH /api/profiles/{id}. `$` specials (and `email`, `phone_number`) set profile attributes,
+    any other key a custom property stored as a string, as legacy did; `$unset` (a JSON list or
+    repeated parameters) removes custom properties. A PHP-style null leaves a field alone. Changing
+    the email or phone to one another profile already uses answers 409 with the upstream detail."""
+    person_id = req.path_params["person_id"]
+    try:
+        reply = yield Call("update_profile", path_params={"id": person_id}, body=update_body(person_id, req))
+    except UpstreamError as exc:
+        return translate_error(Family.V1, exc.reply)
+    return _person(reply)
+
+
+OPERATIONS: tuple[Operation, ...] = (get_person, update_person)
