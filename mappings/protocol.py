@@ -68,7 +68,9 @@ def error(family: Family, status: int, message: str, headers: dict[str, str] | N
 
 
 def missing_key(family: Family) -> LegacyReply:
-    return error(family, 403, "Invalid API Key. A private API key is required (api_key parameter or api-key header).")
+    return error(
+        family, 403, "Invalid API Key. A private API key is required (api_key parameter or api-key header)."
+    )
 
 
 def unmapped(family: Family, method: str, path: str) -> LegacyReply:
