@@ -82,6 +82,16 @@ def unmapped(family: Family, method: str, path: str) -> LegacyReply:
     )
 
 
+def unsupported(family: Family, what: str, successor: str, doc_url: str) -> LegacyReply:
+    """An operation the new API cannot honour: say so, and name what replaces it (never fake success)."""
+    return error(
+        family,
+        501,
+        f"{what} is not supported by the new Klaviyo API, so klaviyo-compat cannot translate it. "
+        f"Successor: {successor} ({doc_url}).",
+    )
+
+
 def bad_request(family: Family, message: str) -> LegacyReply:
     return error(family, 400, message)
 

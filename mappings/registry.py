@@ -10,11 +10,33 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mappings import campaigns, lists, profiles, track_identify
+from mappings import (
+    campaigns,
+    data_privacy,
+    list_members,
+    lists,
+    metrics,
+    profiles,
+    segments,
+    templates,
+    track_identify,
+)
 from mappings.base import Operation
 from mappings.upstream_ops import OPERATIONS
 
-MODULES = (track_identify, campaigns, profiles, lists)
+# Explicit and ordered: one module per legacy resource family.
+MODULES = (
+    track_identify,
+    campaigns,
+    templates,
+    metrics,
+    profiles,
+    lists,
+    list_members,
+    segments,
+    data_privacy,
+)
+CATALOG_ORDER = "ABCDEFGS"
 
 
 class RegistryError(ValueError):
@@ -25,7 +47,17 @@ def _collect() -> tuple[Operation, ...]:
     ops: list[Operation] = []
     for module in MODULES:
         ops.extend(getattr(module, "OPERATIONS"))
-    return tuple(ops)
+    return tuple(sorted(ops, key=catalog_key))
+
+
+def catalog_key(op: Operation) -> tuple[int, int]:
+    """A1 < A4 < B1 < ... < G1 < S1: the order of legacy-endpoints.md."""
+    letter = CATALOG_ORDER.find(op.id[:1])
+    try:
+        number = int(op.id[1:])
+    except ValueError:
+        number = 0
+    return (letter if letter >= 0 else len(CATALOG_ORDER), number)
 
 
 _PARAM = re.compile(r"\{[^/]+\}")
