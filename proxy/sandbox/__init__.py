@@ -1,0 +1,20 @@
+"""In-memory, stateful emulator of Klaviyo's new JSON:API (revision 2026-07-15).
+
+The proxy's embedded default upstream and the test double for it: one demo account, reached by
+any well-formed private key (``Authorization: Klaviyo-API-Key pk_...``) or, on ``/client/``
+endpoints, any 6-character public key in ``company_id``.
+
+``create_sandbox_app(store)`` serves the operations listed by ``proxy.sandbox.app.operations()``
+over ``store`` (a fresh :class:`Store` when omitted). Tests seed and inspect state through the
+store: ``add_list``, ``add_segment``, ``add_template``, ``join``, ``metric_named``,
+``find_profile`` / ``find_by_email``, ``exchange_id`` (a profile's ``_kx``),
+``pending_for`` / ``confirm`` (double opt-in), ``delete_profile``, and the ``profiles``,
+``events``, ``lists``, ``segments``, ``campaigns``, ``campaign_messages``, ``templates``,
+``pending_confirmations`` and ``jobs`` dictionaries.
+"""
+
+from proxy.sandbox.accounts import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
+from proxy.sandbox.app import create_sandbox_app
+from proxy.sandbox.store import Store
+
+__all__ = ["DEMO_PRIVATE_KEY", "DEMO_PUBLIC_KEY", "Store", "create_sandbox_app"]

@@ -1,0 +1,173 @@
+"""The sandbox ASGI app: routing (with and without trailing slash), auth, revision and errors."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from proxy.sandbox import (
+    accounts,
+    aggregates,
+    campaign_jobs,
+    campaigns,
+    events,
+    lists,
+    privacy,
+    profiles,
+    segments,
+    subscriptions,
+    templates,
+)
+from proxy.sandbox.errors import ApiError, invalid
+from proxy.sandbox.jsonapi import Ctx, respond
+from proxy.sandbox.operation import Op
+from proxy.sandbox.store import Store
+
+REVISION = "2026-07-15"
+PRIVATE_KEY_RE = re.compile(r"^Klaviyo-API-Key pk_\w{20,64}$")
+PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
+REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+JSON_TYPES = ("application/vnd.api+json", "application/json")
+
+
+def operations() -> list[Op]:
+    """Every emulated operation, from each resource module."""
+    return [
+        *profiles.OPERATIONS,
+        *events.OPERATIONS,
+        *aggregates.OPERATIONS,
+        *lists.OPERATIONS,
+        *segments.OPERATIONS,
+        *subscriptions.OPERATIONS,
+        *campaigns.OPERATIONS,
+        *campaign_jobs.OPERATIONS,
+        *privacy.OPERATIONS,
+        *accounts.OPERATIONS,
+        *templates.OPERATIONS,
+    ]
+
+
+def _authenticate(request: Request, op: Op) -> None:
+    if op.client:
+        company_id = request.query_params.get("company_id")
+        if not company_id:
+            raise invalid("The company_id query parameter is required.", parameter="company_id")
+        if not PUBLIC_KEY_RE.match(company_id):
+            raise invalid(
+                f"'{company_id}' is not a valid company_id (public API key).", parameter="company_id"
+            )
+        return
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiError(401, "not_authenticated", "Authentication credentials were not provided.")
+    if not PRIVATE_KEY_RE.match(header.strip()):
+        raise ApiError(
+            401,
+            "not_authenticated",
+            "Incorrect authentication credentials.",
+            title="Incorrect authentication credentials.",
+        )
+
+
+def _check_revision(request: Request) -> None:
+    revision = request.headers.get("revision")
+    if not revision:
+        raise invalid("The revision header is required, e.g. 'revision: 2026-07-15'.", parameter="revision")
+    if not REVISION_RE.match(revision.strip()):
+        raise invalid(f"'{revision}' is not a valid revision; expected YYYY-MM-DD.", parameter="revision")
+
+
+async def _read_body(request: Request) -> object:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in JSON_TYPES:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Unsupported media type '{content_type}'; use application/vnd.api+json.",
+        )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(
+            400,
+            "parse_error",
+            "Malformed request body: not valid JSON.",
+            title="Malformed request.",
+            pointer="/data",
+        ) from None
+
+
+def _rate_headers(response: Response, op: Op | None, revision: str | None) -> Response:
+    burst, steady = (op.burst, op.steady) if op else (75, 750)
+    response.headers["RateLimit-Limit"] = f"{burst}, {burst};w=1, {steady};w=60"
+    response.headers["RateLimit-Remaining"] = str(burst - 1)
+    response.headers["RateLimit-Reset"] = "1"
+    response.headers["X-Klaviyo-API-Revision"] = revision or REVISION
+    return response
+
+
+def _endpoint(ops: dict[str, Op], store: Store) -> Callable[[Request], Awaitable[Response]]:
+    """One ASGI endpoint per path; dispatches on method to the operation's handler."""
+
+    async def endpoint(request: Request) -> Response:
+        op = ops[request.method if request.method != "HEAD" else "GET"]
+        try:
+            _authenticate(request, op)
+            _check_revision(request)
+            body = await _read_body(request) if request.method in ("POST", "PATCH", "PUT", "DELETE") else None
+            response = op.handler(Ctx(request, store, body))
+        except ApiError as exc:
+            response = respond(exc.document(), exc.status)
+        return _rate_headers(response, op, request.headers.get("revision"))
+
+    return endpoint
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths (404) and wrong methods (405) as JSON:API errors."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        error = ApiError(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+    elif exc.status_code == 404:
+        error = ApiError(404, "not_found", "Not found.")
+    else:
+        error = ApiError(exc.status_code, "error", str(exc.detail))
+    response = respond(error.document(), error.status)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return _rate_headers(response, None, request.headers.get("revision"))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug in the sandbox still answers in the API's error format (then re-raises for logs)."""
+    error = ApiError(500, "error", f"Internal error in the sandbox: {type(exc).__name__}.")
+    return respond(error.document(), 500)
+
+
+def create_sandbox_app(store: Store | None = None) -> Starlette:
+    """An in-memory emulation of Klaviyo's new API for one demo account."""
+    state = store if store is not None else Store()
+    by_path: dict[str, dict[str, Op]] = defaultdict(dict)
+    for op in operations():
+        by_path[op.path][op.method] = op
+    routes: list[BaseRoute] = []
+    for path, ops in by_path.items():
+        endpoint = _endpoint(ops, state)
+        methods = list(ops)
+        # Klaviyo's docs write paths with a trailing slash; clients use both forms.
+        routes.append(Route(path, endpoint, methods=methods))
+        routes.append(Route(path + "/", endpoint, methods=methods))
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app.state.store = state
+    return app

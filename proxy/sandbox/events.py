@@ -1,0 +1,252 @@
+"""Events and metrics: ingestion (server and client), listing with includes, metric lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from proxy.sandbox import body, profile_data, profile_view
+from proxy.sandbox.errors import invalid, not_found, required
+from proxy.sandbox.filters import compile_filter, rule, select
+from proxy.sandbox.ids import iso, parse_iso
+from proxy.sandbox.jsonapi import (
+    Ctx,
+    collection,
+    empty,
+    page_size,
+    relationship_links,
+    resource,
+    respond,
+    single,
+)
+from proxy.sandbox.models import Event, Metric
+from proxy.sandbox.operation import Op
+from proxy.sandbox.params import apply_sort, fieldset, includes, sort_spec
+
+_RANGE = "greater-or-equal greater-than less-or-equal less-than"
+FILTERS = {
+    "metric_id": rule("string", single="equals", many="equals"),
+    "profile_id": rule("string", single="equals"),
+    "profile": rule("none", single="has"),
+    "metric": rule("none", single="has"),
+    "datetime": rule("datetime", single=_RANGE),
+    "timestamp": rule("number", single=_RANGE),
+}
+METRIC_FILTERS = {
+    "integration.name": rule("string", single="equals"),
+    "integration.category": rule("string", single="equals"),
+}
+EVENT_FIELDS = ("datetime", "event_properties", "id", "timestamp", "uuid")
+METRIC_FIELDS = ("created", "id", "integration", "name", "updated")
+PROFILE_EVENT_FIELDS = ("anonymous_id", "_kx", "meta")
+
+
+def render_metric(ctx: Ctx, metric: Metric, fields: set[str] | None = None) -> dict[str, Any]:
+    attrs = {
+        "name": metric.name,
+        "created": metric.created,
+        "updated": metric.updated,
+        "integration": dict(metric.integration),
+    }
+    links = relationship_links(ctx, f"/api/metrics/{metric.id}", "flow-triggers")
+    return resource(
+        ctx,
+        "metric",
+        metric.id,
+        _keep(attrs, fields),
+        collection="metrics",
+        relationships={"flow-triggers": {"links": links}},
+    )
+
+
+def _keep(attrs: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
+    return attrs if fields is None else {k: v for k, v in attrs.items() if k in fields}
+
+
+def render_event(ctx: Ctx, event: Event, fields: set[str] | None = None) -> dict[str, Any]:
+    attrs = {
+        "timestamp": event.timestamp,
+        "event_properties": dict(event.event_properties),
+        "datetime": event.datetime,
+        "uuid": event.uuid,
+    }
+    base = f"/api/events/{event.id}"
+    relationships = {
+        "profile": {
+            "data": {"type": "profile", "id": event.profile_id},
+            "links": relationship_links(ctx, base, "profile"),
+        },
+        "metric": {
+            "data": {"type": "metric", "id": event.metric_id},
+            "links": relationship_links(ctx, base, "metric"),
+        },
+    }
+    return resource(
+        ctx, "event", event.id, _keep(attrs, fields), collection="events", relationships=relationships
+    )
+
+
+def _ingest(ctx: Ctx) -> None:
+    """Validate an EventCreateQueryV2 body, upsert its profile, create metric and event."""
+    data = body.data_object(ctx.body, "event")
+    attrs = body.attributes(data)
+    pointer = "/data/attributes"
+    properties = body.obj(attrs, "properties", pointer, needed=True)
+    assert properties is not None
+    metric_data = _nested(attrs, "metric", "metric")
+    metric_attrs = body.attributes(metric_data, f"{pointer}/metric/data")
+    name = body.string(metric_attrs, "name", f"{pointer}/metric/data/attributes", needed=True)
+    profile_data_obj = _nested(attrs, "profile", "profile")
+    profile_attrs = dict(body.attributes(profile_data_obj, f"{pointer}/profile/data"))
+    meta = profile_attrs.pop("meta", None)
+    profile_data.validate(profile_attrs, f"{pointer}/profile/data/attributes", extra=PROFILE_EVENT_FIELDS)
+    when_text = body.datetime_text(attrs, "time", pointer)
+    value = attrs.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise invalid("'value' must be a number.", pointer=f"{pointer}/value")
+    unique_id = body.string(attrs, "unique_id", pointer)
+    currency = body.string(attrs, "value_currency", pointer)
+    profile_id = profile_data_obj.get("id") if isinstance(profile_data_obj.get("id"), str) else None
+
+    store = ctx.store
+    profile, _ = profile_data.upsert(
+        store,
+        profile_attrs,
+        profile_id=profile_id,
+        meta=meta,
+        strict=False,
+        pointer=f"{pointer}/profile/data/attributes",
+    )
+    assert name is not None
+    metric = store.metric_named(name)
+    moment = parse_iso(when_text) if when_text else store.clock()
+    assert moment is not None
+    if unique_id is not None:
+        key = (metric.id, profile.id, unique_id)
+        if key in store.event_keys:
+            return  # Klaviyo de-duplicates on unique_id
+        store.event_keys.add(key)
+    event_properties = dict(properties)
+    if value is not None:
+        event_properties["$value"] = value
+    if currency is not None:
+        event_properties["$value_currency"] = currency
+    if unique_id is not None:
+        event_properties["$event_id"] = unique_id
+    event = Event(
+        store.ids.ulid(),
+        metric.id,
+        profile.id,
+        int(moment.timestamp()),
+        iso(moment),
+        event_properties,
+        store.ids.uuid(),
+        unique_id,
+    )
+    store.events[event.id] = event
+    if profile.last_event_date is None or (parse_iso(profile.last_event_date) or moment) < moment:
+        profile.last_event_date = iso(moment)
+
+
+def _nested(attrs: dict[str, Any], name: str, type_: str) -> dict[str, Any]:
+    pointer = f"/data/attributes/{name}"
+    wrapper = body.obj(attrs, name, "/data/attributes", needed=True)
+    assert wrapper is not None
+    data = wrapper.get("data")
+    if data is None:
+        raise required(f"{pointer}/data")
+    if not isinstance(data, dict):
+        raise invalid("'data' must be an object.", pointer=f"{pointer}/data")
+    body.check_type(data, type_, f"{pointer}/data")
+    return data
+
+
+def create_event(ctx: Ctx) -> Response:
+    _ingest(ctx)
+    return empty(202)
+
+
+def _event_value(event: Event, name: str) -> Any:
+    return {
+        "metric_id": event.metric_id,
+        "profile_id": event.profile_id,
+        "datetime": event.datetime,
+        "timestamp": event.timestamp,
+        "profile": event.profile_id,
+        "metric": event.metric_id,
+    }.get(name)
+
+
+def _included(ctx: Ctx, events: list[Event] | tuple[Event, ...], wanted: set[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    metric_fields = fieldset(ctx, "metric", METRIC_FIELDS)
+    profile_fields = fieldset(ctx, "profile", profile_view.FIELDS)
+    for event in events:
+        if "metric" in wanted and event.metric_id in ctx.store.metrics:
+            out.append(render_metric(ctx, ctx.store.metrics[event.metric_id], metric_fields))
+        if "profile" in wanted and event.profile_id in ctx.store.profiles:
+            out.append(profile_view.render(ctx, ctx.store.profiles[event.profile_id], fields=profile_fields))
+    return out
+
+
+def get_events(ctx: Ctx) -> Response:
+    nodes = compile_filter(ctx.param("filter"), FILTERS)
+    spec = sort_spec(ctx, ("datetime", "timestamp"))
+    size = page_size(ctx, 200, 1000)
+    fields = fieldset(ctx, "event", EVENT_FIELDS)
+    wanted = includes(ctx, ("attributions", "metric", "profile"))
+    found = select(ctx.store.events.values(), nodes, _event_value)
+    ordered = apply_sort(found, spec or ("datetime", False), _event_value)
+    return respond(
+        collection(
+            ctx,
+            ordered,
+            size,
+            lambda e: render_event(ctx, e, fields),
+            lambda page: _included(ctx, list(page), wanted),
+        )
+    )
+
+
+def get_event(ctx: Ctx) -> Response:
+    event = ctx.store.events.get(ctx.path("id"))
+    if event is None:
+        raise not_found("event", ctx.path("id"))
+    wanted = includes(ctx, ("attributions", "metric", "profile"))
+    fields = fieldset(ctx, "event", EVENT_FIELDS)
+    return respond(single(ctx, render_event(ctx, event, fields), _included(ctx, [event], wanted)))
+
+
+def get_metrics(ctx: Ctx) -> Response:
+    nodes = compile_filter(ctx.param("filter"), METRIC_FILTERS)
+    page_size(ctx, 200, 200, allowed=False)
+    fields = fieldset(ctx, "metric", METRIC_FIELDS)
+    includes(ctx, ("flow-triggers",))
+    found = select(
+        ctx.store.metrics.values(), nodes, lambda m, name: m.integration.get(name.split(".", 1)[1])
+    )
+    return respond(collection(ctx, found, 200, lambda m: render_metric(ctx, m, fields)))
+
+
+def get_metric(ctx: Ctx) -> Response:
+    metric = ctx.store.metrics.get(ctx.path("id"))
+    if metric is None:
+        raise not_found("metric", ctx.path("id"))
+    includes(ctx, ("flow-triggers",))
+    return respond(single(ctx, render_metric(ctx, metric, fieldset(ctx, "metric", METRIC_FIELDS))))
+
+
+def create_client_event(ctx: Ctx) -> Response:
+    _ingest(ctx)
+    return empty(202)
+
+
+OPERATIONS = [
+    Op("get_events", "GET", "/api/events", get_events, 350, 3500),
+    Op("create_event", "POST", "/api/events", create_event, 350, 3500),
+    Op("get_event", "GET", "/api/events/{id}", get_event, 350, 3500),
+    Op("get_metrics", "GET", "/api/metrics", get_metrics, 10, 150),
+    Op("get_metric", "GET", "/api/metrics/{id}", get_metric, 10, 150),
+    Op("create_client_event", "POST", "/client/events", create_client_event, 350, 3500),
+]

@@ -1,0 +1,151 @@
+"""List operations: CRUD, members, and membership changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from proxy.sandbox import body
+from proxy.sandbox.errors import invalid, not_found
+from proxy.sandbox.filters import compile_filter, rule, select
+from proxy.sandbox.group_view import LIST_FIELDS, members, render_group
+from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, respond, single
+from proxy.sandbox.models import Group, ListRecord
+from proxy.sandbox.operation import Op
+from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
+
+OPT_IN = ("double_opt_in", "single_opt_in")
+FILTERS = {
+    "name": rule("string", many="any equals"),
+    "id": rule("string", single="equals", many="any equals"),
+    "created": rule("datetime", single="greater-than"),
+    "updated": rule("datetime", single="greater-than"),
+}
+SORTS = ("created", "id", "name", "updated")
+MAX_MEMBERS_PER_CALL = 1000
+
+
+def group_value(group: Group, name: str) -> Any:
+    return getattr(group, name, None)
+
+
+def _list(ctx: Ctx, list_id: str) -> ListRecord:
+    record = ctx.store.lists.get(list_id)
+    if record is None:
+        raise not_found("list", list_id)
+    return record
+
+
+def _one(ctx: Ctx, record: ListRecord, status: int = 200) -> Response:
+    fields = fieldset(ctx, "list", LIST_FIELDS)
+    additional = additional_fields(ctx, "list", ("profile_count",)) if ctx.request.method == "GET" else set()
+    return respond(single(ctx, render_group(ctx, record, fields=fields, additional=additional)), status)
+
+
+def get_lists(ctx: Ctx) -> Response:
+    nodes = compile_filter(ctx.param("filter"), FILTERS)
+    spec = sort_spec(ctx, SORTS)
+    size = page_size(ctx, 10, 10)
+    fields = fieldset(ctx, "list", LIST_FIELDS)
+    includes(ctx, ("flow-triggers", "tags"))
+    found = select(ctx.store.lists.values(), nodes, group_value)
+    ordered = apply_sort(found, spec, group_value)
+    return respond(collection(ctx, ordered, size, lambda g: render_group(ctx, g, fields=fields)))
+
+
+def create_list(ctx: Ctx) -> Response:
+    data = body.data_object(ctx.body, "list")
+    attrs = body.attributes(data)
+    name = body.string(attrs, "name", "/data/attributes", needed=True)
+    opt_in = body.choice(attrs, "opt_in_process", "/data/attributes", OPT_IN) or "double_opt_in"
+    assert name is not None
+    return _one(ctx, ctx.store.add_list(name, opt_in), 201)
+
+
+def get_list(ctx: Ctx) -> Response:
+    includes(ctx, ("flow-triggers", "tags"))
+    return _one(ctx, _list(ctx, ctx.path("id")))
+
+
+def update_list(ctx: Ctx) -> Response:
+    record = _list(ctx, ctx.path("id"))
+    data = body.data_object(ctx.body, "list", need_id=True, path_id=record.id)
+    attrs = body.attributes(data)
+    name = body.string(attrs, "name", "/data/attributes")
+    opt_in = body.choice(attrs, "opt_in_process", "/data/attributes", OPT_IN)
+    if name is not None:
+        if not name.strip():
+            raise invalid("'name' may not be blank.", pointer="/data/attributes/name")
+        record.name = name
+    if opt_in is not None:
+        record.opt_in_process = opt_in
+    record.updated = ctx.store.now()
+    return _one(ctx, record)
+
+
+def delete_list(ctx: Ctx) -> Response:
+    record = _list(ctx, ctx.path("id"))
+    del ctx.store.lists[record.id]
+    ctx.store.pending_confirmations[:] = [
+        p for p in ctx.store.pending_confirmations if p.list_id != record.id
+    ]
+    return empty(204)
+
+
+def get_profiles_for_list(ctx: Ctx) -> Response:
+    return members(ctx, _list(ctx, ctx.path("id")), ids_only=False)
+
+
+def get_profile_ids_for_list(ctx: Ctx) -> Response:
+    return members(ctx, _list(ctx, ctx.path("id")), ids_only=True)
+
+
+def _member_ids(ctx: Ctx) -> list[str]:
+    ids = body.identifiers(ctx.body, "profile")
+    if len(ids) > MAX_MEMBERS_PER_CALL:
+        raise invalid(f"At most {MAX_MEMBERS_PER_CALL} profiles may be sent per request.", pointer="/data")
+    for index, profile_id in enumerate(ids):
+        if profile_id not in ctx.store.profiles:
+            raise invalid(f"Profile {profile_id} does not exist.", pointer=f"/data/{index}/id")
+    return ids
+
+
+def add_profiles_to_list(ctx: Ctx) -> Response:
+    record = _list(ctx, ctx.path("id"))
+    ctx.store.join(record, _member_ids(ctx))
+    return empty(204)
+
+
+def remove_profiles_from_list(ctx: Ctx) -> Response:
+    record = _list(ctx, ctx.path("id"))
+    for profile_id in _member_ids(ctx):
+        record.members.pop(profile_id, None)
+    return empty(204)
+
+
+OPERATIONS = [
+    Op("get_lists", "GET", "/api/lists", get_lists),
+    Op("create_list", "POST", "/api/lists", create_list, 10, 150),
+    Op("get_list", "GET", "/api/lists/{id}", get_list),
+    Op("update_list", "PATCH", "/api/lists/{id}", update_list, 10, 150),
+    Op("delete_list", "DELETE", "/api/lists/{id}", delete_list, 10, 150),
+    Op("get_profiles_for_list", "GET", "/api/lists/{id}/profiles", get_profiles_for_list),
+    Op("get_profile_ids_for_list", "GET", "/api/lists/{id}/relationships/profiles", get_profile_ids_for_list),
+    Op(
+        "add_profiles_to_list",
+        "POST",
+        "/api/lists/{id}/relationships/profiles",
+        add_profiles_to_list,
+        10,
+        150,
+    ),
+    Op(
+        "remove_profiles_from_list",
+        "DELETE",
+        "/api/lists/{id}/relationships/profiles",
+        remove_profiles_from_list,
+        10,
+        150,
+    ),
+]

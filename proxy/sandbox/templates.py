@@ -1,0 +1,198 @@
+"""Template operations: CRUD, clone and a minimal render."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from proxy.sandbox import body
+from proxy.sandbox.errors import invalid, not_found
+from proxy.sandbox.filters import compile_filter, rule, select
+from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, resource, respond, single, sparse
+from proxy.sandbox.models import Template
+from proxy.sandbox.operation import Op
+from proxy.sandbox.params import additional_fields, apply_sort, fieldset, sort_spec
+
+EDITOR_TYPES = ("CODE", "USER_DRAGGABLE", "SYSTEM_DRAGGABLE")
+_RANGE = "equals greater-or-equal greater-than less-or-equal less-than"
+FILTERS = {
+    "id": rule("string", many="any equals"),
+    "name": rule("string", single="contains equals", many="any equals"),
+    "created": rule("datetime", single=_RANGE),
+    "updated": rule("datetime", single=_RANGE),
+}
+SORTS = ("created", "id", "name", "updated")
+FIELDS = ("amp", "created", "definition", "editor_type", "html", "id", "name", "text", "updated")
+MAX_TEMPLATES = 1000
+
+
+def template_attributes(
+    template: Template, additional: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "name": template.name,
+        "editor_type": template.editor_type,
+        "html": template.html,
+        "text": template.text,
+        "amp": template.amp,
+        "created": template.created,
+        "updated": template.updated,
+    }
+    if "definition" in additional:
+        attrs["definition"] = None  # only drag-and-drop templates have one; the sandbox keeps HTML
+    return attrs
+
+
+def render_template(
+    ctx: Ctx,
+    template: Template,
+    *,
+    fields: set[str] | None = None,
+    additional: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    return resource(
+        ctx,
+        "template",
+        template.id,
+        sparse(template_attributes(template, additional), fields),
+        collection="templates",
+    )
+
+
+def find_template(ctx: Ctx, template_id: str) -> Template:
+    template = ctx.store.templates.get(template_id)
+    if template is None:
+        raise not_found("template", template_id)
+    return template
+
+
+def _one(ctx: Ctx, template: Template, status: int = 200) -> Response:
+    fields = fieldset(ctx, "template", FIELDS)
+    additional = additional_fields(ctx, "template", ("definition",))
+    return respond(single(ctx, render_template(ctx, template, fields=fields, additional=additional)), status)
+
+
+def _value(template: Template, name: str) -> Any:
+    return getattr(template, name, None)
+
+
+def get_templates(ctx: Ctx) -> Response:
+    nodes = compile_filter(ctx.param("filter"), FILTERS)
+    spec = sort_spec(ctx, SORTS)
+    size = page_size(ctx, 10, 10)
+    fields = fieldset(ctx, "template", FIELDS)
+    additional = additional_fields(ctx, "template", ("definition",))
+    found = select((t for t in ctx.store.templates.values() if t.reusable), nodes, _value)
+    ordered = apply_sort(found, spec, _value)
+    return respond(
+        collection(
+            ctx, ordered, size, lambda t: render_template(ctx, t, fields=fields, additional=additional)
+        )
+    )
+
+
+def get_template(ctx: Ctx) -> Response:
+    return _one(ctx, find_template(ctx, ctx.path("id")))
+
+
+def _check_capacity(ctx: Ctx) -> None:
+    if sum(t.reusable for t in ctx.store.templates.values()) >= MAX_TEMPLATES:
+        raise invalid(f"The account already has the maximum of {MAX_TEMPLATES} templates.", pointer="/data")
+
+
+def create_template(ctx: Ctx) -> Response:
+    data = body.data_object(ctx.body, "template")
+    attrs = body.attributes(data)
+    pointer = "/data/attributes"
+    name = body.string(attrs, "name", pointer, needed=True)
+    editor_type = body.choice(attrs, "editor_type", pointer, EDITOR_TYPES, needed=True)
+    html = body.string(attrs, "html", pointer)
+    if html is None and attrs.get("definition") is None:
+        raise invalid("Either 'html' or 'definition' is required.", pointer=f"{pointer}/html")
+    text = body.string(attrs, "text", pointer)
+    amp = body.string(attrs, "amp", pointer)
+    _check_capacity(ctx)
+    assert name is not None and editor_type is not None
+    template = ctx.store.add_template(name, html or "", editor_type=editor_type, text=text)
+    template.amp = amp
+    return _one(ctx, template, 201)
+
+
+def update_template(ctx: Ctx) -> Response:
+    template = find_template(ctx, ctx.path("id"))
+    data = body.data_object(ctx.body, "template", need_id=True, path_id=template.id)
+    attrs = body.attributes(data)
+    pointer = "/data/attributes"
+    for name in ("name", "html", "text", "amp"):
+        value = body.string(attrs, name, pointer)
+        if name in attrs and name in ("name", "html") and value is None:
+            raise invalid(f"'{name}' may not be null.", pointer=f"{pointer}/{name}")
+        if name in attrs:
+            setattr(template, name, value)
+    template.updated = ctx.store.now()
+    return _one(ctx, template)
+
+
+def delete_template(ctx: Ctx) -> Response:
+    template = find_template(ctx, ctx.path("id"))
+    del ctx.store.templates[template.id]
+    return empty(204)
+
+
+def clone_template(ctx: Ctx) -> Response:
+    data = body.data_object(ctx.body, "template", need_id=True)
+    source = find_template(ctx, str(data["id"]))
+    attrs = body.attributes(data)
+    name = body.string(attrs, "name", "/data/attributes") or f"Clone of {source.name}"
+    _check_capacity(ctx)
+    copy = ctx.store.add_template(name, source.html, editor_type=source.editor_type, text=source.text)
+    copy.amp = source.amp
+    return _one(ctx, copy, 201)
+
+
+_VARIABLE = re.compile(r"\{\{\s*([\w.$]+)(?:\s*\|[^}]*)?\s*\}\}")
+
+
+def _substitute(text: str | None, context: dict[str, Any]) -> str | None:
+    """Django-style ``{{ a.b }}`` substitution; unknown variables render empty, like Klaviyo."""
+    if text is None:
+        return None
+
+    def lookup(match: re.Match[str]) -> str:
+        value: Any = context
+        for part in match.group(1).split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return "" if value is None else str(value)
+
+    return _VARIABLE.sub(lookup, text)
+
+
+def render_template_op(ctx: Ctx) -> Response:
+    data = body.data_object(ctx.body, "template", need_id=True)
+    template = find_template(ctx, str(data["id"]))
+    attrs = body.attributes(data)
+    context = body.obj(attrs, "context", "/data/attributes", needed=True) or {}
+    rendered = {
+        "name": template.name,
+        "editor_type": template.editor_type,
+        "html": _substitute(template.html, context) or "",
+        "text": _substitute(template.text, context),
+        "amp": _substitute(template.amp, context),
+        "created": template.created,
+        "updated": template.updated,
+    }
+    document = single(ctx, resource(ctx, "template", template.id, rendered, collection="templates"))
+    return respond(document, 201)
+
+
+OPERATIONS = [
+    Op("get_templates", "GET", "/api/templates", get_templates),
+    Op("create_template", "POST", "/api/templates", create_template),
+    Op("get_template", "GET", "/api/templates/{id}", get_template),
+    Op("update_template", "PATCH", "/api/templates/{id}", update_template),
+    Op("delete_template", "DELETE", "/api/templates/{id}", delete_template),
+    Op("clone_template", "POST", "/api/template-clone", clone_template),
+    Op("render_template", "POST", "/api/template-render", render_template_op, 3, 60),
+]
