@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         transport = httpx.ASGITransport(app=create_sandbox_app())
         base = f"http://{settings.host}:{settings.port}"
+        # The sandbox builds its `links` from this URL, so a passed-through client that
+        # follows `links.next` comes back through the proxy.
+        settings = replace(settings, upstream=base)
         print(
             "klaviyo-compat: SANDBOX upstream (in-memory, nothing leaves this process)\n"
             f"  legacy base URL:  {base}/api\n"
