@@ -1,5 +1,7 @@
-"""E1-E2: read and update one person by ID (legacy-endpoints.md §E, new-api-mapping.md §2 E).
+"""Legacy profiles (legacy-endpoints.md §E, new-api-mapping.md §2 E).
 
+E1-E2 (read and update one person by ID) live here; the timelines E3/E4 come from
+``mappings.timelines`` and the ID lookups E5/E6 from ``mappings.profile_lookup``.
 Profile IDs are the same in both APIs, so no ID translation is needed.
 """
 
@@ -26,7 +28,9 @@ from mappings.fields import (
     legacy_to_profile_attributes,
     profile_to_legacy_person,
 )
+from mappings.profile_lookup import OPERATIONS as LOOKUPS
 from mappings.protocol import translate_error
+from mappings.timelines import PROFILE_TIMELINES
 
 DOCS = "https://developers.klaviyo.com/en/reference/"
 # Parameters that patch rather than set (``$unset[]`` is the PHP spelling of repeats).
@@ -98,4 +102,4 @@ def update_person(req: LegacyRequest) -> Plan:
     return _person(reply)
 
 
-OPERATIONS: tuple[Operation, ...] = (get_person, update_person)
+OPERATIONS: tuple[Operation, ...] = (get_person, update_person, *PROFILE_TIMELINES, *LOOKUPS)

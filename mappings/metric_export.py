@@ -1,0 +1,158 @@
+"""D4 GET /api/v1/metric/{metric_id}/export on POST /api/metric-aggregates (new-api-mapping.md §2 D4).
+
+Parameters are validated in ``mappings.export_params``; this module builds the aggregate
+query and turns its answer into the legacy ``results`` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+
+from mappings import protocol
+from mappings.base import (
+    Call,
+    Family,
+    Fidelity,
+    Gather,
+    LegacyReply,
+    LegacyRequest,
+    Plan,
+    Reply,
+    UpstreamError,
+    declare,
+)
+from mappings.datetimes import legacy_datetime
+from mappings.event_objects import legacy_metric
+from mappings.export_params import BadExport, ExportQuery, parse_export
+from mappings.filter_terms import at, equals
+
+EVERYONE: Final = "Everyone"  # the legacy segment name when not segmenting with `by`
+
+
+def utc_today() -> date:
+    """Today's UTC date: the default end of an export window (tests replace it)."""
+    return datetime.now(UTC).date()
+
+
+def _midnight(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00"
+
+
+def aggregate_body(metric_id: str, query: ExportQuery) -> dict[str, Any]:
+    """The POST /api/metric-aggregates body: UTC day window, one measurement, optional by/where."""
+    filters = [
+        at("greater-or-equal", "datetime", _midnight(query.start)),
+        at("less-than", "datetime", _midnight(query.end + timedelta(days=1))),
+    ]
+    if query.where is not None:
+        prop, _, operand = query.where[0]
+        filters.append(equals(prop, operand))
+    attributes: dict[str, Any] = {
+        "metric_id": metric_id,
+        "measurements": [query.aggregate],
+        "interval": query.unit,
+        "filter": filters,
+        "timezone": "UTC",
+    }
+    if query.by is not None:
+        # The first `count` segments by total, in one page.
+        attributes.update(by=[query.by], page_size=query.count, sort=f"-{query.aggregate}")
+    return {"data": {"type": "metric-aggregate", "attributes": attributes}}
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
+
+
+def _series(dates: list[str | None], values: Any) -> list[dict[str, Any]]:
+    values = values if isinstance(values, list) else []
+    return [
+        {"date": day, "values": [_number(values[i]) if i < len(values) else 0.0]}
+        for i, day in enumerate(dates)
+    ]
+
+
+def export_results(body: Any, query: ExportQuery) -> list[dict[str, Any]]:
+    """Aggregate answer -> legacy ``results``: one ``{"segment", "data": [{"date", "values"}]}`` per row."""
+    attributes = _dict(_dict(_dict(body).get("data")).get("attributes"))
+    raw_dates = attributes.get("dates")
+    dates = [legacy_datetime(d) if isinstance(d, str) else None for d in raw_dates or []]
+    rows: list[tuple[Any, list[Any]]] = []
+    for row in attributes.get("data") or []:
+        row = _dict(row)
+        dimensions = row.get("dimensions") if isinstance(row.get("dimensions"), list) else []
+        values = _dict(row.get("measurements")).get(query.aggregate)
+        rows.append((dimensions[0] if dimensions else EVERYONE, values if isinstance(values, list) else []))
+    if query.by is None:
+        return [{"segment": EVERYONE, "data": _series(dates, rows[0][1] if rows else [])}]
+    rows.sort(key=lambda r: -sum(_number(v) for v in r[1]))  # stable: upstream order breaks ties
+    return [{"segment": segment, "data": _series(dates, values)} for segment, values in rows[: query.count]]
+
+
+def _legacy_day(day: date) -> str:
+    return f"{day.isoformat()} 00:00:00"
+
+
+@declare(
+    id="D4",
+    name="metric_export",
+    method="GET",
+    path="/api/v1/metric/{metric_id}/export",
+    family=Family.V1,
+    upstream=("get_metric", "query_metric_aggregates"),
+    fidelity=Fidelity.LOSSY,
+    successor="https://developers.klaviyo.com/en/reference/query_metric_aggregates",
+    lost=(
+        'measurement ["sum", "<property>"] has no equivalent (400); where/by only on the 36 '
+        "dimensions metric aggregates supports (400 otherwise); buckets are UTC days/weeks/months; "
+        "with by, the segments are the top `count` by total."
+    ),
+    max_upstream_calls="2 (concurrent: get_metric, query_metric_aggregates)",
+)
+def metric_export(req: LegacyRequest) -> Plan:
+    """Export a metric's counts, unique counts or value sums per day, week or month: POST
+    /api/metric-aggregates (UTC, start_date..end_date inclusive, at most 31 days, default the last
+    30) with GET /api/metrics/{id} for the `metric` object. measurement count/unique/value maps to
+    count/unique/sum_value; `by` segments on one of the new API's dimensions (top `count`
+    segments, default 25), `where` filters on one (`[["$attributed_flow","=","ID"]]`). Answers
+    {metric, start_date, end_date, unit, measurement, by, where, results: [{segment, data: [{date,
+    values}]}]}; without `by` the one segment is "Everyone". Summing an arbitrary property, or
+    by/where on another property, is rejected with 400 before any upstream call."""
+    metric_id = req.path_params["metric_id"]
+    try:
+        query = parse_export(req, utc_today())
+    except BadExport as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    calls = (
+        Call(
+            "get_metric",
+            path_params={"id": metric_id},
+            query={"fields[metric]": "name,integration,created,updated"},
+        ),
+        Call("query_metric_aggregates", body=aggregate_body(metric_id, query)),
+    )
+    try:
+        metric, aggregate = yield Gather(calls)
+    except UpstreamError as exc:
+        return protocol.translate_error(Family.V1, exc.reply)
+    assert isinstance(metric, Reply) and isinstance(aggregate, Reply)
+    return LegacyReply.json_body(
+        {
+            "metric": legacy_metric(_dict(_dict(metric.body).get("data"))),
+            "start_date": _legacy_day(query.start),
+            "end_date": _legacy_day(query.end),
+            "unit": query.unit,
+            "measurement": query.measurement,
+            "by": query.by,
+            "where": query.where,
+            "results": export_results(aggregate.body, query),
+        }
+    )
