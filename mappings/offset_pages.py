@@ -62,6 +62,10 @@ class OffsetPage:
         }
 
 
+# Far beyond any real collection; keeps start/end exact in 64-bit and JavaScript numbers.
+MAX_PAGE = 10**9
+
+
 def _integer(raw: Any) -> int | None:
     """An integer parameter from a query/form string or a JSON number; None if it is not one."""
     if isinstance(raw, bool):
@@ -89,8 +93,8 @@ def parse_offset_page(
     raw_count = req.get("count")
     page = 0 if raw_page in (None, "") else _integer(raw_page)
     count = default_count if raw_count in (None, "") else _integer(raw_count)
-    if page is None or page < 0:
-        raise BadPaging(f"Invalid page {raw_page!r}: page must be an integer greater than or equal to 0.")
+    if page is None or page < 0 or page > MAX_PAGE:
+        raise BadPaging(f"Invalid page {raw_page!r}: page must be an integer from 0 to {MAX_PAGE}.")
     if count is None or not 1 <= count <= max_count:
         raise BadPaging(f"Invalid count {raw_count!r}: count must be an integer between 1 and {max_count}.")
     return OffsetPage(page=page, count=count)

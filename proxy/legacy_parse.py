@@ -18,6 +18,21 @@ from mappings import protocol
 from mappings.base import LegacyRequest
 
 MAX_BODY = 5 * 1024 * 1024  # the new API's event payload ceiling
+MAX_DEPTH = 32  # the new API itself accepts at most 10 levels of nesting
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Iterative depth check (a recursive one would fail on the very input it guards against)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 class BadLegacyRequest(Exception):
@@ -81,6 +96,8 @@ def parse(
             json_body = orjson.loads(stripped)
         except orjson.JSONDecodeError:
             raise BadLegacyRequest("Request body is not valid JSON.") from None
+        if _too_deep(json_body):
+            raise BadLegacyRequest(f"Request body is nested deeper than {MAX_DEPTH} levels.")
         if isinstance(json_body, dict):
             for name, value in json_body.items():
                 add(str(name), value)
