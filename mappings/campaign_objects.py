@@ -1,6 +1,7 @@
 """New campaign / list / segment resources -> legacy v1 objects (new-api-mapping.md §5.1, §5.2).
 
-Pure functions on decoded JSON:API dicts. Used by B1 (and any later B3/B7/B8 mapping).
+Pure functions on decoded JSON:API dicts. Every legacy campaign answer (B1-B4, B7, B8) is
+built by ``legacy_campaign``.
 """
 
 from __future__ import annotations
@@ -119,25 +120,43 @@ def _send_time(attributes: Mapping[str, Any]) -> str | None:
     return legacy_datetime(raw) if isinstance(raw, str) else None
 
 
+def message_definition(message: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A campaign message's ``definition`` (channel, label, content).
+
+    ``POST /api/campaign-message-assign-template`` answers a flatter message whose
+    ``channel``/``label``/``content`` sit directly in ``attributes``; both shapes are read.
+    """
+    attributes = _dict((message or {}).get("attributes"))
+    definition = attributes.get("definition")
+    if isinstance(definition, Mapping):
+        return definition
+    return {k: attributes[k] for k in ("channel", "label", "content") if k in attributes}
+
+
 def legacy_campaign(
     campaign: Mapping[str, Any],
     message: Mapping[str, Any] | None,
     audiences: Mapping[str, Mapping[str, Any]],
+    *,
+    template_id: str | None = None,
 ) -> dict[str, Any]:
     """A campaign resource (+ its message, + resolved audiences by ID) -> legacy campaign object.
 
     ``audiences`` maps list/segment IDs to already-built legacy list objects; IDs missing
     from it (deleted audiences) are left out of ``lists`` / ``excluded_lists``.
+    ``template_id``, when given, is reported instead of the message's template: the ID a
+    caller assigned (B2/B4), since the new API links the message to a copy.
     """
     attributes = _dict(campaign.get("attributes"))
-    msg_attributes = _dict((message or {}).get("attributes"))
-    definition = _dict(msg_attributes.get("definition"))
+    definition = message_definition(message)
     content = _dict(definition.get("content"))
     status, status_id, status_label = legacy_status(attributes.get("status"))
     included, excluded = audience_ids(campaign)
     send_time = _send_time(attributes)
     method = _dict(attributes.get("send_strategy")).get("method")
     template_ids = _relationship_ids(message, "template") if message is not None else []
+    if template_id is not None:
+        template_ids = [template_id]
     return {
         "object": "campaign",
         "id": campaign.get("id"),

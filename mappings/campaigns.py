@@ -1,35 +1,55 @@
-"""Legacy v1 campaigns (legacy-endpoints.md §B) on the new campaigns API (new-api-mapping.md §2 B)."""
+"""Legacy v1 campaigns (legacy-endpoints.md §B) on the new campaigns API (new-api-mapping.md §2 B).
+
+B1 (list) and B3 (read) live here; B2/B4 in ``campaign_writes``, B5-B9 in ``campaign_actions``.
+``OPERATIONS`` declares all nine for the registry.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 from mappings import protocol
 from mappings.base import (
-    Call,
     CollectAll,
     Collected,
     Family,
     Fidelity,
-    Gather,
     LegacyReply,
     LegacyRequest,
     Operation,
     Plan,
-    Reply,
+    UpstreamError,
     declare,
+)
+from mappings.campaign_actions import (
+    cancel_campaign,
+    clone_campaign,
+    get_campaign_recipients,
+    schedule_campaign,
+    send_campaign,
 )
 from mappings.campaign_objects import (
     campaign_message,
     distinct_audience_ids,
     index_resources,
     legacy_campaign,
-    legacy_list,
 )
+from mappings.campaign_steps import (
+    AUDIENCE_UPSTREAM,
+    audience_calls,
+    audience_objects,
+    campaign_answer,
+    fetch_audiences,
+    read_campaign,
+)
+from mappings.campaign_writes import create_campaign, update_campaign
 from mappings.offset_pages import BadPaging, parse_offset_page
+
+__all__ = ["OPERATIONS", "audience_calls", "audience_objects"]
+
+DOCS: Final = "https://developers.klaviyo.com/en/reference/"
 
 # Every email campaign, newest first, with its message(s). No sparse fieldsets: the spec
 # lists only attributes in ``fields[campaign]`` / ``fields[campaign-message]``, and under
@@ -45,38 +65,6 @@ CAMPAIGNS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
 )
 MAX_CAMPAIGN_PAGES: Final = 100  # 10 000 campaigns
 
-# get_lists / get_segments: page[size] max 10, so one any(id,[...]) filter per 10 IDs
-# always fits one page.
-AUDIENCE_BATCH: Final = 10
-AUDIENCE_OPS: Final = (("get_lists", "list"), ("get_segments", "segment"))
-
-
-def audience_calls(ids: Sequence[str]) -> tuple[Call, ...]:
-    """One get_lists and one get_segments call per batch of 10 IDs (an ID is one or the other)."""
-    calls: list[Call] = []
-    for op, kind in AUDIENCE_OPS:
-        for at in range(0, len(ids), AUDIENCE_BATCH):
-            batch = list(ids[at : at + AUDIENCE_BATCH])
-            query = {
-                "filter": f"any(id,{json.dumps(batch, separators=(',', ':'))})",
-                "page[size]": str(AUDIENCE_BATCH),
-                f"fields[{kind}]": "name,created,updated",
-            }
-            calls.append(Call(op, query=query, expect=(200,)))
-    return tuple(calls)
-
-
-def audience_objects(replies: Sequence[Reply]) -> dict[str, Mapping[str, Any]]:
-    """Legacy list objects by ID from the get_lists / get_segments replies."""
-    out: dict[str, Mapping[str, Any]] = {}
-    for reply in replies:
-        body = reply.body if isinstance(reply.body, Mapping) else {}
-        data = body.get("data")
-        for resource in data if isinstance(data, list) else []:
-            if isinstance(resource, Mapping) and isinstance(resource.get("id"), str):
-                out.setdefault(resource["id"], legacy_list(resource))
-    return out
-
 
 @declare(
     id="B1",
@@ -84,9 +72,9 @@ def audience_objects(replies: Sequence[Reply]) -> dict[str, Mapping[str, Any]]:
     method="GET",
     path="/api/v1/campaigns",
     family=Family.V1,
-    upstream=("get_campaigns", "get_lists", "get_segments"),
+    upstream=("get_campaigns", *AUDIENCE_UPSTREAM),
     fidelity=Fidelity.LOSSY,
-    successor="https://developers.klaviyo.com/en/reference/get_campaigns",
+    successor=DOCS + "get_campaigns",
     lost=(
         "num_recipients is null (the new API has no cheap recipient count); person_count of "
         "lists/segments is null (profile_count is limited to 1 request/s); status_id is known only for "
@@ -119,14 +107,52 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     )
     campaigns = [c for c in collected.data if isinstance(c, Mapping)]
     window = paging.slice(campaigns)
-    ids = distinct_audience_ids(window)
-    audiences: dict[str, Mapping[str, Any]] = {}
-    if ids:
-        replies: list[Reply] = yield Gather(audience_calls(ids))
-        audiences = audience_objects(replies)
+    audiences = yield from fetch_audiences(distinct_audience_ids(window))
     included = index_resources(collected.included)
     data = [legacy_campaign(c, campaign_message(c, included), audiences) for c in window]
     return LegacyReply.json_body(paging.envelope(len(campaigns), data))
 
 
-OPERATIONS: tuple[Operation, ...] = (get_campaigns,)
+@declare(
+    id="B3",
+    name="get_campaign_info",
+    method="GET",
+    path="/api/v1/campaign/{campaign_id}",
+    family=Family.V1,
+    upstream=("get_campaign", *AUDIENCE_UPSTREAM),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "get_campaign",
+    lost=(
+        "As in B1: num_recipients and person_count are null, status_id is known only for sent and "
+        "draft, send_time/sent_at are approximate, campaign_type is a guess, is_segmented is false, "
+        "template_id is the campaign's own copy of the template, deleted lists/segments are left out."
+    ),
+    max_upstream_calls="1 + 2*ceil(A/10): A = the campaign's included and excluded lists/segments",
+)
+def get_campaign(req: LegacyRequest) -> Plan:
+    """Return one campaign as a legacy v1 campaign object.
+
+    Reads GET /api/campaigns/{id} with its message included (subject, sender, message type,
+    template), then looks up its included and excluded audiences with GET /api/lists and
+    GET /api/segments (filter any(id,[...]), 10 IDs per call). An unknown ID answers 404
+    "The requested resource does not exist.".
+    """
+    try:
+        campaign, message = yield from read_campaign(req.path_params["campaign_id"])
+        answer = yield from campaign_answer(campaign, message)
+    except UpstreamError as err:
+        return protocol.translate_error(Family.V1, err.reply)
+    return LegacyReply.json_body(answer)
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    get_campaigns,
+    create_campaign,
+    get_campaign,
+    update_campaign,
+    send_campaign,
+    schedule_campaign,
+    cancel_campaign,
+    clone_campaign,
+    get_campaign_recipients,
+)

@@ -1,0 +1,395 @@
+"""Golden cases: C1-C7 /api/v1/email-templates and /api/v1/email-template/{id}[/clone|render|send].
+
+Generated SDK: form fields, key as the ``api_key`` query parameter. Ruby: key and fields in
+the form body for POSTs, query parameters for PUT.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.mappings.golden.campaign_writes import error, v1_error
+from tests.mappings.golden.campaigns import AUTH_ERROR, KEY, envelope
+
+TID = "UAAkAc"
+FIELDS = "name,editor_type,html,created,updated"
+FIELDS_QUERY = {"fields[template]": FIELDS}
+INDEX_QUERY = {"sort": "name", "page[size]": "10", "fields[template]": "name,editor_type,created,updated"}
+NEXT = "https://a.klaviyo.com/api/templates/?sort=name&page%5Bsize%5D=10&page%5Bcursor%5D=dDI%3D"
+DOCS = "https://developers.klaviyo.com/en/reference/"
+NOT_FOUND = v1_error(404, "The requested resource does not exist.")
+
+
+def template(tid: str, name: str, *, editor: str = "CODE", html: bool = True) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"name": name, "editor_type": editor}
+    if html:
+        attributes["html"] = f"<html>{name}</html>"
+    attributes["created"] = "2022-04-11T15:25:23+00:00"
+    attributes["updated"] = "2022-05-25T18:00:35+02:00"
+    return {"type": "template", "id": tid, "attributes": attributes, "links": {"self": "x"}}
+
+
+def legacy(tid: str, name: str, *, writeable: bool = True, html: str | None = "") -> dict[str, Any]:
+    return {
+        "object": "email-template",
+        "id": tid,
+        "name": name,
+        "html": f"<html>{name}</html>" if html == "" else html,
+        "is_writeable": writeable,
+        "created": "2022-04-11 15:25:23",
+        "updated": "2022-05-25 16:00:35",
+    }
+
+
+def call(method: str, path: str, reply: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"method": method, "path": path, "auth": KEY, "reply": reply, **extra}
+
+
+def ok(data: Any, status: int = 200) -> dict[str, Any]:
+    return {"status": status, "json": {"data": data, "links": {"self": "x"}}}
+
+
+def index_call(
+    rows: list[dict[str, Any]], cursor: str | None = None, next_link: str | None = None
+) -> dict[str, Any]:
+    query = dict(INDEX_QUERY) if cursor is None else {**INDEX_QUERY, "page[cursor]": cursor}
+    light = [{**t, "attributes": {k: v for k, v in t["attributes"].items() if k != "html"}} for t in rows]
+    reply = {"status": 200, "json": {"data": light, "links": {"self": "x", "next": next_link}}}
+    return call("GET", "/api/templates", reply, query=query)
+
+
+def html_call(ids: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    query = {
+        "filter": f"any(id,{json.dumps(ids, separators=(',', ':'))})",
+        "page[size]": "10",
+        **FIELDS_QUERY,
+    }
+    return call("GET", "/api/templates", ok(rows), query=query)
+
+
+def get_call(reply: dict[str, Any]) -> dict[str, Any]:
+    return call("GET", f"/api/templates/{TID}", reply, query=FIELDS_QUERY)
+
+
+def v1(method: str, path: str, *, query: list[tuple[str, str]] | None = None, **body: Any) -> dict[str, Any]:
+    return {"method": method, "path": path, "query": [*(query or []), ("api_key", KEY)], **body}
+
+
+ALPHA, BETA, GAMMA = (
+    template("T1", "Alpha"),
+    template("T2", "Beta", editor="USER_DRAGGABLE"),
+    template("T3", "Gamma"),
+)
+TWELVE = [template(f"T{i:02d}", f"Name {i:02d}") for i in range(12)]
+LIST = "/api/v1/email-templates"
+
+C1_CASES: list[dict[str, Any]] = [
+    {
+        # Index over two cursor pages; html of the requested page only.
+        "id": "C1-first-page-over-two-cursor-pages",
+        "request": v1("GET", LIST, query=[("page", "0"), ("count", "2")]),
+        "upstream": [
+            index_call([ALPHA, BETA], next_link=NEXT),
+            index_call([GAMMA], cursor="dDI="),
+            html_call(["T1", "T2"], [BETA, ALPHA]),
+        ],
+        "response": {
+            "status": 200,
+            "json": envelope([legacy("T1", "Alpha"), legacy("T2", "Beta", writeable=False)], 0, 0, 1, 3),
+        },
+    },
+    {
+        # A template deleted between the index walk and the html read keeps its row, html null.
+        "id": "C1-last-page-template-deleted-meanwhile",
+        "request": v1("GET", LIST, query=[("page", "1"), ("count", "2")]),
+        "upstream": [index_call([ALPHA, BETA, GAMMA]), html_call(["T3"], [])],
+        "response": {"status": 200, "json": envelope([legacy("T3", "Gamma", html=None)], 1, 2, 2, 3)},
+    },
+    {
+        "id": "C1-html-read-in-batches-of-ten",
+        "request": v1("GET", LIST, query=[("count", "12")]),
+        "upstream": [
+            index_call(TWELVE[:10], next_link=NEXT),
+            index_call(TWELVE[10:], cursor="dDI="),
+            html_call([f"T{i:02d}" for i in range(10)], TWELVE[:10]),
+            html_call(["T10", "T11"], TWELVE[10:]),
+        ],
+        "response": {
+            "status": 200,
+            "json": envelope([legacy(f"T{i:02d}", f"Name {i:02d}") for i in range(12)], 0, 0, 11, 12),
+        },
+    },
+    {
+        "id": "C1-past-the-end",
+        "request": v1("GET", LIST, query=[("page", "3"), ("count", "2")]),
+        "upstream": [index_call([ALPHA, BETA, GAMMA])],
+        "response": {"status": 200, "json": envelope([], 3, 6, 6, 3)},
+    },
+    {
+        "id": "C1-empty-account",
+        "request": v1("GET", LIST),
+        "upstream": [index_call([])],
+        "response": {"status": 200, "json": envelope([], 0, 0, 0, 0)},
+    },
+    {
+        "id": "C1-count-over-100",
+        "request": v1("GET", LIST, query=[("count", "101")]),
+        "upstream": [],
+        "response": v1_error(400, "Invalid count '101': count must be an integer between 1 and 100."),
+    },
+    {
+        "id": "C1-throttled",
+        "request": v1("GET", LIST),
+        "upstream": [
+            call("GET", "/api/templates", error(429, "Throttled.", {"Retry-After": "4"}), query=INDEX_QUERY)
+        ],
+        "response": v1_error(
+            429, "Request was throttled. Expected available in 4 seconds.", {"retry-after": "4"}
+        ),
+    },
+    {
+        "id": "C1-upstream-401-becomes-403",
+        "request": v1("GET", LIST),
+        "upstream": [call("GET", "/api/templates", {"status": 401, "json": AUTH_ERROR}, query=INDEX_QUERY)],
+        "response": v1_error(403, "Incorrect authentication credentials."),
+    },
+]
+
+NEWSLETTER = template(TID, "Monthly Newsletter")
+NEWSLETTER_LEGACY = legacy(TID, "Monthly Newsletter")
+CREATE_BODY = {
+    "data": {
+        "type": "template",
+        "attributes": {
+            "name": "Monthly Newsletter",
+            "editor_type": "CODE",
+            "html": "<html>Monthly Newsletter</html>",
+        },
+    }
+}
+CREATE_FORM = [("name", "Monthly Newsletter"), ("html", "<html>Monthly Newsletter</html>")]
+
+
+def create_call(reply: dict[str, Any]) -> dict[str, Any]:
+    return call("POST", "/api/templates", reply, query=FIELDS_QUERY, json=CREATE_BODY)
+
+
+C2_CASES: list[dict[str, Any]] = [
+    {
+        "id": "C2-create-generated-sdk",
+        "request": v1("POST", LIST, form=CREATE_FORM),
+        "upstream": [create_call(ok(NEWSLETTER, 201))],
+        "response": {"status": 200, "json": NEWSLETTER_LEGACY},
+    },
+    {
+        "id": "C2-create-ruby-key-in-form-body",
+        "request": {"method": "POST", "path": LIST, "form": [*CREATE_FORM, ("api_key", KEY)]},
+        "upstream": [create_call(ok(NEWSLETTER, 201))],
+        "response": {"status": 200, "json": NEWSLETTER_LEGACY},
+    },
+    {
+        "id": "C2-missing-html",
+        "request": v1("POST", LIST, form=[("name", "Monthly Newsletter")]),
+        "upstream": [],
+        "response": v1_error(400, "The 'html' parameter is required."),
+    },
+    {
+        "id": "C2-template-limit-400",
+        "request": v1("POST", LIST, form=CREATE_FORM),
+        "upstream": [create_call(error(400, "The account already has the maximum of 1000 templates."))],
+        "response": v1_error(400, "The account already has the maximum of 1000 templates."),
+    },
+]
+
+ONE = f"/api/v1/email-template/{TID}"
+RENAMED = template(TID, "Renamed")
+
+
+def update_call(attributes: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    body = {"data": {"type": "template", "id": TID, "attributes": attributes}}
+    return call("PATCH", f"/api/templates/{TID}", reply, query=FIELDS_QUERY, json=body)
+
+
+C3_C4_CASES: list[dict[str, Any]] = [
+    {
+        "id": "C3-update-name-and-html-form",
+        "request": v1("PUT", ONE, form=[("name", "Renamed"), ("html", "<html>Renamed</html>")]),
+        "upstream": [update_call({"name": "Renamed", "html": "<html>Renamed</html>"}, ok(RENAMED))],
+        "response": {"status": 200, "json": legacy(TID, "Renamed")},
+    },
+    {
+        "id": "C3-update-name-ruby-query",
+        "request": v1("PUT", ONE, query=[("name", "Renamed")]),
+        "upstream": [update_call({"name": "Renamed"}, ok(RENAMED))],
+        "response": {"status": 200, "json": legacy(TID, "Renamed")},
+    },
+    {
+        "id": "C3-nothing-to-change-reads-the-template",
+        "request": v1("PUT", ONE),
+        "upstream": [get_call(ok(NEWSLETTER))],
+        "response": {"status": 200, "json": NEWSLETTER_LEGACY},
+    },
+    {
+        "id": "C3-unknown-template-404",
+        "request": v1("PUT", ONE, form=[("name", "Renamed")]),
+        "upstream": [update_call({"name": "Renamed"}, error(404, "Not found."))],
+        "response": NOT_FOUND,
+    },
+    {
+        "id": "C4-delete-answers-the-deleted-template",
+        "request": v1("DELETE", ONE),
+        "upstream": [
+            get_call(ok(template(TID, "Monthly Newsletter", editor="SYSTEM_DRAGGABLE"))),
+            call("DELETE", f"/api/templates/{TID}", {"status": 204, "json": None}),
+        ],
+        "response": {
+            "status": 200,
+            "json": {**legacy(TID, "Monthly Newsletter", writeable=False), "is_deleted": True},
+        },
+    },
+    {
+        "id": "C4-unknown-template-404",
+        "request": v1("DELETE", ONE),
+        "upstream": [get_call(error(404, "Not found."))],
+        "response": NOT_FOUND,
+    },
+    {
+        "id": "C4-delete-throttled",
+        "request": v1("DELETE", ONE),
+        "upstream": [
+            get_call(ok(NEWSLETTER)),
+            call("DELETE", f"/api/templates/{TID}", error(429, "Throttled.", {"Retry-After": "1"})),
+        ],
+        "response": v1_error(
+            429, "Request was throttled. Expected available in 1 seconds.", {"retry-after": "1"}
+        ),
+    },
+]
+
+
+def clone_call(reply: dict[str, Any]) -> dict[str, Any]:
+    body = {"data": {"type": "template", "id": TID, "attributes": {"name": "Copy"}}}
+    return call("POST", "/api/template-clone", reply, query=FIELDS_QUERY, json=body)
+
+
+def render_call(context: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    body = {"data": {"type": "template", "id": TID, "attributes": {"context": context}}}
+    return call(
+        "POST", "/api/template-render", reply, query={"fields[template]": "name,html,text"}, json=body
+    )
+
+
+RENDERED = ok(
+    {
+        "type": "template",
+        "id": TID,
+        "attributes": {
+            "name": "Monthly Newsletter",
+            "html": "<html>Hello George</html>",
+            "text": "Hello George",
+        },
+    },
+    201,
+)
+RENDERED_LEGACY = {
+    "object": "email-template",
+    "id": TID,
+    "name": "Monthly Newsletter",
+    "data": {"html": "<html>Hello George</html>", "text": "Hello George"},
+}
+GEORGE = {"first_name": "George", "order": {"total": 12}}
+
+C5_C7_CASES: list[dict[str, Any]] = [
+    {
+        "id": "C5-clone",
+        "request": v1("POST", f"{ONE}/clone", form=[("name", "Copy")]),
+        "upstream": [clone_call(ok(template("NeWiD1", "Copy"), 201))],
+        "response": {"status": 200, "json": legacy("NeWiD1", "Copy")},
+    },
+    {
+        "id": "C5-missing-name",
+        "request": v1("POST", f"{ONE}/clone", form=[]),
+        "upstream": [],
+        "response": v1_error(400, "The 'name' parameter is required."),
+    },
+    {
+        "id": "C5-unknown-template-404",
+        "request": v1("POST", f"{ONE}/clone", form=[("name", "Copy")]),
+        "upstream": [clone_call(error(404, "Not found."))],
+        "response": NOT_FOUND,
+    },
+    {
+        "id": "C6-render-json-string-context",
+        "request": v1("POST", f"{ONE}/render", form=[("context", json.dumps(GEORGE))]),
+        "upstream": [render_call(GEORGE, RENDERED)],
+        "response": {"status": 200, "json": RENDERED_LEGACY},
+    },
+    {
+        # Ruby passes a hash: Faraday form-encodes it with bracketed keys.
+        "id": "C6-render-ruby-bracketed-context",
+        "request": {
+            "method": "POST",
+            "path": f"{ONE}/render",
+            "form": [("context[first_name]", "George"), ("context[order][total]", "12"), ("api_key", KEY)],
+        },
+        "upstream": [render_call({"first_name": "George", "order": {"total": "12"}}, RENDERED)],
+        "response": {"status": 200, "json": RENDERED_LEGACY},
+    },
+    {
+        "id": "C6-render-json-body-object",
+        "request": v1("POST", f"{ONE}/render", json={"context": GEORGE}),
+        "upstream": [render_call(GEORGE, RENDERED)],
+        "response": {"status": 200, "json": RENDERED_LEGACY},
+    },
+    {
+        "id": "C6-render-without-context",
+        "request": v1("POST", f"{ONE}/render"),
+        "upstream": [render_call({}, RENDERED)],
+        "response": {"status": 200, "json": RENDERED_LEGACY},
+    },
+    {
+        "id": "C6-context-not-json",
+        "request": v1("POST", f"{ONE}/render", form=[("context", "{first_name: George}")]),
+        "upstream": [],
+        "response": v1_error(400, "The 'context' parameter must be a JSON-encoded object."),
+    },
+    {
+        "id": "C6-context-not-an-object",
+        "request": v1("POST", f"{ONE}/render", form=[("context", '["George"]')]),
+        "upstream": [],
+        "response": v1_error(400, "The 'context' parameter must be a JSON object, not list."),
+    },
+    {
+        "id": "C6-render-throttled-s-tier",
+        "request": v1("POST", f"{ONE}/render", form=[("context", "{}")]),
+        "upstream": [render_call({}, error(429, "Throttled.", {"Retry-After": "20"}))],
+        "response": v1_error(
+            429, "Request was throttled. Expected available in 20 seconds.", {"retry-after": "20"}
+        ),
+    },
+    {
+        "id": "C6-unknown-template-404",
+        "request": v1("POST", f"{ONE}/render", form=[("context", "{}")]),
+        "upstream": [render_call({}, error(404, "Not found."))],
+        "response": NOT_FOUND,
+    },
+    {
+        "id": "C7-send-unsupported-501",
+        "request": v1(
+            "POST",
+            f"{ONE}/send",
+            form=[("from_email", "a@b.com"), ("from_name", "A"), ("subject", "S"), ("to", "c@d.com")],
+        ),
+        "upstream": [],
+        "response": v1_error(
+            501,
+            "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
+            "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
+            "(test sends only; beta in revision 2026-07-15, cannot set from_email, from_name or subject) "
+            f"({DOCS}create_template_preview_send_job).",
+        ),
+    },
+]
+
+CASES: list[dict[str, Any]] = [*C1_CASES, *C2_CASES, *C3_C4_CASES, *C5_C7_CASES]
