@@ -1,13 +1,16 @@
-"""Legacy v2 lists (legacy-endpoints.md §F) on the new lists / subscriptions API (§2 F)."""
+"""Legacy v2 lists (legacy-endpoints.md §F1-F6) on the new lists / subscriptions API (§2 F)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 from mappings import protocol
 from mappings.base import (
     Call,
+    CollectAll,
+    Collected,
     Family,
     Fidelity,
     Gather,
@@ -19,6 +22,7 @@ from mappings.base import (
     UpstreamError,
     declare,
 )
+from mappings.list_objects import legacy_list_info, legacy_list_names, list_body
 from mappings.subscribers import BadSubscribers, parse_subscribers, subscribe_job, upsert_body
 
 # The legacy v2 answer for an unknown list ID (or a segment ID): "list not found"
@@ -26,6 +30,23 @@ from mappings.subscribers import BadSubscribers, parse_subscribers, subscribe_jo
 LIST_NOT_FOUND: Final = "List not found."
 # Profile upserts run concurrently in groups of this size (profile-import allows 75/s).
 UPSERT_GROUP: Final = 25
+DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+# Every list, 10 per page (the spec's ceiling), by ID.
+MAX_LIST_PAGES: Final = 1000  # 10 000 lists
+LISTS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
+    {"sort": "id", "fields[list]": "name", "page[size]": "10"}
+)
+LIST_INFO_FIELDS: Final = "name,opt_in_process,created,updated"
+NAME_REQUIRED: Final = "The 'list_name' parameter is required and must be a non-empty string."
+
+
+def _not_found(err: UpstreamError) -> LegacyReply:
+    return protocol.translate_error(Family.V2, err.reply, not_found=LIST_NOT_FOUND)
+
+
+def _list_name(req: LegacyRequest) -> str | None:
+    name = req.get("list_name")
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _list_call(list_id: str, fields: str) -> Call:
@@ -40,7 +61,7 @@ def _opt_in_process(reply: Reply) -> str:
     return "single_opt_in" if node == "single_opt_in" else "double_opt_in"
 
 
-def _profile_id(reply: Reply) -> str | None:
+def _resource_id(reply: Reply) -> str | None:
     body: Any = reply.body
     if isinstance(body, Mapping) and isinstance(body.get("data"), Mapping):
         ident = body["data"].get("id")
@@ -102,7 +123,7 @@ def subscribe(req: LegacyRequest) -> Plan:
             for i in group
         )
         replies: list[Reply] = yield Gather(calls)
-        ids.update((i, _profile_id(r)) for i, r in zip(group, replies, strict=True))
+        ids.update((i, _resource_id(r)) for i, r in zip(group, replies, strict=True))
 
     job = subscribe_job(list_id, subscribers)
     if job is not None:
@@ -115,4 +136,121 @@ def subscribe(req: LegacyRequest) -> Plan:
     )
 
 
-OPERATIONS: tuple[Operation, ...] = (subscribe,)
+@declare(
+    id="F1",
+    name="get_lists",
+    method="GET",
+    path="/api/v2/lists",
+    family=Family.V2,
+    upstream=("get_lists",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "get_lists",
+    max_upstream_calls="ceil(L/10): every page of 10 lists (at most 1000 pages)",
+)
+def get_lists(req: LegacyRequest) -> Plan:
+    """List every list (not segments) as a bare array [{"list_id", "list_name"}], ordered by ID
+    in byte order as legacy did. Walks every page of GET /api/lists (10 per page, sort=id,
+    fields[list]=name; not cached, so a list created a moment ago is shown). Accounts with more
+    than 10,000 lists get the first 10,000."""
+    collected: Collected = yield CollectAll(
+        "get_lists", query=LISTS_QUERY, max_pages=MAX_LIST_PAGES, cache=False
+    )
+    return LegacyReply.json_body(legacy_list_names(collected.data))
+
+
+@declare(
+    id="F2",
+    name="create_list",
+    method="POST",
+    path="/api/v2/lists",
+    family=Family.V2,
+    upstream=("create_list",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "create_list",
+)
+def create_list(req: LegacyRequest) -> Plan:
+    """Create a list named `list_name` (JSON or form body) with the account's default opt-in
+    process: POST /api/lists (limited upstream to 150 a day), answering {"list_id"}. A missing
+    or empty list_name answers 400 before any upstream call."""
+    name = _list_name(req)
+    if name is None:
+        return protocol.bad_request(Family.V2, NAME_REQUIRED)
+    reply: Reply = yield Call("create_list", body=list_body(name), expect=(200, 201))
+    return LegacyReply.json_body({"list_id": _resource_id(reply)})
+
+
+@declare(
+    id="F3",
+    name="get_list_info",
+    method="GET",
+    path="/api/v2/list/{list_id}",
+    family=Family.V2,
+    upstream=("get_list",),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "get_list",
+    lost="folder_id is always null (the new API has no list folders).",
+)
+def get_list_info(req: LegacyRequest) -> Plan:
+    """Read one list: GET /api/lists/{id}, answering {"list_name", "folder_id": null,
+    "opt_in_process", "created", "updated"} with times as YYYY-MM-DD HH:MM:SS (UTC). A segment
+    ID or an unknown ID answers 404 "List not found.", as legacy did."""
+    try:
+        reply: Reply = yield _list_call(req.path_params["list_id"], LIST_INFO_FIELDS)
+    except UpstreamError as err:
+        return _not_found(err)
+    return LegacyReply.json_body(legacy_list_info(reply.body))
+
+
+@declare(
+    id="F4",
+    name="update_list_name",
+    method="PUT",
+    path="/api/v2/list/{list_id}",
+    family=Family.V2,
+    upstream=("update_list",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "update_list",
+)
+def update_list_name(req: LegacyRequest) -> Plan:
+    """Rename a list to `list_name` (JSON or form body): PATCH /api/lists/{id}, answering HTTP 200
+    with an empty body as legacy did. A missing list_name answers 400 before any upstream call;
+    an unknown list 404."""
+    name = _list_name(req)
+    if name is None:
+        return protocol.bad_request(Family.V2, NAME_REQUIRED)
+    list_id = req.path_params["list_id"]
+    try:
+        yield Call("update_list", path_params={"id": list_id}, body=list_body(name, list_id), expect=(200,))
+    except UpstreamError as err:
+        return _not_found(err)
+    return LegacyReply.empty()
+
+
+@declare(
+    id="F5",
+    name="delete_list",
+    method="DELETE",
+    path="/api/v2/list/{list_id}",
+    family=Family.V2,
+    upstream=("delete_list",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "delete_list",
+)
+def delete_list(req: LegacyRequest) -> Plan:
+    """Delete a list: DELETE /api/lists/{id}, answering HTTP 200 with an empty body as legacy
+    did. An unknown list answers 404 "List not found."."""
+    try:
+        yield Call("delete_list", path_params={"id": req.path_params["list_id"]}, expect=(200, 204))
+    except UpstreamError as err:
+        return _not_found(err)
+    return LegacyReply.empty()
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    get_lists,
+    create_list,
+    get_list_info,
+    update_list_name,
+    delete_list,
+    subscribe,
+)

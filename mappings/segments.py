@@ -1,5 +1,198 @@
-"""Segment and group members, v1 lists: F13, F14, S3, S4."""
+"""Segments and groups (legacy-endpoints.md §F13, F14, S3, S4) on list/segment profiles."""
 
-from mappings.base import Operation
+from __future__ import annotations
 
-OPERATIONS: tuple[Operation, ...] = ()
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from mappings import protocol
+from mappings.base import (
+    CollectAll,
+    Collected,
+    Family,
+    Fidelity,
+    LegacyReply,
+    LegacyRequest,
+    Operation,
+    Plan,
+    UpstreamError,
+    declare,
+)
+from mappings.campaign_objects import legacy_list
+from mappings.datetimes import parse_iso
+from mappings.marker_pages import PAGE_SIZE, Position, page_body, read_page, resume
+from mappings.member_checks import CHECK_CALLS, check_members
+from mappings.member_lookup import V1_EMAIL
+from mappings.offset_pages import BadPaging, parse_offset_page
+
+DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+LIST_PROFILES: Final = "get_profiles_for_list"
+SEGMENT_PROFILES: Final = "get_profiles_for_segment"
+GROUP_NOT_FOUND: Final = "List or segment not found."
+SEGMENT_NOT_FOUND: Final = "Segment not found."
+GROUP_QUERY: Final = {"fields[profile]": "email,phone_number", "page[size]": PAGE_SIZE}
+MAX_GROUP_PAGES: Final = 1000  # 10 000 lists, 10 000 segments
+AUDIENCE_FIELDS: Final = "name,created,updated"
+
+
+def member_record(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """F13 record: ``id``, then ``email`` / ``phone_number`` when the profile has them."""
+    attrs = profile.get("attributes")
+    attrs = attrs if isinstance(attrs, Mapping) else {}
+    record: dict[str, Any] = {"id": profile.get("id")}
+    for key in ("email", "phone_number"):
+        if attrs.get(key):
+            record[key] = attrs[key]
+    return record
+
+
+@declare(
+    id="F13",
+    name="get_members",
+    method="GET",
+    path="/api/v2/group/{group_id}/members/all",
+    family=Family.V2,
+    upstream=(LIST_PROFILES, SEGMENT_PROFILES),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + LIST_PROFILES,
+    lost=(
+        "Records carry id, email and phone_number; push_token is never shown (list and segment "
+        "profiles have no push token field). Markers expire (token store TTL) and cannot come from "
+        "the retired API."
+    ),
+    max_upstream_calls="11: 10 pages of 100 profiles, plus one failed list lookup for a segment's first page",
+)
+def get_members(req: LegacyRequest) -> Plan:
+    """List every member of a list or segment, 1000 records per page with an integer marker. Reads
+    GET /api/lists/{id}/profiles (fields email, phone_number), or GET /api/segments/{id}/profiles
+    when no list has that ID, 10 upstream pages of 100 per legacy page. Records are {"id",
+    "email", "phone_number"} (keys only when set); "marker" is absent on the last page. An unknown
+    or expired marker answers 400, an unknown ID 404."""
+    group_id = req.path_params["group_id"]
+    scope = f"F13:{group_id}"
+    start = yield from resume(req, scope, LIST_PROFILES)
+    if isinstance(start, LegacyReply):
+        return start
+    path_params = {"id": group_id}
+    try:
+        try:
+            collected: Collected = yield read_page(start, path_params, GROUP_QUERY)
+        except UpstreamError as err:
+            if err.reply.status != 404 or start.cursor is not None:
+                raise
+            start = Position(SEGMENT_PROFILES, None)
+            collected = yield read_page(start, path_params, GROUP_QUERY)
+    except UpstreamError as err:
+        return protocol.translate_error(Family.V2, err.reply, not_found=GROUP_NOT_FOUND)
+    records = [member_record(p) for p in collected.data if isinstance(p, Mapping)]
+    body = yield from page_body(records, collected, scope, start.op)
+    return LegacyReply.json_body(body)
+
+
+@declare(
+    id="F14",
+    name="get_segment_members",
+    method="POST",
+    path="/api/v2/segment/{segment_id}/get-members",
+    family=Family.V2,
+    upstream=(SEGMENT_PROFILES,),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + SEGMENT_PROFILES,
+    max_upstream_calls=CHECK_CALLS,
+    writes=False,  # a lookup sent as POST
+)
+def get_segment_members(req: LegacyRequest) -> Plan:
+    """Return which of the given emails, phone_numbers and push_tokens (at most 100 each) are in
+    the segment: GET /api/segments/{id}/profiles with an any(...) filter per kind. Answers [{"id",
+    "email"|"phone_number"|"push_token", "created"}], created being when the profile joined the
+    segment (YYYY-MM-DDTHH:MM:SSZ), or []; an unknown segment answers 404 "Segment not found."."""
+    return check_members(
+        req,
+        op=SEGMENT_PROFILES,
+        group_id=req.path_params["segment_id"],
+        family=Family.V2,
+        not_found=SEGMENT_NOT_FOUND,
+    )
+
+
+@declare(
+    id="S3",
+    name="get_members_from_segment",
+    method="GET",
+    path="/api/v1/segment/{segment_id}/members",
+    family=Family.V1,
+    upstream=(SEGMENT_PROFILES,),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + SEGMENT_PROFILES,
+    max_upstream_calls="1",
+)
+def get_members_from_segment(req: LegacyRequest) -> Plan:
+    """v1 segment membership check (Python SDK get_members_from_segment): `email` is a
+    comma-joined list of at most 100 addresses. One GET /api/segments/{id}/profiles with an
+    any(email,[...]) filter; answers [{"id", "email", "created"}] for the members found. An
+    unknown segment answers the v1 404."""
+    return check_members(
+        req,
+        op=SEGMENT_PROFILES,
+        group_id=req.path_params["segment_id"],
+        family=Family.V1,
+        not_found=None,
+        kinds=(V1_EMAIL,),
+    )
+
+
+def _created(resource: Mapping[str, Any]) -> float:
+    attrs = resource.get("attributes")
+    raw = attrs.get("created") if isinstance(attrs, Mapping) else None
+    try:
+        return parse_iso(raw).timestamp() if isinstance(raw, str) else 0.0
+    except ValueError:
+        return 0.0
+
+
+def newest_first(resources: Iterable[Any]) -> list[Mapping[str, Any]]:
+    """Lists and segments merged, newest first, then by ID (a stable order for offset pages)."""
+    found = [r for r in resources if isinstance(r, Mapping) and isinstance(r.get("id"), str)]
+    return sorted(found, key=lambda r: (-_created(r), str(r["id"])))
+
+
+@declare(
+    id="S4",
+    name="get_lists_v1",
+    method="GET",
+    path="/api/v1/lists",
+    family=Family.V1,
+    upstream=("get_lists", "get_segments"),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "get_lists",
+    lost=(
+        "person_count is null (profile_count is limited to 1 request/s); folder is null; lists and "
+        "segments are ordered newest first (legacy order unknown); at most 10,000 of each; pages may "
+        "be up to the collection-cache TTL stale."
+    ),
+    max_upstream_calls="ceil(L/10) + ceil(S/10) cursor pages of lists and segments (0 while cached)",
+)
+def get_lists_v1(req: LegacyRequest) -> Plan:
+    """Deprecated v1 listing of lists and segments in page/count pages with totals (count default
+    50). Walks every page of GET /api/lists and GET /api/segments (10 per page; cached briefly for
+    later pages), merges them newest first and answers legacy list objects {"object": "list",
+    "id", "name", "list_type": "list"|"segment", "folder": null, "created", "updated",
+    "person_count": null}."""
+    try:
+        paging = parse_offset_page(req)
+    except BadPaging as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    lists: Collected = yield CollectAll(
+        "get_lists", query={"fields[list]": AUDIENCE_FIELDS, "page[size]": "10"}, max_pages=MAX_GROUP_PAGES
+    )
+    segments: Collected = yield CollectAll(
+        "get_segments",
+        query={"fields[segment]": AUDIENCE_FIELDS, "page[size]": "10"},
+        max_pages=MAX_GROUP_PAGES,
+    )
+    merged = newest_first([*lists.data, *segments.data])
+    data = [legacy_list(r) for r in paging.slice(merged)]
+    return LegacyReply.json_body(paging.envelope(len(merged), data))
+
+
+OPERATIONS: tuple[Operation, ...] = (get_members, get_segment_members, get_members_from_segment, get_lists_v1)

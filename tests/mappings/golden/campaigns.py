@@ -227,7 +227,7 @@ AUTH_ERROR = {
     ]
 }
 
-PAGE_RULE = "page must be an integer greater than or equal to 0."
+PAGE_RULE = "page must be an integer from 0 to 1000000000."
 COUNT_RULE = "count must be an integer between 1 and 100."
 # (case id, parameter, value, legacy v1 400 message); no upstream call is made.
 BAD_PAGING = [
