@@ -254,6 +254,15 @@ class Operation:
     max_upstream_calls: str = "1"
     # For PUBLIC family: the key does not come from the caller (token-based).
     requires_private_key: bool = True
+    # Changes upstream state (dry-run mode does not send it). None: any method but GET.
+    writes: bool | None = None
+    # The caller's public identity when no private key is sent (e.g. the payload's public
+    # token); the engine only ever stores a hash of it.
+    caller: Callable[[LegacyRequest], str | None] | None = None
+
+    @property
+    def is_write(self) -> bool:
+        return self.writes if self.writes is not None else self.method != "GET"
 
 
 def declare(
@@ -269,6 +278,8 @@ def declare(
     lost: str = "",
     max_upstream_calls: str = "1",
     requires_private_key: bool = True,
+    writes: bool | None = None,
+    caller: Callable[[LegacyRequest], str | None] | None = None,
 ) -> Callable[[PlanFn], Operation]:
     """Decorator turning a plan function into a declared mapping; its docstring is the doc."""
 
@@ -290,6 +301,8 @@ def declare(
             lost=lost,
             max_upstream_calls=max_upstream_calls,
             requires_private_key=requires_private_key,
+            writes=writes,
+            caller=caller,
         )
 
     return wrap

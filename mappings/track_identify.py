@@ -61,6 +61,14 @@ def _token(payload: Mapping[str, Any]) -> str | None:
     return token if isinstance(token, str) and token.strip() else None
 
 
+def payload_token(req: LegacyRequest) -> str | None:
+    """The caller's public key (``token`` in the payload), for the engine's traffic record."""
+    try:
+        return _token(decode_payload(req))
+    except ValueError:
+        return None
+
+
 def _throttled(reply: Reply) -> LegacyReply:
     """POST callers can retry: pass 429 through with ``Retry-After`` and the legacy text."""
     n = retry_after_seconds(reply)
@@ -135,6 +143,8 @@ def _public(
         successor=DOCS + successor,
         lost=lost,
         requires_private_key=False,
+        writes=True,  # GET track/identify are writes too (browser beacons)
+        caller=payload_token,
     )
 
 
