@@ -1,4 +1,4 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes``."""
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxy.settings import Settings, SettingsError, load
+
+if TYPE_CHECKING:
+    from proxy.modes import ModeTable
 
 NO_UPSTREAM = (
     "klaviyo-compat: refusing to start without an upstream.\n"
@@ -28,6 +31,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "log_level": args.log_level,
         "log_format": args.log_format,
         "transport": args.transport,
+        "admin_port": args.admin_port,
     }
     if args.sandbox:
         flags["sandbox"] = True
@@ -63,6 +67,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.sandbox and not settings.upstream:
         print(NO_UPSTREAM, file=sys.stderr)
         return 2
+    from mappings.registry import REGISTRY
+    from proxy.modes import from_settings
+
+    from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
     configure(settings.log_level, settings.log_format)
     transport: httpx.AsyncBaseTransport | None = None
     if settings.sandbox:
@@ -81,8 +89,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  try: curl '{base}/api/v2/lists?api_key={DEMO_PRIVATE_KEY}'",
             flush=True,
         )
-    _run(create_app(settings, transport=transport), settings)
+    config = Path(args.config) if args.config else _env_config()
+    _run(create_app(settings, transport=transport, config_path=config), settings)
     return 0
+
+
+def _env_config() -> Path | None:
+    import os
+
+    value = os.environ.get("KLAVIYO_COMPAT_CONFIG")
+    return Path(value) if value else None
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -100,13 +116,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def routes_table(fmt: str = "table") -> str:
+def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
+    """The catalog; ``table`` and ``json`` also show each operation's mode (``markdown`` is the README's)."""
     from mappings.registry import REGISTRY
+    from proxy.modes import ModeTable
 
+    table = modes if modes is not None else ModeTable()
     rows = []
     for op in REGISTRY:
         fidelity = op.fidelity.value + (f": {op.lost}" if op.lost else "")
         rows.append((op.id, f"{op.method} {op.path}", ", ".join(op.upstream) or "-", fidelity, op.doc))
+    mode_of = {op.id: table.for_op(op.id).describe() for op in REGISTRY}
     if fmt == "markdown":
         lines = [
             "| ID | Legacy operation | New-API operation(s) | Fidelity | What it does |",
@@ -119,18 +139,72 @@ def routes_table(fmt: str = "table") -> str:
 
         keys = ("id", "legacy", "upstream", "fidelity", "doc")
         return orjson.dumps(
-            [dict(zip(keys, r, strict=True)) for r in rows], option=orjson.OPT_INDENT_2
+            [{**dict(zip(keys, r, strict=True)), "mode": mode_of[r[0]]} for r in rows],
+            option=orjson.OPT_INDENT_2,
         ).decode()
-    header = ("ID", "LEGACY OPERATION", "NEW-API OPERATION(S)", "FIDELITY")
-    table = [header, *(r[:4] for r in rows)]
-    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "FIDELITY")
+    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], r[3]) for r in rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(4)]
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(r)) for r in table
+        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(r)) for r in cells
     )
 
 
+def _mode_table(config: str | None) -> ModeTable:
+    from mappings.registry import REGISTRY
+    from proxy.modes import from_settings
+
+    return from_settings(load(config=Path(config) if config else None), REGISTRY)
+
+
 def cmd_routes(args: argparse.Namespace) -> int:
-    print(routes_table(args.format))
+    print(routes_table(args.format, _mode_table(args.config)))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from mappings.registry import REGISTRY
+    from mappings.upstream_ops import OPERATIONS
+    from proxy.modes import from_settings
+    from proxy.report import build_report, parse_since
+    from proxy.report_format import render
+    from proxy.traffic.sqlite_store import SqliteStore
+
+    try:
+        window = parse_since(args.since)
+    except ValueError as exc:
+        print(f"klaviyo-compat: --{exc}", file=sys.stderr)
+        return 2
+    settings = load(config=Path(args.config) if args.config else None, flags={"traffic_db": args.db})
+    if not settings.records_traffic:
+        print(
+            'klaviyo-compat: traffic recording is off (traffic_db = "off"): nothing to report.',
+            file=sys.stderr,
+        )
+        return 1
+    if not Path(settings.traffic_db).is_file():
+        print(
+            f"klaviyo-compat: no traffic record at {settings.traffic_db} "
+            "(is this the proxy's traffic_db? use --config or --db)",
+            file=sys.stderr,
+        )
+        return 1
+    store = SqliteStore(settings.traffic_db)
+    try:
+        report = build_report(
+            store,
+            window_seconds=window,
+            window=args.since.strip(),
+            now=time.time(),
+            operations=REGISTRY,
+            spec=OPERATIONS,
+            modes=from_settings(settings, REGISTRY),
+        )
+    finally:
+        store.close()
+    print(render(report, args.format))
     return 0
 
 
@@ -153,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", dest="log_level")
     serve.add_argument("--log-format", dest="log_format", choices=["json", "console"])
     serve.add_argument("--transport", choices=["aiohttp", "httpx"])
+    serve.add_argument(
+        "--admin-port", dest="admin_port", type=int, help="serve /_compat/ and /metrics on this port only"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox alone, as a new-API server")
@@ -162,7 +239,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     routes = sub.add_parser("routes", help="list every legacy operation, its target and fidelity")
     routes.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    routes.add_argument("--config", help="TOML settings file whose [modes] to show")
     routes.set_defaults(func=cmd_routes)
+
+    report = sub.add_parser("report", help="legacy calls still made: per operation and caller")
+    report.add_argument("--since", default="7d", help="window length, e.g. 24h, 7d, 2w (default 7d)")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--config", help="TOML settings file (traffic_db, modes)")
+    report.add_argument("--db", help="traffic SQLite file (overrides traffic_db)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,7 +1,18 @@
-"""Serves one legacy request: match, parse, authenticate, run the plan, render the legacy answer."""
+"""Serves one legacy request: match, parse, authenticate, apply the route's mode, run, render, record.
+
+Modes (``proxy.modes``): ``reject`` answers the retired-API 410 without calling upstream;
+``dry-run`` runs the plan with upstream writes logged instead of sent; ``brownout`` is a
+reject or a translate decided per call. Every answer carries the Deprecation, Sunset and
+successor Link headers, and every call is counted (metrics) and recorded (traffic store).
+"""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -10,69 +21,139 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mappings import protocol
-from mappings.base import Family, LegacyReply
-from proxy.legacy_parse import BadLegacyRequest, parse
+from mappings.base import Family, LegacyReply, Operation
+from proxy.legacy_parse import BadLegacyRequest, Parsed, parse
+from proxy.metrics import Metrics
 from proxy.middleware import STATE_KEY
+from proxy.mode_reload import ModeHolder
+from proxy.modes import Mode, ModeTable
 from proxy.redact import fingerprint
-from proxy.router import LegacyRouter
+from proxy.router import LegacyRouter, Match
 from proxy.runner import Credentials, Runner, RunStats
 from proxy.settings import Settings
+from proxy.successor import deprecation_headers, retired_reply
+from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
 from proxy.upstream import UpstreamUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
+# A family's failure answer, when it is a body rather than a status (track/identify's "0").
+_FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
+
+
 def render(reply: LegacyReply) -> Response:
     """Legacy clients accept only 200/202 as success: 201 and 204 become 200."""
     status = 200 if reply.status in (201, 204) else reply.status
-    content = reply.text.encode("utf-8") if reply.text is not None else orjson.dumps(reply.body)
+    try:
+        content = reply.text.encode("utf-8") if reply.text is not None else orjson.dumps(reply.body)
+    except (TypeError, orjson.JSONEncodeError):
+        # A body that cannot be encoded is a mapping bug: answer a plain legacy 500, never a traceback.
+        log.error("legacy.unencodable_reply", status=reply.status)
+        status, content = 500, b'{"status": 500, "message": "Internal error in klaviyo-compat."}'
     return Response(
         content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers)
     )
 
 
+@dataclass(frozen=True)
+class _Route:
+    """What one call was routed to: the operation, its configured mode and what the call got."""
+
+    operation: str
+    family: Family
+    mode: Mode
+    action: Mode
+    fidelity: str
+    doc: str  # successor documentation (the Link header)
+
+
+def failed(family: Family, reply: LegacyReply) -> bool:
+    return reply.status >= 400 or (reply.text is not None and reply.text == _FAILURE_TEXT[family])
+
+
 class LegacyHandler:
-    def __init__(self, settings: Settings, router: LegacyRouter, runner: Runner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        router: LegacyRouter,
+        runner: Runner,
+        *,
+        modes: ModeHolder | None = None,
+        operations: Mapping[str, Mapping[str, Any]] | None = None,
+        metrics: Metrics | None = None,
+        record: Callable[[TrafficRecord], None] | None = None,
+        draw: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
+        self.modes = modes or ModeHolder(ModeTable())
+        self.operations = operations if operations is not None else runner.upstream.operations
+        self.metrics = metrics
+        self.record = record
+        self.draw = draw  # brownout fractions; tests inject a seeded generator
+        self.clock = clock
 
     async def __call__(self, request: Request, family: Family) -> Response:
         state: dict[str, Any] = request.scope.setdefault(STATE_KEY, {})
         state["kind"] = "legacy"
-        path = request.url.path
         if request.method == "OPTIONS" and family is Family.PUBLIC:
             return Response(status_code=200, headers=protocol.PUBLIC_CORS)
-        match = self.router.match(request.method, path)
-        if match is None:
-            state["operation"] = "unmapped"
-            log.warning("legacy.unmapped", method=request.method, path=path)
-            return render(protocol.unmapped(family, request.method, path))
-        op = match.operation
-        state["operation"] = op.id
-        try:
-            body = await request.body()
-            parsed = parse(
-                method=request.method,
-                path=path,
-                path_params=match.path_params,
-                query_items=request.query_params.multi_items(),
-                headers=request.headers,
-                body=body,
-                server_side_tokens=self.server_side_tokens,
-            )
-        except BadLegacyRequest as exc:
-            log.info("legacy.bad_request", operation=op.id, reason=str(exc))
-            return render(protocol.error(family, exc.status, str(exc)))
-        key = parsed.private_key
-        if key is not None:
-            state["caller"] = fingerprint(key, "key")
-        if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
-            return render(protocol.missing_key(family))
+        started, arrived = time.perf_counter(), self.clock()
+        table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
+        match = self.router.match(request.method, request.url.path)
         stats = RunStats()
+        if match is None:
+            state["operation"] = UNMAPPED
+            log.warning("legacy.unmapped", method=request.method, path=request.url.path)
+            reply = protocol.unmapped(family, request.method, request.url.path)
+            state["caller"] = await self._unmapped_caller(request)
+            route = _Route(
+                UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
+            )
+        else:
+            op = match.operation
+            mode = table.for_op(op.id)
+            action = mode.action(datetime.fromtimestamp(arrived, UTC), self.draw)
+            state["operation"], state["mode"] = op.id, action.value
+            reply = await self._serve(request, family, match, action, state, stats)
+            route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
+        response = render(reply)
+        for name, value in deprecation_headers(route.doc, table.sunset):
+            response.headers[name] = value
+        self._account(request, state, route, reply, response, stats, arrived, time.perf_counter() - started)
+        return response
+
+    async def _serve(
+        self,
+        request: Request,
+        family: Family,
+        match: Match,
+        action: Mode,
+        state: dict[str, Any],
+        stats: RunStats,
+    ) -> LegacyReply:
+        op = match.operation
+        try:
+            parsed = await self._parse(request, match.path_params)
+        except BadLegacyRequest as exc:
+            if action is Mode.REJECT:
+                return retired_reply(op, self.operations)
+            log.info("legacy.bad_request", operation=op.id, reason=str(exc))
+            return protocol.error(family, exc.status, str(exc))
+        state["caller"] = self._caller(op, parsed)
+        if action is Mode.REJECT:
+            log.info("legacy.rejected", operation=op.id)
+            return retired_reply(op, self.operations)
+        key = parsed.private_key
+        if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
+            return protocol.missing_key(family)
+        dry_run = action is Mode.DRY_RUN and op.is_write
         try:
             reply = await self.runner.run(
-                op, parsed.request, Credentials(key, self.settings.token_keys), stats
+                op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
             )
         except UpstreamUnavailable as exc:
             log.warning("upstream.unavailable", operation=op.id, reason=str(exc))
@@ -85,5 +166,68 @@ class LegacyHandler:
             )
         finally:
             state["upstream_calls"] = stats.upstream_calls
+        if action is Mode.DRY_RUN:
+            log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
         log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
-        return render(reply)
+        return reply
+
+    async def _parse(self, request: Request, path_params: Mapping[str, str]) -> Parsed:
+        return parse(
+            method=request.method,
+            path=request.url.path,
+            path_params=path_params,
+            query_items=request.query_params.multi_items(),
+            headers=request.headers,
+            body=await request.body(),
+            server_side_tokens=self.server_side_tokens,
+        )
+
+    async def _unmapped_caller(self, request: Request) -> str | None:
+        """Who still calls a path nobody translates: the hash of the private key it sent, if any."""
+        try:
+            parsed = await self._parse(request, {})
+        except BadLegacyRequest:
+            return None
+        return fingerprint(parsed.private_key, "key") if parsed.private_key else None
+
+    @staticmethod
+    def _caller(op: Operation, parsed: Parsed) -> str | None:
+        """A hash of the private key, else of the public identity the mapping declares."""
+        if parsed.private_key:
+            return fingerprint(parsed.private_key, "key")
+        token = op.caller(parsed.request) if op.caller is not None else None
+        return fingerprint(token, "token") if token else None
+
+    def _account(
+        self,
+        request: Request,
+        state: dict[str, Any],
+        route: _Route,
+        reply: LegacyReply,
+        response: Response,
+        stats: RunStats,
+        arrived: float,
+        seconds: float,
+    ) -> None:
+        """Count the call (metrics) and hand its record to the writer (never waits)."""
+        if self.metrics is not None:
+            self.metrics.legacy(route.operation, route.mode.value, response.status_code, seconds)
+        if self.record is None:
+            return
+        self.record(
+            TrafficRecord(
+                ts=arrived,
+                operation=route.operation,
+                mode=route.mode.value,
+                action=route.action.value,
+                status=response.status_code,
+                failed=failed(route.family, reply),
+                upstream_calls=stats.upstream_calls,
+                latency_ms=round(seconds * 1000, 2),
+                fidelity=route.fidelity,
+                caller=state.get("caller"),
+                label=clean(request.headers.get(self.settings.caller_header), 64),
+                user_agent=clean(request.headers.get("user-agent"), 200),
+                client=fingerprint(request.client.host, "ip") if request.client else None,
+            )
+        )

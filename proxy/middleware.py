@@ -64,6 +64,7 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     kind=state.get("kind", "other"),
                     operation=state.get("operation"),
+                    mode=state.get("mode"),
                     upstream_calls=state.get("upstream_calls", 0),
                     caller=state.get("caller"),
                     client=fingerprint(client[0], "ip") if client else None,

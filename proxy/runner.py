@@ -29,6 +29,7 @@ from mappings.base import (
     UpstreamError,
 )
 from proxy.collection_cache import CollectionCache
+from proxy.dry_run import not_sent
 from proxy.redact import fingerprint
 from proxy.token_store import TokenStore
 from proxy.upstream import Upstream, cursor_of
@@ -61,6 +62,7 @@ class Credentials:
 class RunStats:
     upstream_calls: int = 0
     upstream_ops: list[str] = field(default_factory=list)
+    not_sent: list[str] = field(default_factory=list)  # dry-run: writes logged instead of sent
 
 
 class Runner:
@@ -70,8 +72,15 @@ class Runner:
         self.tokens = tokens
 
     async def run(
-        self, op: Operation, req: LegacyRequest, creds: Credentials, stats: RunStats
+        self,
+        op: Operation,
+        req: LegacyRequest,
+        creds: Credentials,
+        stats: RunStats,
+        *,
+        dry_run: bool = False,
     ) -> LegacyReply:
+        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
         plan = op.plan(req)
         to_send: Any = None
         to_throw: UpstreamError | None = None
@@ -87,16 +96,18 @@ class Runner:
                 return protocol.translate_error(op.family, err.reply)
             to_send, to_throw = None, None
             try:
-                to_send = await self._execute(op, step, creds, stats)
+                to_send = await self._execute(op, step, creds, stats, dry_run)
             except UpstreamError as err:
                 to_throw = err
 
-    async def _execute(self, op: Operation, step: Step, creds: Credentials, stats: RunStats) -> Any:
+    async def _execute(
+        self, op: Operation, step: Step, creds: Credentials, stats: RunStats, dry_run: bool
+    ) -> Any:
         if isinstance(step, Call):
-            return await self._call(op, step, creds, stats)
+            return await self._call(op, step, creds, stats, dry_run=dry_run)
         if isinstance(step, Gather):
             results = await asyncio.gather(
-                *(self._call(op, c, creds, stats, raise_errors=False) for c in step.calls)
+                *(self._call(op, c, creds, stats, raise_errors=False, dry_run=dry_run) for c in step.calls)
             )
             for call, result in zip(step.calls, results, strict=True):
                 if result.status not in call.expect:
@@ -126,12 +137,22 @@ class Runner:
             raise PlanBug(f"{op.id} used undeclared upstream operation {name}")
 
     async def _call(
-        self, op: Operation, step: Call, creds: Credentials, stats: RunStats, raise_errors: bool = True
+        self,
+        op: Operation,
+        step: Call,
+        creds: Credentials,
+        stats: RunStats,
+        raise_errors: bool = True,
+        dry_run: bool = False,
     ) -> Reply:
         self._check_declared(op, step.op)
         key = creds.key_for(step.auth, step.token)
         if step.auth == "private" and key is None:
             return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
+        method, path = self.upstream.url_for(step.op, step.path_params)
+        if dry_run and method != "GET":
+            stats.not_sent.append(step.op)
+            return not_sent(op.id, step, method, path, len(stats.not_sent))
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)

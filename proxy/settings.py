@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = "2026-07-15"
+TRAFFIC_OFF = "off"
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_SECRET_FIELDS = ("token_keys", "admin_token")
 
 
 class SettingsError(ValueError):
@@ -42,11 +47,38 @@ class Settings:
     log_level: str = "info"
     log_format: str = "json"  # or "console"
     access_log: bool = True
+    # Staged migration: the raw [modes] table (parsed by proxy.modes) and the Sunset date
+    # (YYYY-MM-DD; "" = the date the legacy API was retired). Both reload without a restart.
+    modes: Mapping[str, Any] = field(default_factory=dict)
+    sunset: str = ""
+    config_poll_seconds: float = 2.0  # how often the config file's mtime is checked (0: SIGHUP only)
+    # Traffic record: SQLite path ("" in code = off; load() picks the state dir; "off" = off).
+    traffic_db: str = ""
+    traffic_retention_days: float = 90.0
+    traffic_batch_size: int = 200
+    traffic_flush_ms: int = 500
+    traffic_queue_size: int = 10_000
+    caller_header: str = "X-Compat-Caller"  # optional caller label apps may send
+    # Admin paths (/_compat/, /_compat/report, /metrics): token and/or a separate port.
+    admin_token: str = ""
+    admin_port: int = 0
+    admin_host: str = "127.0.0.1"
 
-    def __repr__(self) -> str:  # never print private keys
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "token_keys"}
+    def __repr__(self) -> str:  # never print private keys or the admin token
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
         shown["token_keys"] = {t: "pk_***" for t in self.token_keys}
+        shown["admin_token"] = "***" if self.admin_token else ""
         return f"Settings({shown})"
+
+    @property
+    def records_traffic(self) -> bool:
+        return self.traffic_db not in ("", TRAFFIC_OFF)
+
+
+def default_traffic_db(environ: Mapping[str, str]) -> str:
+    """``$XDG_STATE_HOME/klaviyo-compat/traffic.sqlite3`` (``~/.local/state`` when unset)."""
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return str(Path(state) / "klaviyo-compat" / "traffic.sqlite3")
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
@@ -66,12 +98,19 @@ def _coerce(name: str, value: Any) -> Any:
         if name == "token_keys":
             if isinstance(value, Mapping):
                 return {str(k): str(v) for k, v in value.items()}
-            # env form: "TOKEN1=pk_...,TOKEN2=pk_..."
-            pairs = [p for p in str(value).split(",") if p.strip()]
-            return dict(p.strip().split("=", 1) for p in pairs)
+            return _pairs(value)  # env form: "TOKEN1=pk_...,TOKEN2=pk_..."
+        if name == "modes":
+            if isinstance(value, Mapping):
+                return dict(value)
+            return _pairs(value)  # env form: "default=translate,E1=reject"
         return str(value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r}: cannot use {value!r} ({exc})") from None
+
+
+def _pairs(value: Any) -> dict[str, str]:
+    pairs = [p for p in str(value).split(",") if p.strip()]
+    return {k.strip(): v.strip() for k, v in (p.strip().split("=", 1) for p in pairs)}
 
 
 def _apply(base: Settings, values: Mapping[str, Any], source: str) -> Settings:
@@ -124,6 +163,8 @@ def load(
     settings = _apply(settings, env_values, "environment")
     if flags:
         settings = _apply(settings, flags, "command line")
+    if not settings.traffic_db:
+        settings = replace(settings, traffic_db=default_traffic_db(env))
     validate(settings)
     return settings
 
@@ -137,3 +178,20 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
         raise SettingsError("revision must not be empty")
+    if settings.sunset:
+        try:
+            date.fromisoformat(settings.sunset)
+        except ValueError:
+            raise SettingsError(f"sunset must be a date like 2027-01-31, got {settings.sunset!r}") from None
+    if not _HEADER_NAME.match(settings.caller_header):
+        raise SettingsError(f"caller_header must be an HTTP header name, got {settings.caller_header!r}")
+    if not 0 <= settings.admin_port <= 65535:
+        raise SettingsError(f"admin_port must be a TCP port (0 = none), got {settings.admin_port}")
+    if settings.admin_port and settings.admin_port == settings.port:
+        raise SettingsError("admin_port must differ from port: admin paths never share the legacy port")
+    positive = ("traffic_retention_days", "traffic_batch_size", "traffic_flush_ms", "traffic_queue_size")
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name} must be positive, got {getattr(settings, name)!r}")
+    if settings.config_poll_seconds < 0:
+        raise SettingsError("config_poll_seconds must be 0 (off) or positive")

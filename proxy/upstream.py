@@ -6,8 +6,9 @@ the network boundary.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -17,6 +18,12 @@ from mappings.base import Call, Reply
 from proxy.settings import Settings
 
 JSONAPI = "application/vnd.api+json"
+
+
+class UpstreamObserver(Protocol):
+    """Told about every upstream call (metrics). ``status`` is the HTTP code, or ``unavailable``."""
+
+    def upstream(self, operation: str, status: str, seconds: float, headers: Mapping[str, str]) -> None: ...
 
 
 class UpstreamUnavailable(Exception):
@@ -68,9 +75,15 @@ def decode(content: bytes) -> Any:
 class Upstream:
     """Sends plan steps; knows paths and methods only through the operation table."""
 
-    def __init__(self, client: httpx.AsyncClient, operations: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        operations: Mapping[str, Mapping[str, Any]],
+        observer: UpstreamObserver | None = None,
+    ) -> None:
         self.client = client
         self.operations = operations
+        self.observer = observer
 
     def url_for(self, op: str, path_params: Mapping[str, str]) -> tuple[str, str]:
         row = self.operations.get(op)
@@ -98,17 +111,23 @@ class Upstream:
         if body is not None:
             headers["content-type"] = JSONAPI
             content = orjson.dumps(body)
+        started = time.perf_counter()
         try:
             resp = await self.client.request(
                 method, path, params=dict(query), headers=headers, content=content
             )
         except httpx.TransportError as exc:
+            if self.observer is not None:
+                self.observer.upstream(op, "unavailable", time.perf_counter() - started, {})
             raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
-        return Reply(
+        reply = Reply(
             status=resp.status_code,
             body=decode(resp.content),
             headers={k.lower(): v for k, v in resp.headers.items()},
         )
+        if self.observer is not None:
+            self.observer.upstream(op, str(resp.status_code), time.perf_counter() - started, reply.headers)
+        return reply
 
     async def call(self, step: Call, key: str | None) -> Reply:
         return await self.send(

@@ -1,0 +1,108 @@
+"""Admin endpoints: ``/_compat/`` (dashboard), ``/_compat/report`` (JSON) and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mappings.base import Operation
+from proxy.admin.access import AdminAccess
+from proxy.admin.dashboard import render_dashboard
+from proxy.metrics import Metrics
+from proxy.mode_reload import ModeHolder
+from proxy.report import Report, build_report, parse_since
+from proxy.traffic.store import TrafficStore
+
+DEFAULT_WINDOW = "30d"
+NO_STORE = {"Cache-Control": "no-store"}
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class NoTrafficStore(Exception):
+    """Recording is off (or its store could not be opened): there is nothing to report."""
+
+
+@dataclass
+class AdminContext:
+    modes: ModeHolder
+    metrics: Metrics
+    operations: Sequence[Operation]
+    spec: Mapping[str, Mapping[str, Any]]
+    store: Callable[[], TrafficStore | None]
+    clock: Callable[[], float] = field(default=time.time)
+
+    async def report(self, window: str) -> Report:
+        seconds = parse_since(window)  # ValueError: answered 400
+        store = self.store()
+        if store is None:
+            raise NoTrafficStore("Traffic recording is off (traffic_db), so there is no report.")
+        return await asyncio.to_thread(
+            build_report,
+            store,
+            window_seconds=seconds,
+            window=window.strip(),
+            now=self.clock(),
+            operations=self.operations,
+            spec=self.spec,
+            modes=self.modes.table,
+        )
+
+
+def _problem(status: int, detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status, headers=NO_STORE)
+
+
+def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
+    def guarded(handler: Handler) -> Handler:
+        async def guard(request: Request) -> Response:
+            denied = access.denied(request)
+            return denied if denied is not None else await handler(request)
+
+        return guard
+
+    async def load(request: Request) -> Report | Response:
+        try:
+            return await ctx.report(request.query_params.get("since", DEFAULT_WINDOW))
+        except ValueError as exc:
+            return _problem(400, str(exc))
+        except NoTrafficStore as exc:
+            return _problem(503, str(exc))
+
+    async def dashboard(request: Request) -> Response:
+        report = await load(request)
+        if isinstance(report, Response):
+            return report
+        query = {"since": report.window}
+        if "token" in request.query_params:  # a browser that came with ?token= keeps it on the link
+            query["token"] = request.query_params["token"]
+        html = render_dashboard(report, f"report?{urlencode(query)}")
+        return HTMLResponse(html, headers=NO_STORE)
+
+    async def report_json(request: Request) -> Response:
+        report = await load(request)
+        if isinstance(report, Response):
+            return report
+        return JSONResponse(report.to_json(), headers=NO_STORE)
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = ctx.metrics.render()
+        return Response(body, headers={**NO_STORE, "Content-Type": content_type})
+
+    async def to_dashboard(request: Request) -> Response:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/_compat/{query}", status_code=308)
+
+    return [
+        Route("/_compat/", guarded(dashboard), methods=["GET"]),
+        Route("/_compat", guarded(to_dashboard), methods=["GET"]),
+        Route("/_compat/report", guarded(report_json), methods=["GET"]),
+        Route("/metrics", guarded(metrics), methods=["GET"]),
+    ]
