@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
 JSON: TypeAlias = Any
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """Legacy API family: decides the error shape and where the key arrives."""
 
     PUBLIC = "public"  # /api/track, /api/identify: 200 text/html "1"/"0"
@@ -29,7 +29,7 @@ class Family(str, Enum):
     V2 = "v2"  # {"detail": "..."}
 
 
-class Fidelity(str, Enum):
+class Fidelity(StrEnum):
     EXACT = "exact"
     LOSSY = "lossy"
     UNSUPPORTED = "unsupported"

@@ -46,7 +46,7 @@ class RegistryError(ValueError):
 def _collect() -> tuple[Operation, ...]:
     ops: list[Operation] = []
     for module in MODULES:
-        ops.extend(getattr(module, "OPERATIONS"))
+        ops.extend(module.OPERATIONS)
     return tuple(sorted(ops, key=catalog_key))
 
 
