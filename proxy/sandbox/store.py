@@ -177,6 +177,9 @@ class Store:
             consent.double_optin = True
             if pending.channel == "email":
                 profile.suppressions.clear()
+                profile.list_suppressions[:] = [
+                    s for s in profile.list_suppressions if s.get("list_id") != record.id
+                ]
             self.join(record, [profile.id])
             joined.append(record.id)
         return joined

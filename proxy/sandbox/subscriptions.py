@@ -4,6 +4,12 @@ Subscribing to a ``single_opt_in`` list (or to no list) takes effect at once. Fo
 ``double_opt_in`` list nothing changes until the profile confirms: the sandbox records a
 :class:`~proxy.sandbox.models.PendingConfirmation`, and ``Store.confirm(address)`` plays the
 profile clicking the link.
+
+Unsubscribing with a list (``profile-subscription-bulk-delete-jobs`` with a ``list``
+relationship) is list-scoped for that list's members: they leave the list and their email gets
+a ``list_suppressions`` entry (reason ``UNSUBSCRIBE``), account-level consent untouched.
+Anybody else is unsubscribed globally, as the spec warns. Subscribing to the list again lifts
+its suppression.
 """
 
 from __future__ import annotations
@@ -102,6 +108,10 @@ def subscribe(
         _set_consent(store, target, "SUBSCRIBED", source, False)
         if channel == "email":
             profile.suppressions.clear()
+            if record is not None:  # subscribing again lifts this list's suppression
+                profile.list_suppressions[:] = [
+                    s for s in profile.list_suppressions if s.get("list_id") != record.id
+                ]
         if record is not None:
             store.join(record, [profile.id])
 
@@ -161,10 +171,28 @@ def bulk_subscribe_profiles(ctx: Ctx) -> Response:
     return empty(202)
 
 
+def unsubscribe_from_list(
+    store: Store, profile: Profile, record: ListRecord, channels: dict[str, Any]
+) -> None:
+    """A member unsubscribed from one list: it leaves the list, its email a list suppression.
+
+    Account-level consent is left alone: the profile still receives other lists' marketing.
+    """
+    record.members.pop(profile.id, None)
+    if "email" in channels and not any(s.get("list_id") == record.id for s in profile.list_suppressions):
+        profile.list_suppressions.append(
+            {"list_id": record.id, "reason": "UNSUBSCRIBE", "timestamp": store.now()}
+        )
+
+
 def bulk_unsubscribe_profiles(ctx: Ctx) -> Response:
+    """Unsubscribe profiles. With a list, its members are unsubscribed from that list only (they
+    leave it; email gets a list suppression); anybody else, or everybody without a list, is
+    unsubscribed globally, as the spec warns ("Profiles not in the specified list will be
+    globally unsubscribed")."""
     data = body.data_object(ctx.body, "profile-subscription-bulk-delete-job")
     items = _job_profiles(data, 100)
-    _list_relationship(ctx, data, needed=False)
+    record = _list_relationship(ctx, data, needed=False)
     planned = []
     for index, item in enumerate(items):
         pointer = f"/data/attributes/profiles/data/{index}"
@@ -178,6 +206,10 @@ def bulk_unsubscribe_profiles(ctx: Ctx) -> Response:
             f"/data/attributes/profiles/data/{index}",
             ("email", "phone_number", "subscriptions"),
         )
+        requested = channels
+        if record is not None and profile.id in record.members:
+            unsubscribe_from_list(ctx.store, profile, record, channels)
+            channels = {}
         for channel in channels:
             consent = profile.email_marketing if channel == "email" else profile.sms_marketing
             _set_consent(ctx.store, consent, "UNSUBSCRIBED", None, None)
@@ -186,7 +218,7 @@ def bulk_unsubscribe_profiles(ctx: Ctx) -> Response:
         ctx.store.pending_confirmations[:] = [
             p
             for p in ctx.store.pending_confirmations
-            if p.profile_id != profile.id or p.channel not in channels
+            if p.profile_id != profile.id or p.channel not in requested
         ]
     return empty(202)
 

@@ -13,6 +13,14 @@ On top of it, because openapi-core lets these through, this module also requires
   where only the public ``company_id`` belongs);
 * a JSON:API content type on every body.
 
+One relaxation, and only one: a ``oneOf`` whose value is valid under *more than one*
+alternative is accepted. The spec declares campaign ``send_options`` / ``tracking_options``
+(and some assign-template content) as a ``oneOf`` of alternatives that are identical and
+accept extra keys, so every value is "valid under each of" them and strict ``oneOf`` would
+reject what Klaviyo accepts. Such an error proves the value matches at least one
+alternative; every other schema error (no alternative matches, wrong type, missing
+member, ...) still fails. The accepted ambiguities are listed in ``Verdict.tolerated``.
+
 The spec's only server is ``https://a.klaviyo.com``: recorded requests (to the sandbox on
 127.0.0.1) are validated as if sent to that host, with the same path and query.
 """
@@ -173,6 +181,29 @@ class Verdict:
     request: str
     operation_id: str | None
     problems: list[str] = field(default_factory=list)
+    tolerated: list[str] = field(default_factory=list)  # ambiguous-oneOf errors accepted
+
+
+AMBIGUOUS_ONE_OF = re.compile(r" is valid under each of ")
+
+
+def is_ambiguous_one_of(schema_error: Any) -> bool:
+    """A jsonschema error saying a value matched several ``oneOf`` alternatives (and so is valid)."""
+    return (
+        getattr(schema_error, "validator", None) == "oneOf"
+        and isinstance(getattr(schema_error, "validator_value", None), list)
+        and len(schema_error.validator_value) > 1
+        and AMBIGUOUS_ONE_OF.search(str(getattr(schema_error, "message", ""))) is not None
+    )
+
+
+def _schema_errors(error: BaseException) -> list[Any]:
+    cause = error.__cause__
+    return list(getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or [])
+
+
+def _schema_path(schema_error: Any) -> str:
+    return "/".join(str(p) for p in getattr(schema_error, "absolute_path", []) or []) or "<root>"
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -247,7 +278,13 @@ class ContractChecker:
 
         request = SpecRequest.build(method, path, query, headers, body)
         for error in self.openapi.iter_request_errors(request):
-            problems.append(_describe(error))
+            schema_errors = _schema_errors(error)
+            ambiguous = [e for e in schema_errors if is_ambiguous_one_of(e)]
+            verdict.tolerated.extend(f"{_schema_path(e)}: ambiguous oneOf accepted" for e in ambiguous)
+            if ambiguous and len(ambiguous) == len(schema_errors):
+                continue  # the only complaint: valid under several alternatives
+            strict = [e for e in schema_errors if not is_ambiguous_one_of(e)]
+            problems.append(_describe(error, strict if ambiguous else None))
 
         for name in info.required_headers:
             if name not in lower:
@@ -277,13 +314,15 @@ class ContractChecker:
         return verdict
 
 
-def _describe(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}"
+def _describe(error: BaseException, schema_errors: list[Any] | None = None) -> str:
+    """One problem line; ``schema_errors`` replaces the error's own list (ambiguous oneOfs left out)."""
+    if schema_errors is None:
+        text = f"{type(error).__name__}: {error}"
+        schema_errors = _schema_errors(error)
+    else:
+        text = f"{type(error).__name__}: request body validation error"
     cause = error.__cause__
-    details: list[str] = []
-    for inner in getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or []:
-        path = "/".join(str(p) for p in getattr(inner, "absolute_path", []) or [])
-        details.append(f"{path or '<root>'}: {getattr(inner, 'message', inner)}")
+    details = [f"{_schema_path(inner)}: {getattr(inner, 'message', inner)}" for inner in schema_errors]
     if cause is not None and not details:
         details.append(str(cause))
     if details:

@@ -113,3 +113,50 @@ def profile_events(client: httpx.Client, profile_id: str) -> list[dict[str, Any]
         metric = event.get("relationships", {}).get("metric", {}).get("data") or {}
         out.append({**event["attributes"], "metric_name": names.get(metric.get("id"))})
     return out
+
+
+def status_of(client: httpx.Client, path: str, **params: str) -> int:
+    """The status of a GET through the pass-through (e.g. 404 once something is deleted)."""
+    return client.get(path, params=params).status_code
+
+
+def create_profile(client: httpx.Client, **attributes: Any) -> str:
+    body = {"data": {"type": "profile", "attributes": attributes}}
+    return str(post(client, "/api/profiles", body)["data"]["id"])
+
+
+def create_event(
+    client: httpx.Client,
+    metric: str,
+    email: str,
+    when: str,
+    properties: dict[str, Any] | None = None,
+    value: float | None = None,
+) -> None:
+    """POST /api/events (202, no body): the event, its metric and its profile by email."""
+    attributes: dict[str, Any] = {
+        "properties": properties or {},
+        "time": when,
+        "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
+        "profile": {"data": {"type": "profile", "attributes": {"email": email}}},
+    }
+    if value is not None:
+        attributes["value"] = value
+    post(client, "/api/events", {"data": {"type": "event", "attributes": attributes}}, 202)
+
+
+def profile_metric_ids(client: httpx.Client, profile_id: str) -> dict[str, str]:
+    """Metric name -> metric ID, for the metrics of a profile's events."""
+    doc = get(client, "/api/events", filter=f"equals(profile_id,{json.dumps(profile_id)})", include="metric")
+    return {m["attributes"]["name"]: m["id"] for m in doc.get("included", []) if m.get("type") == "metric"}
+
+
+def get_campaign(client: httpx.Client, campaign_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(campaign attributes, its first message's attributes + template id) through the pass-through."""
+    doc = get(client, f"/api/campaigns/{campaign_id}", include="campaign-messages")
+    messages = [r for r in doc.get("included", []) if r.get("type") == "campaign-message"]
+    assert messages, doc
+    message = dict(messages[0]["attributes"])
+    template = (messages[0].get("relationships", {}).get("template", {}) or {}).get("data") or {}
+    message["template_id"] = template.get("id")
+    return doc["data"]["attributes"], message

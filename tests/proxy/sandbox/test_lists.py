@@ -155,35 +155,85 @@ async def test_subscribe_validation(api: httpx.AsyncClient) -> None:
     assert (await api.post(url, json=wrong_type)).status_code == 400
 
 
-async def test_unsubscribe_job(api: httpx.AsyncClient, store: Store) -> None:
+def unsubscribe_body(list_id: str | None, *emails: str) -> dict[str, Any]:
+    profiles = [
+        {
+            "type": "profile",
+            "attributes": {
+                "email": email,
+                "subscriptions": {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}},
+            },
+        }
+        for email in emails
+    ]
+    data: dict[str, Any] = {
+        "type": "profile-subscription-bulk-delete-job",
+        "attributes": {"profiles": {"data": profiles}},
+    }
+    if list_id is not None:
+        data["relationships"] = {"list": {"data": {"type": "list", "id": list_id}}}
+    return {"data": data}
+
+
+async def test_unsubscribe_job_with_a_list_unsubscribes_members_from_that_list(
+    api: httpx.AsyncClient, store: Store
+) -> None:
     record = await make_list(api, "Unsub", opt_in_process="single_opt_in")
+    other = await make_list(api, "Other", opt_in_process="single_opt_in")
+    for list_id in (record["id"], other["id"]):
+        await api.post(
+            "/api/profile-subscription-bulk-create-jobs",
+            json=subscribe_body(list_id, {"email": "u@example.com", "subscriptions": EMAIL_CONSENT}),
+        )
+    response = await api.post(
+        "/api/profile-subscription-bulk-delete-jobs", json=unsubscribe_body(record["id"], "u@example.com")
+    )
+    assert response.status_code == 202
+    profile = store.find_by_email("u@example.com")
+    assert profile is not None
+    assert profile.id not in store.lists[record["id"]].members
+    assert profile.id in store.lists[other["id"]].members
+    assert [(s["list_id"], s["reason"]) for s in profile.list_suppressions] == [(record["id"], "UNSUBSCRIBE")]
+    assert profile.email_marketing.consent == "SUBSCRIBED" and profile.suppressions == []
+
+    listed = await api.get(
+        "/api/profiles",
+        params={
+            "filter": f'equals(subscriptions.email.marketing.list_suppressions.list_id,"{record["id"]}")',
+            "additional-fields[profile]": "subscriptions",
+        },
+    )
+    [row] = listed.json()["data"]
+    marketing = row["attributes"]["subscriptions"]["email"]["marketing"]
+    assert row["id"] == profile.id and marketing["list_suppressions"][0]["list_id"] == record["id"]
+
+    # Subscribing to that list again lifts its suppression.
     await api.post(
         "/api/profile-subscription-bulk-create-jobs",
         json=subscribe_body(record["id"], {"email": "u@example.com", "subscriptions": EMAIL_CONSENT}),
     )
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-delete-job",
-            "attributes": {
-                "profiles": {
-                    "data": [
-                        {
-                            "type": "profile",
-                            "attributes": {
-                                "email": "u@example.com",
-                                "subscriptions": {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}},
-                            },
-                        }
-                    ]
-                }
-            },
-            "relationships": {"list": {"data": {"type": "list", "id": record["id"]}}},
-        }
-    }
-    assert (await api.post("/api/profile-subscription-bulk-delete-jobs", json=body)).status_code == 202
-    profile = store.find_by_email("u@example.com")
+    assert profile.list_suppressions == [] and profile.id in store.lists[record["id"]].members
+
+
+async def test_unsubscribe_job_unsubscribes_non_members_globally(
+    api: httpx.AsyncClient, store: Store
+) -> None:
+    record = await make_list(api, "Unsub", opt_in_process="single_opt_in")
+    await make_profile(api, email="n@example.com")
+    response = await api.post(
+        "/api/profile-subscription-bulk-delete-jobs", json=unsubscribe_body(record["id"], "n@example.com")
+    )
+    assert response.status_code == 202
+    profile = store.find_by_email("n@example.com")
     assert profile is not None and profile.email_marketing.consent == "UNSUBSCRIBED"
-    assert profile.suppressions[0]["reason"] == "UNSUBSCRIBE"
+    assert profile.suppressions[0]["reason"] == "UNSUBSCRIBE" and profile.list_suppressions == []
+
+    response = await api.post(
+        "/api/profile-subscription-bulk-delete-jobs", json=unsubscribe_body(None, "g@example.com")
+    )
+    assert response.status_code == 202
+    unlisted = store.find_by_email("g@example.com")
+    assert unlisted is not None and unlisted.email_marketing.consent == "UNSUBSCRIBED"
 
 
 async def test_client_subscription(raw: httpx.AsyncClient, api: httpx.AsyncClient, store: Store) -> None:
