@@ -26,6 +26,7 @@ from mappings.registry import REGISTRY, validate
 from mappings.upstream_ops import OPERATIONS, REVISION
 from proxy.admin.access import AdminAccess
 from proxy.admin.routes import AdminContext, admin_routes
+from proxy.collection_cache import CollectionCache
 from proxy.metrics import Metrics
 from proxy.middleware import STATE_KEY, RequestContextMiddleware
 from proxy.mode_reload import ModeHolder
@@ -34,6 +35,7 @@ from proxy.passthrough import forward
 from proxy.router import LegacyRouter
 from proxy.services import Services, running
 from proxy.settings import Settings
+from proxy.token_store import TokenStore
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -45,8 +47,16 @@ def create_app(
     config_path: Path | None = None,
     draw: Callable[[], float] | None = None,
     clock: Callable[[], float] = time.time,
+    token_store: TokenStore | None = None,
+    collection_cache: CollectionCache | None = None,
 ) -> Starlette:
-    """``draw`` (uniform [0, 1)) decides brownout fractions; tests pass a seeded generator."""
+    """Build the proxy.
+
+    ``transport`` replaces the upstream network (tests, the embedded sandbox). ``token_store``
+    and ``collection_cache`` replace the in-memory defaults, e.g. with shared backends when
+    several replicas serve one account. ``draw`` (uniform [0, 1)) decides brownout fractions;
+    tests pass a seeded generator.
+    """
     # Fail fast on a broken mapping or mode table: at construction, not at the first request.
     validate(REGISTRY, OPERATIONS)
     router = LegacyRouter(REGISTRY)
@@ -91,6 +101,8 @@ def create_app(
             draw=draw or random.random,
             clock=clock,
             admin_app=admin_app,
+            token_store=token_store,
+            collection_cache=collection_cache,
         ) as services:
             live.append(services)
             app.state.services = services

@@ -125,29 +125,35 @@ def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
     rows = []
     for op in REGISTRY:
         fidelity = op.fidelity.value + (f": {op.lost}" if op.lost else "")
-        rows.append((op.id, f"{op.method} {op.path}", ", ".join(op.upstream) or "-", fidelity, op.doc))
+        upstream = ", ".join(op.upstream) or "-"
+        rows.append((op.id, f"{op.method} {op.path}", upstream, fidelity, op.doc, op.max_upstream_calls))
     mode_of = {op.id: table.for_op(op.id).describe() for op in REGISTRY}
     if fmt == "markdown":
         lines = [
-            "| ID | Legacy operation | New-API operation(s) | Fidelity | What it does |",
-            "|---|---|---|---|---|",
+            "| ID | Legacy operation | New-API operation(s) | Upstream calls (max) | Fidelity "
+            "| What it does |",
+            "|---|---|---|---|---|---|",
         ]
-        lines += [f"| {a} | `{b}` | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+        lines += [f"| {a} | `{b}` | {c} | {f} | {d} | {e} |" for a, b, c, d, e, f in rows]
         return "\n".join(lines)
     if fmt == "json":
         import orjson
 
-        keys = ("id", "legacy", "upstream", "fidelity", "doc")
+        keys = ("id", "legacy", "upstream", "fidelity", "doc", "max_upstream_calls")
         return orjson.dumps(
             [{**dict(zip(keys, r, strict=True)), "mode": mode_of[r[0]]} for r in rows],
             option=orjson.OPT_INDENT_2,
         ).decode()
-    header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "FIDELITY")
-    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], r[3]) for r in rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(4)]
+    header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "MAX CALLS", "FIDELITY")
+    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], _short(r[5]), r[3]) for r in rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(5)]
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(r)) for r in cells
+        "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(r)) for r in cells
     )
+
+
+def _short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _mode_table(config: str | None) -> ModeTable:

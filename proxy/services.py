@@ -21,14 +21,14 @@ from starlette.types import ASGIApp
 from mappings.registry import REGISTRY
 from mappings.upstream_ops import OPERATIONS
 from proxy.admin.server import AdminServer
-from proxy.collection_cache import MemoryCollectionCache
+from proxy.collection_cache import CollectionCache, MemoryCollectionCache
 from proxy.legacy import LegacyHandler
 from proxy.metrics import Metrics
 from proxy.mode_reload import ModeHolder, ModeReloader
 from proxy.router import LegacyRouter
 from proxy.runner import Runner
 from proxy.settings import Settings
-from proxy.token_store import MemoryTokenStore
+from proxy.token_store import MemoryTokenStore, TokenStore
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.store import TrafficStore
@@ -84,6 +84,8 @@ async def running(
     draw: Callable[[], float],
     clock: Callable[[], float],
     admin_app: ASGIApp | None,
+    token_store: TokenStore | None = None,
+    collection_cache: CollectionCache | None = None,
 ) -> AsyncIterator[Services]:
     async with contextlib.AsyncExitStack() as stack:
         tx = transport if transport is not None else build_transport(settings)
@@ -122,8 +124,10 @@ async def running(
             admin = AdminServer(admin_app, settings.admin_host, settings.admin_port)
             await admin.start()
             stack.push_async_callback(admin.stop)
-        cache = MemoryCollectionCache(settings.collection_cache_ttl, settings.collection_cache_entries)
-        tokens = MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        cache = collection_cache or MemoryCollectionCache(
+            settings.collection_cache_ttl, settings.collection_cache_entries
+        )
+        tokens = token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
         runner = Runner(Upstream(client, OPERATIONS, observer=metrics), cache, tokens)
         handler = LegacyHandler(
             settings,
