@@ -58,8 +58,8 @@ def unix_to_iso(ts: int | float | str) -> str:
     An ISO-8601 string is accepted too and normalised to UTC. Anything else raises
     ``ValueError``.
     """
-    if isinstance(ts, bool):
-        raise ValueError("a boolean is not a timestamp")
+    if isinstance(ts, bool) or not isinstance(ts, int | float | str):
+        raise ValueError(f"{type(ts).__name__} is not a timestamp")
     if isinstance(ts, str):
         text = ts.strip()
         try:

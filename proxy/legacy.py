@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from mappings import protocol
 from mappings.base import Family, LegacyReply, Operation
-from proxy.legacy_parse import BadLegacyRequest, Parsed, parse
+from proxy.legacy_parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.metrics import Metrics
 from proxy.middleware import STATE_KEY
 from proxy.mode_reload import ModeHolder
@@ -33,12 +33,27 @@ from proxy.runner import Credentials, Runner, RunStats
 from proxy.settings import Settings
 from proxy.successor import deprecation_headers, retired_reply
 from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
-from proxy.upstream import UpstreamUnavailable
+from proxy.upstream import UnencodableRequest, UpstreamUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
 # A family's failure answer, when it is a body rather than a status (track/identify's "0").
 _FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refusing (413) as soon as it is known to exceed ``limit``: never buffer more."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadLegacyRequest("Request body too large.", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadLegacyRequest("Request body too large.", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def render(reply: LegacyReply) -> Response:
@@ -158,6 +173,12 @@ class LegacyHandler:
         except UpstreamUnavailable as exc:
             log.warning("upstream.unavailable", operation=op.id, reason=str(exc))
             reply = protocol.upstream_unavailable(family)
+        except UnencodableRequest as exc:
+            log.info("legacy.bad_request", operation=op.id, reason=f"unencodable: {exc}")
+            reply = protocol.bad_request(
+                family,
+                "The request carries a value the new API cannot accept (e.g. an integer beyond 64 bits).",
+            )
         except Exception:
             # A mapping bug must never leak a traceback to the client; it is logged (redacted).
             log.exception("legacy.internal_error", operation=op.id)
@@ -178,7 +199,7 @@ class LegacyHandler:
             path_params=path_params,
             query_items=request.query_params.multi_items(),
             headers=request.headers,
-            body=await request.body(),
+            body=await read_limited(request, MAX_BODY),
             server_side_tokens=self.server_side_tokens,
         )
 

@@ -28,9 +28,19 @@ HOP_BY_HOP = frozenset(
 )
 
 
-def _filter(headers: Iterable[tuple[str, str]], connection: str) -> list[tuple[str, str]]:
+# Our server writes its own Date; a second one from upstream would be a duplicate.
+RESPONSE_ONLY_OURS = frozenset({"date"})
+
+
+def _filter(
+    headers: Iterable[tuple[str, str]], connection: str, drop: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
     extra = {h.strip().lower() for h in connection.split(",") if h.strip()}
-    return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in extra]
+    return [
+        (k, v)
+        for k, v in headers
+        if k.lower() not in HOP_BY_HOP and k.lower() not in extra and k.lower() not in drop
+    ]
 
 
 async def _raw_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
@@ -44,8 +54,16 @@ async def _raw_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
 
 async def forward(request: Request, client: httpx.AsyncClient) -> Response:
     headers = _filter(request.headers.items(), request.headers.get("connection", ""))
+    if "accept-encoding" not in request.headers:
+        # The transport would otherwise ask for gzip on the caller's behalf and we would
+        # stream a compressed body to a client that never accepted one.
+        headers.append(("accept-encoding", "identity"))
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-    url = httpx.URL(path=request.url.path, query=request.url.query.encode("latin-1"))
+    # The raw path keeps percent-encoding (a%2Fb must not become a/b upstream).
+    raw_path = request.scope.get("raw_path") or request.url.path.encode("latin-1")
+    url = httpx.URL(
+        raw_path=raw_path + (b"?" + request.url.query.encode("latin-1") if request.url.query else b"")
+    )
     upstream_request = client.build_request(
         request.method, url, headers=headers, content=request.stream() if has_body else None
     )
@@ -66,7 +84,9 @@ async def forward(request: Request, client: httpx.AsyncClient) -> Response:
             status_code=502,
             media_type="application/vnd.api+json",
         )
-    out_headers = _filter(upstream.headers.multi_items(), upstream.headers.get("connection", ""))
+    out_headers = _filter(
+        upstream.headers.multi_items(), upstream.headers.get("connection", ""), RESPONSE_ONLY_OURS
+    )
     response = StreamingResponse(
         _raw_body(upstream),
         status_code=upstream.status_code,

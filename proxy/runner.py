@@ -156,6 +156,9 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
+        if reply.status == 200 and self.upstream.method_of(step.op) == "GET" and not _is_document(reply.body):
+            # A 200 read without a JSON:API document is an upstream fault, not an empty result.
+            reply = Reply(status=502, body=None, headers=reply.headers)
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
@@ -209,6 +212,10 @@ class Runner:
             tuple(sorted(step.query.items())),
         )
         return await self.cache.get_or_fill(cache_key, walk)
+
+
+def _is_document(body: Any) -> bool:
+    return isinstance(body, dict) and "data" in body
 
 
 def _dedupe(included: list[Any]) -> list[Any]:

@@ -95,6 +95,7 @@ async def running(
         plain = httpx.AsyncClient(
             base_url=client.base_url, transport=tx, timeout=client.timeout, follow_redirects=False
         )
+        plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
         tasks: list[asyncio.Task[None]] = []
         store, writer = open_store(settings), None
         if store is not None:

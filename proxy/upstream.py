@@ -30,6 +30,10 @@ class UpstreamUnavailable(Exception):
     """The upstream could not be reached or did not answer in time."""
 
 
+class UnencodableRequest(Exception):
+    """A translated body JSON cannot carry (e.g. an integer beyond 64 bits): the caller's input."""
+
+
 class UnknownOperation(Exception):
     """A plan asked for an operation the pinned spec does not have (a mapping bug)."""
 
@@ -85,6 +89,10 @@ class Upstream:
         self.operations = operations
         self.observer = observer
 
+    def method_of(self, op: str) -> str:
+        row = self.operations.get(op)
+        return str(row["method"]) if row is not None else ""
+
     def url_for(self, op: str, path_params: Mapping[str, str]) -> tuple[str, str]:
         row = self.operations.get(op)
         if row is None:
@@ -110,7 +118,10 @@ class Upstream:
             headers["authorization"] = f"Klaviyo-API-Key {key}"
         if body is not None:
             headers["content-type"] = JSONAPI
-            content = orjson.dumps(body)
+            try:
+                content = orjson.dumps(body)
+            except (TypeError, orjson.JSONEncodeError) as exc:
+                raise UnencodableRequest(str(exc)) from None
         started = time.perf_counter()
         try:
             resp = await self.client.request(

@@ -283,3 +283,13 @@ def test_datetime_formats_agree(moment: datetime, offset_minutes: int) -> None:
 def test_unix_round_trip(ts: int) -> None:
     assert int(datetime.fromisoformat(unix_to_iso(ts)).timestamp()) == ts
     assert unix_to_iso(str(ts)) == unix_to_iso(ts)
+
+
+def test_non_scalar_time_is_rejected_not_crashing() -> None:
+    import pytest
+
+    from mappings.datetimes import unix_to_iso
+
+    for bad in ([1], {"t": 1}, None, 10**30):
+        with pytest.raises(ValueError):
+            unix_to_iso(bad)  # type: ignore[arg-type]

@@ -66,10 +66,33 @@ def test_nothing_is_added_to_a_passed_through_request() -> None:
         return httpx.Response(401, json={"errors": []})
 
     with _app(handler) as client:
-        resp = client.get("/client/events?company_id=AbC123")
+        del client.headers["accept-encoding"]  # a caller that sends none
+        resp = client.get(
+            "/client/events?company_id=AbC123",
+            headers={"user-agent": "shop/1.0", "accept": "application/json"},
+        )
     assert resp.status_code == 401  # not rewritten to a legacy 403
-    assert "revision" not in seen[0].headers
+    sent = seen[0].headers
+    # Exactly the caller's end-to-end headers; nothing of httpx's defaults, no revision.
+    assert sorted(sent.keys()) == ["accept", "accept-encoding", "host", "user-agent"]
+    assert sent["user-agent"] == "shop/1.0" and sent["accept"] == "application/json"
+    # A caller that asked for no encoding gets none: we must not let the transport ask for gzip.
+    assert sent["accept-encoding"] == "identity"
     assert seen[0].url.path == "/client/events"
+
+
+def test_encoded_path_and_caller_encoding_are_kept() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"date": "Thu, 01 Jan 2026 00:00:00 GMT"}, json={})
+
+    with _app(handler) as client:
+        resp = client.get("/api/templates/a%2Fb?filter=equals(name,%22x%22)", headers={"accept-encoding": "gzip"})
+    assert seen[0].url.raw_path == b"/api/templates/a%2Fb?filter=equals(name,%22x%22)"
+    assert seen[0].headers["accept-encoding"] == "gzip"
+    assert resp.headers.get_list("date") != ["Thu, 01 Jan 2026 00:00:00 GMT"]  # ours, not a duplicate
 
 
 def test_unreachable_upstream_is_a_json_api_502() -> None:

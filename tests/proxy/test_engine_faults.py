@@ -1,0 +1,64 @@
+"""Engine behaviour at the edges: malformed upstream answers, unencodable input, oversized bodies."""
+
+import base64
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+from structlog.testing import capture_logs
+
+from proxy import Settings, create_app
+
+KEY = "pk_" + "ab" * 17
+
+
+def _client(handler: Any) -> TestClient:
+    settings = Settings(upstream="https://upstream.test", access_log=False)
+    return TestClient(create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test")
+
+
+def test_a_200_read_without_a_json_api_document_is_a_legacy_upstream_error_not_an_empty_person() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, content=b"<html>maintenance</html>")
+
+    with _client(handler) as client:
+        resp = client.get(f"/api/v1/person/01ABC?api_key={KEY}")
+    assert calls == 1
+    assert resp.status_code == 503
+    assert set(resp.json()) == {"status", "message"}
+
+
+def test_unencodable_input_is_refused_quietly_not_logged_as_an_internal_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("must not reach upstream")
+
+    # A 30-digit integer decodes in Python but no JSON encoder for the new API can carry it.
+    payload = (
+        '{"token":"AbC123","event":"E","customer_properties":{"$email":"a@b.co"},"properties":{"n":'
+        + "9" * 30
+        + "}}"
+    )
+    with _client(handler) as client, capture_logs() as logs:
+        track = client.get("/api/track", params={"data": base64.b64encode(payload.encode()).decode()})
+    assert track.status_code == 200 and track.text == "0"
+    events = [entry["event"] for entry in logs]
+    assert "legacy.internal_error" not in events
+    assert "legacy.bad_request" in events
+
+
+def test_oversized_body_is_refused_from_its_declared_length() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("must not reach upstream")
+
+    with _client(handler) as client:
+        resp = client.post(
+            f"/api/v2/list/AbC123/subscribe?api_key={KEY}",
+            content=b"{" + b" " * (6 * 1024 * 1024) + b"}",
+            headers={"content-type": "application/json"},
+        )
+    assert resp.status_code == 413
+    assert set(resp.json()) == {"detail"}
