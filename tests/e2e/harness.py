@@ -12,6 +12,7 @@ address fail loudly (and records the attempt, so a test can assert there were no
 from __future__ import annotations
 
 import contextlib
+import os
 import errno
 import ipaddress
 import socket
@@ -322,17 +323,21 @@ def build_stack(
     from proxy.app import create_app
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Store, create_sandbox_app
     from proxy.settings import Settings
+    from proxy.upstream import build_transport
 
     store = Store()
     with serve(create_sandbox_app(store)) as sandbox:
         settings = Settings(
             upstream=sandbox.url,
             token_keys={SERVER_SIDE_TOKEN: DEMO_PRIVATE_KEY},
+            transport=os.environ.get("KLAVIYO_COMPAT_TRANSPORT", "aiohttp"),
             **dict(settings_overrides or {}),
         )
 
         def proxy_app(tag: str) -> ASGIApp:
-            transport = RecordingTransport(httpx.AsyncHTTPTransport(), recorder, tag)
+            # The production transport (aiohttp by default; KLAVIYO_COMPAT_TRANSPORT=httpx for httpcore),
+            # wrapped so every upstream request is recorded for the contract check.
+            transport = RecordingTransport(build_transport(settings), recorder, tag)
             return create_app(settings, transport=transport)
 
         with contextlib.ExitStack() as stack:
