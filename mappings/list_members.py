@@ -189,7 +189,13 @@ def _resource_id(reply: Reply) -> str | None:
     upstream=("get_list", "create_or_update_profile", "add_profiles_to_list"),
     fidelity=Fidelity.LOSSY,
     successor=DOCS + "add_profiles_to_list",
-    lost="'id' in a profile is a custom property; sms_consent is ignored (membership never changes consent).",
+    lost=(
+        "'id' in a profile is a custom property; sms_consent is ignored (membership never changes "
+        "consent). Not atomic: when the new API throttles (429) midway through the per-profile "
+        "upserts, the profiles already upserted stay written but nobody is added to the list; the "
+        "legacy 429 keeps Retry-After, and retrying the same legacy call is safe (the upsert is "
+        "idempotent)."
+    ),
     max_upstream_calls="2 + N: get_list, one profile-import per profile (N <= 1000, 25 at a time), one add",
 )
 def add_members(req: LegacyRequest) -> Plan:

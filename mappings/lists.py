@@ -84,7 +84,10 @@ def _resource_id(reply: Reply) -> str | None:
         "without sms_consent (or $consent containing 'sms') is saved on the profile but neither "
         "subscribed nor added to the list, and is left out of the single opt-in answer. Every "
         "profile gets a confirmation message, not only the first 10. 'id' in a profile is a custom "
-        "property; other profile properties are written as by identify."
+        "property; other profile properties are written as by identify. Not atomic: when the new API "
+        "throttles (429) midway through the per-profile upserts, the profiles already upserted stay "
+        "written but nobody is added to the list or subscribed (the job is not started); the legacy "
+        "429 keeps Retry-After, and retrying the same legacy call is safe (the upsert is idempotent)."
     ),
     max_upstream_calls=(
         "2 + N: get_list, one profile-import per profile (N <= 1000, 25 at a time; on double opt-in "
@@ -143,8 +146,12 @@ def subscribe(req: LegacyRequest) -> Plan:
     path="/api/v2/lists",
     family=Family.V2,
     upstream=("get_lists",),
-    fidelity=Fidelity.EXACT,
+    fidelity=Fidelity.LOSSY,
     successor=DOCS + "get_lists",
+    lost=(
+        "At most the first 10,000 lists by ID (1,000 pages of 10); every call walks all pages "
+        "uncached, so large accounts answer slowly and spend up to 1,000 get_lists calls."
+    ),
     max_upstream_calls="ceil(L/10): every page of 10 lists (at most 1000 pages)",
 )
 def get_lists(req: LegacyRequest) -> Plan:

@@ -247,8 +247,13 @@ def clone_template(req: LegacyRequest) -> Plan:
     path="/api/v1/email-template/{template_id}/render",
     family=Family.V1,
     upstream=("render_template",),
-    fidelity=Fidelity.EXACT,
+    fidelity=Fidelity.LOSSY,
     successor=DOCS + "render_template",
+    lost=(
+        "data.text is null for a template without a plain-text part (e.g. an HTML-only CODE "
+        "template), where legacy answered a text version: the new render answer's text is nullable "
+        "and klaviyo-compat does not derive one from the html."
+    ),
     writes=False,  # a read sent as POST (scope templates:read)
 )
 def render_template(req: LegacyRequest) -> Plan:
@@ -286,14 +291,14 @@ def render_template(req: LegacyRequest) -> Plan:
 )
 def send_template(req: LegacyRequest) -> Plan:
     """Not supported: answers 501 naming the successor. Revision 2026-07-15 has no stable endpoint
-    that sends a template; POST /api/template-preview-send-jobs is beta there (stable from revision
-    2026-10-15), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or subject,
-    so the legacy request cannot be honoured."""
+    that sends a template; POST /api/template-preview-send-jobs is a beta endpoint (it needs revision
+    2026-07-15.pre), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or
+    subject, so the legacy request cannot be honoured."""
     return protocol.unsupported(
         Family.V1,
         "Sending a template (POST /api/v1/email-template/{id}/send)",
-        "POST /api/template-preview-send-jobs (test sends only; beta in revision 2026-07-15, "
-        "cannot set from_email, from_name or subject)",
+        "POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
+        "2026-07-15.pre; cannot set from_email, from_name or subject)",
         DOCS + "create_template_preview_send_job",
     )
     yield  # pragma: no cover - makes this function a generator like every plan

@@ -12,9 +12,9 @@ address fail loudly (and records the attempt, so a test can assert there were no
 from __future__ import annotations
 
 import contextlib
-import os
 import errno
 import ipaddress
+import os
 import socket
 import threading
 import time

@@ -297,6 +297,42 @@ class TestCampaigns:
         )
         assert message["template_id"], "a template copy is assigned to the message"
 
+    def test_create_campaign_with_unknown_template_rolls_back(
+        self, own: Stack, sdk: Any, new_api: httpx.Client, audience: dict[str, str]
+    ) -> None:
+        """B2's rollback path: the draft is created, the template assignment fails, the draft is
+        deleted again (delete_campaign, exercised end to end) and the legacy 404 is answered."""
+        name = unique("Rolled back")
+        mark = own.recorder.mark()
+        with pytest.raises(ApiException) as caught:
+            sdk.Campaigns.create_campaign(
+                list_id=audience["list"],
+                template_id="NoSuchTemplate",
+                from_email="news@example.com",
+                from_name="Example Store",
+                subject="Never sent",
+                name=name,
+            )
+        assert api_error(caught) == (
+            404,
+            {"status": 404, "message": "The requested resource does not exist."},
+        )
+
+        sent = [(r.method, httpx.URL(r.url).path) for r in own.recorder.since(mark) if r.source == "e2e-sdk"]
+        deletes = [path for method, path in sent if method == "DELETE"]
+        assert [method for method, _ in sent] == ["POST", "POST", "DELETE"], sent
+        assert sent[:2] == [("POST", "/api/campaigns"), ("POST", "/api/campaign-message-assign-template")]
+        assert len(deletes) == 1 and deletes[0].startswith("/api/campaigns/"), sent
+        campaign_id = deletes[0].removeprefix("/api/campaigns/")
+        assert newapi.status_of(new_api, f"/api/campaigns/{campaign_id}") == 404
+
+        def named(text: str) -> list[str]:
+            query = f"equals(messages.channel,'email'),contains(name,{json.dumps(text)})"
+            return [c["id"] for c in newapi.get(new_api, "/api/campaigns", filter=query)["data"]]
+
+        assert audience["seed0"] in named("Seed 0"), "the name filter finds a campaign that exists"
+        assert named(name) == [], "no campaign was left behind"
+
     def test_get_campaign_info(self, sdk: Any, audience: dict[str, str]) -> None:
         campaign = dict(sdk.Campaigns.get_campaign_info(audience["seed0"]))
         assert_campaign(campaign)

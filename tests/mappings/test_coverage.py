@@ -1,11 +1,15 @@
 """Coverage: every legacy operation of the reference catalog has a registered mapping.
 
-* The operation index table of ``shared/reference/legacy-endpoints.md`` (51 rows, A1..S4:
-  id, method, legacy path) must be covered by ``mappings.registry.REGISTRY`` with the same
-  id, method and path. Catalog paths are relative to the legacy base ``/api``
-  (``/v1/campaigns`` is ``/api/v1/campaigns``, ``/track?data=<b64>`` is ``/api/track``) and
-  name their parameters freely (``{id}``), so paths are compared with parameter names erased.
-  Without the reference file the check is skipped, unless ``KLAVIYO_COMPAT_REQUIRE_SPEC=1``.
+* The operation index of ``shared/reference/legacy-endpoints.md`` (51 rows, A1..S4: id,
+  method, legacy path, generated-SDK name), vendored as ``tests/mappings/legacy_catalog.py``,
+  must be covered by ``mappings.registry.REGISTRY`` with the same id, method, path and name.
+  This runs everywhere, the reference file is not needed. Catalog paths are relative to the
+  legacy base ``/api`` (``/v1/campaigns`` is ``/api/v1/campaigns``, ``/track?data=<b64>`` is
+  ``/api/track``) and name their parameters freely (``{id}``), so paths are compared with
+  parameter names erased.
+* Where the reference file exists, the vendored table must equal the table parsed from it, so
+  a change of the catalog is caught. Without the file that check is skipped, unless
+  ``KLAVIYO_COMPAT_REQUIRE_SPEC=1``.
 * Every public operation of the generated SDK ``klaviyo-sdk`` 1.0.9 (the 47 methods of
   ``swagger_client/api/*.py`` without ``_with_http_info``) is some mapping's ``name``.
 """
@@ -15,12 +19,14 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
+from mappings.base import Operation
 from mappings.registry import REGISTRY
+from tests.mappings.legacy_catalog import OPERATIONS, CatalogRow
 
 REQUIRE_ENV = "KLAVIYO_COMPAT_REQUIRE_SPEC"
 CATALOG_ENV = "KLAVIYO_LEGACY_CATALOG"
@@ -39,21 +45,13 @@ def _required() -> bool:
     return os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@dataclass(frozen=True)
-class CatalogRow:
-    id: str
-    method: str
-    path: str  # as proxied: /api/... without query, parameters as written in the catalog
-    sdk_name: str | None = None  # the generated SDK's operation name, when it has one
-
-
 _ROW = re.compile(r"^\|\s*([A-Z]\d+)\s*\|\s*([A-Z]+)\s*\|\s*`([^`]+)`\s*\|\s*([^|]*)\|")
 _SDK_NAME = re.compile(r"^`(\w+)`$")
 _PARAM = re.compile(r"\{[^/}]+\}")
 
 
 def parse_operation_index(text: str) -> list[CatalogRow]:
-    """Rows of the '## Operation index' table: (id, method, /api path without query)."""
+    """Rows of the '## Operation index' table: (id, method, /api path without query, SDK name)."""
     start = text.find("## Operation index")
     if start < 0:
         raise ValueError("no '## Operation index' section")
@@ -81,31 +79,12 @@ def route_key(method: str, path: str) -> tuple[str, str]:
     return method.upper(), _PARAM.sub("{}", path.rstrip("/"))
 
 
-@pytest.fixture(scope="module")
-def catalog() -> list[CatalogRow]:
-    path = catalog_path()
-    if not path.is_file():
-        message = f"legacy catalog not found at {path} (set {CATALOG_ENV} to its location)"
-        if _required():
-            pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
-    return parse_operation_index(path.read_text(encoding="utf-8"))
-
-
-def test_catalog_table_parses_to_51_operations(catalog: list[CatalogRow]) -> None:
-    assert len(catalog) == EXPECTED_ROWS, [row.id for row in catalog]
-    assert len({row.id for row in catalog}) == EXPECTED_ROWS
-    assert catalog[0] == CatalogRow("A1", "GET", "/api/track", "track_get")
-    assert CatalogRow("B3", "GET", "/api/v1/campaign/{id}", "get_campaign_info") in catalog
-    assert CatalogRow("S3", "GET", "/api/v1/segment/{id}/members") in catalog
-    assert sum(1 for row in catalog if row.sdk_name) == SDK_OPERATIONS
-
-
-def test_every_catalog_operation_has_a_mapping(catalog: list[CatalogRow]) -> None:
-    by_id = {op.id: op for op in REGISTRY}
-    by_route = {route_key(op.method, op.path): op for op in REGISTRY}
+def coverage_problems(rows: Iterable[CatalogRow], registry: Sequence[Operation]) -> list[str]:
+    """One line per catalog row without a mapping of the same id, method, path and SDK name."""
+    by_id = {op.id: op for op in registry}
+    by_route = {route_key(op.method, op.path): op for op in registry}
     problems = []
-    for row in catalog:
+    for row in rows:
         op = by_id.get(row.id)
         if op is None:
             found = by_route.get(route_key(row.method, row.path))
@@ -117,16 +96,34 @@ def test_every_catalog_operation_has_a_mapping(catalog: list[CatalogRow]) -> Non
             )
         elif row.sdk_name and op.name != row.sdk_name:
             problems.append(f"{row.id}: generated-SDK name is {row.sdk_name}, mapping name is {op.name}")
+    return problems
+
+
+# --------------------------------------------------------------------------- the vendored catalog
+
+
+def test_vendored_catalog_has_51_operations() -> None:
+    assert len(OPERATIONS) == EXPECTED_ROWS, [row.id for row in OPERATIONS]
+    assert len({row.id for row in OPERATIONS}) == EXPECTED_ROWS
+    assert len({route_key(row.method, row.path) for row in OPERATIONS}) == EXPECTED_ROWS
+    assert OPERATIONS[0] == CatalogRow("A1", "GET", "/api/track", "track_get")
+    assert CatalogRow("B3", "GET", "/api/v1/campaign/{id}", "get_campaign_info") in OPERATIONS
+    assert CatalogRow("S3", "GET", "/api/v1/segment/{id}/members") in OPERATIONS
+    assert sum(1 for row in OPERATIONS if row.sdk_name) == SDK_OPERATIONS
+
+
+def test_every_catalog_operation_has_a_mapping() -> None:
+    problems = coverage_problems(OPERATIONS, REGISTRY)
     assert not problems, "catalog operations without a matching mapping:\n" + "\n".join(problems)
 
 
-def test_no_mapping_outside_the_catalog(catalog: list[CatalogRow]) -> None:
-    known = {row.id for row in catalog}
+def test_no_mapping_outside_the_catalog() -> None:
+    known = {row.id for row in OPERATIONS}
     assert [op.id for op in REGISTRY if op.id not in known] == []
 
 
-def test_parser_sees_a_missing_row() -> None:
-    """The check can fail: a catalog row nobody maps is reported."""
+def test_a_made_up_unmapped_row_is_reported() -> None:
+    """The check can fail: a catalog row nobody maps is reported (parsed and vendored alike)."""
     text = (
         "## Operation index (2 operations)\n\n"
         "| ID | Method | Legacy path | Generated-SDK name | Hand-written SDK names |\n"
@@ -140,8 +137,38 @@ def test_parser_sees_a_missing_row() -> None:
         CatalogRow("A1", "GET", "/api/track", "track_get"),
         CatalogRow("Z9", "GET", "/api/v1/nowhere/{id}"),
     ]
-    registered = {route_key(op.method, op.path) for op in REGISTRY}
-    assert [r.id for r in rows if route_key(r.method, r.path) not in registered] == ["Z9"]
+    assert coverage_problems(rows, REGISTRY) == ["Z9 GET /api/v1/nowhere/{id}: no mapping registered"]
+    made_up = (*OPERATIONS, CatalogRow("Z9", "GET", "/api/v1/nowhere/{id}"))
+    assert coverage_problems(made_up, REGISTRY) == ["Z9 GET /api/v1/nowhere/{id}: no mapping registered"]
+    renamed = (CatalogRow("A1", "GET", "/api/track", "track_beacon"),)
+    assert coverage_problems(renamed, REGISTRY) == [
+        "A1: generated-SDK name is track_beacon, mapping name is track_get"
+    ]
+
+
+# --------------------------------------------------------------------------- drift from the reference
+
+
+@pytest.fixture(scope="module")
+def reference_catalog() -> list[CatalogRow]:
+    path = catalog_path()
+    if not path.is_file():
+        message = f"legacy catalog not found at {path} (set {CATALOG_ENV} to its location)"
+        if _required():
+            pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
+        pytest.skip(message)
+    return parse_operation_index(path.read_text(encoding="utf-8"))
+
+
+def test_vendored_catalog_equals_the_reference(reference_catalog: list[CatalogRow]) -> None:
+    """legacy_catalog.py is the reference's operation index, row for row (drift is caught)."""
+    vendored = list(OPERATIONS)
+    only_reference = [row for row in reference_catalog if row not in vendored]
+    only_vendored = [row for row in vendored if row not in reference_catalog]
+    assert (only_reference, only_vendored) == ([], []), (
+        "tests/mappings/legacy_catalog.py differs from the reference catalog: refresh it"
+    )
+    assert reference_catalog == vendored, "same rows, different order: refresh legacy_catalog.py"
 
 
 # --------------------------------------------------------------------------- generated SDK names
@@ -149,6 +176,7 @@ def test_parser_sees_a_missing_row() -> None:
 
 def generated_sdk_operations() -> set[str]:
     import swagger_client.api as swagger_api  # klaviyo-sdk==1.0.9.20220329, a test dependency
+
     names: set[str] = set()
     for _, module in inspect.getmembers(swagger_api, inspect.ismodule):
         if not module.__name__.startswith("swagger_client.api."):

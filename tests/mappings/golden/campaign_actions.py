@@ -24,6 +24,8 @@ DOCS = "https://developers.klaviyo.com/en/reference/"
 NOT_FOUND = v1_error(404, "The requested resource does not exist.")
 THROTTLED = v1_error(429, "Request was throttled. Expected available in 9 seconds.", {"retry-after": "9"})
 THROTTLE_REPLY = error(429, "Throttled.", {"Retry-After": "9"})
+AUTH_REPLY = {"status": 401, "json": AUTH_ERROR}
+FORBIDDEN = v1_error(403, "Incorrect authentication credentials.")
 
 
 def request(method: str, suffix: str = "", form: list[tuple[str, str]] | None = None) -> dict[str, Any]:
@@ -186,6 +188,12 @@ B5_B6_CASES: list[dict[str, Any]] = [
         "response": THROTTLED,
     },
     {
+        "id": "B5-upstream-401-becomes-403",
+        "request": request("POST", "/send"),
+        "upstream": [fields_call("send_strategy", AUTH_REPLY)],
+        "response": FORBIDDEN,
+    },
+    {
         "id": "B6-schedule-legacy-format",
         "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT), send_job_call()],
@@ -224,6 +232,19 @@ B5_B6_CASES: list[dict[str, Any]] = [
         "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT, error(404, "Not found."))],
         "response": NOT_FOUND,
+    },
+    {
+        # Throttled after the send strategy was set: still a draft; a retry repeats both steps.
+        "id": "B6-send-job-throttled",
+        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "upstream": [strategy_call(SCHEDULED_AT), send_job_call(THROTTLE_REPLY)],
+        "response": THROTTLED,
+    },
+    {
+        "id": "B6-upstream-401-becomes-403",
+        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "upstream": [strategy_call(SCHEDULED_AT, AUTH_REPLY)],
+        "response": FORBIDDEN,
     },
 ]
 
@@ -294,6 +315,12 @@ B7_CASES: list[dict[str, Any]] = [
         "request": request("POST", "/cancel"),
         "upstream": [cancel_call(THROTTLE_REPLY)],
         "response": THROTTLED,
+    },
+    {
+        "id": "B7-upstream-401-becomes-403",
+        "request": request("POST", "/cancel"),
+        "upstream": [cancel_call(AUTH_REPLY)],
+        "response": FORBIDDEN,
     },
 ]
 
@@ -376,6 +403,18 @@ B8_CASES: list[dict[str, Any]] = [
         "request": request("POST", "/clone", CLONE_FORM),
         "upstream": [clone_call(error(404, "Not found."))],
         "response": NOT_FOUND,
+    },
+    {
+        "id": "B8-clone-throttled",
+        "request": request("POST", "/clone", CLONE_FORM),
+        "upstream": [clone_call(THROTTLE_REPLY)],
+        "response": THROTTLED,
+    },
+    {
+        "id": "B8-upstream-401-becomes-403",
+        "request": request("POST", "/clone", CLONE_FORM),
+        "upstream": [clone_call(AUTH_REPLY)],
+        "response": FORBIDDEN,
     },
 ]
 

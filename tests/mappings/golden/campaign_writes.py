@@ -473,6 +473,12 @@ B4_CASES: list[dict[str, Any]] = [
             429, "Request was throttled. Expected available in 2 seconds.", {"retry-after": "2"}
         ),
     },
+    {
+        "id": "B4-upstream-401-becomes-403",
+        "request": update_request(("name", "Summer")),
+        "upstream": [get_call({"status": 401, "json": AUTH_ERROR})],
+        "response": v1_error(403, "Incorrect authentication credentials."),
+    },
 ]
 
 CASES: list[dict[str, Any]] = [*B2_CASES, *B4_CASES]

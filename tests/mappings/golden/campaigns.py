@@ -227,6 +227,18 @@ AUTH_ERROR = {
     ]
 }
 
+THROTTLED_ERROR = {
+    "errors": [
+        {
+            "id": "x",
+            "status": 429,
+            "code": "throttled",
+            "title": "Request was throttled.",
+            "detail": "Request was throttled. Expected available in 6 seconds.",
+        }
+    ]
+}
+
 PAGE_RULE = "page must be an integer from 0 to 1000000000."
 COUNT_RULE = "count must be an integer between 1 and 100."
 # (case id, parameter, value, legacy v1 400 message); no upstream call is made.
@@ -442,6 +454,23 @@ CASES: list[dict[str, Any]] = [
         },
     },
     *[bad_paging_case(*args) for args in BAD_PAGING],
+    {
+        # Throttled while walking the cursor pages: nothing is answered from the partial walk.
+        "id": "B1-throttled-on-second-cursor-page",
+        "request": request(),
+        "upstream": [
+            campaigns_call(FIVE[:3], FIVE_MESSAGES[:3], next_link=NEXT),
+            {
+                **campaigns_call([], [], cursor="bmV4dA=="),
+                "reply": {"status": 429, "headers": {"Retry-After": "6"}, "json": THROTTLED_ERROR},
+            },
+        ],
+        "response": {
+            "status": 429,
+            "headers": {"retry-after": "6"},
+            "json": {"status": 429, "message": "Request was throttled. Expected available in 6 seconds."},
+        },
+    },
     {
         "id": "B1-upstream-401-becomes-403",
         "request": request(("page", "0")),

@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.mappings.golden._audiences import (
     FORBIDDEN_V1,
+    FORBIDDEN_V2,
     KEY,
     LIST_ID,
     NOT_FOUND,
@@ -73,7 +74,9 @@ def get_list(status: int = 200, reply: Any = None) -> dict[str, Any]:
     )
 
 
-def suppress(email: str, status: int = 202, reply: Any = None) -> dict[str, Any]:
+def suppress(
+    email: str, status: int = 202, reply: Any = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     body = {
         "data": {
             "type": "profile-suppression-bulk-create-job",
@@ -93,7 +96,12 @@ def suppress(email: str, status: int = 202, reply: Any = None) -> dict[str, Any]
             }
         }
     return exchange(
-        "POST", "/api/profile-suppression-bulk-create-jobs", body=body, status=status, reply=reply
+        "POST",
+        "/api/profile-suppression-bulk-create-jobs",
+        body=body,
+        status=status,
+        reply=reply,
+        headers=headers,
     )
 
 
@@ -187,6 +195,12 @@ CASES: list[dict[str, Any]] = [
             ),
         ],
         "response": THROTTLED_V2,
+    },
+    {
+        "id": "F12-upstream-401-becomes-403",
+        "request": generated("GET", F12),
+        "upstream": [get_list(status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
     },
     # ---------------------------------------------------------------- F15 global exclusions
     {
@@ -301,6 +315,12 @@ CASES: list[dict[str, Any]] = [
         ],
         "response": THROTTLED_V1,
     },
+    {
+        "id": "F15-upstream-401-becomes-403",
+        "request": generated("GET", F15),
+        "upstream": [exchange("GET", "/api/profiles", query=ANY_QUERY, status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V1,
+    },
     # ---------------------------------------------------------------- F16 exclude globally
     {
         "id": "F16-form-email",
@@ -325,5 +345,11 @@ CASES: list[dict[str, Any]] = [
         "request": generated_form("POST", F15, [("email", "abe@example.com")]),
         "upstream": [suppress("abe@example.com", status=401, reply=UNAUTHORIZED)],
         "response": FORBIDDEN_V1,
+    },
+    {
+        "id": "F16-throttled",
+        "request": generated_form("POST", F15, [("email", "abe@example.com")]),
+        "upstream": [suppress("abe@example.com", status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
+        "response": THROTTLED_V1,
     },
 ]

@@ -38,7 +38,9 @@ def named(ident: str, name: str) -> dict[str, Any]:
     return {"type": "list", "id": ident, "attributes": {"name": name}, "links": {"self": "x"}}
 
 
-def get_list(ident: str = LIST_ID, status: int = 200, reply: Any = None) -> dict[str, Any]:
+def get_list(
+    ident: str = LIST_ID, status: int = 200, reply: Any = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     if reply is None and status == 200:
         reply = {
             "data": audience(
@@ -50,7 +52,7 @@ def get_list(ident: str = LIST_ID, status: int = 200, reply: Any = None) -> dict
             )
         }
     query = {"fields[list]": "name,opt_in_process,created,updated"}
-    return exchange("GET", f"/api/lists/{ident}", query=query, status=status, reply=reply)
+    return exchange("GET", f"/api/lists/{ident}", query=query, status=status, reply=reply, headers=headers)
 
 
 def create(
@@ -62,11 +64,13 @@ def create(
     return exchange("POST", "/api/lists", body=body, status=status, reply=reply, headers=headers)
 
 
-def rename(name: str, status: int = 200, reply: Any = None) -> dict[str, Any]:
+def rename(
+    name: str, status: int = 200, reply: Any = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     if reply is None and status == 200:
         reply = {"data": audience("list", LIST_ID, name, "2019-05-16T17:25:04+00:00")}
     body = {"data": {"type": "list", "id": LIST_ID, "attributes": {"name": name}}}
-    return exchange("PATCH", f"/api/lists/{LIST_ID}", body=body, status=status, reply=reply)
+    return exchange("PATCH", f"/api/lists/{LIST_ID}", body=body, status=status, reply=reply, headers=headers)
 
 
 def delete(status: int = 204, reply: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -148,6 +152,12 @@ CASES: list[dict[str, Any]] = [
         "upstream": [create("One too many", status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
         "response": THROTTLED_V2,
     },
+    {
+        "id": "F2-upstream-401-becomes-403",
+        "request": generated_form("POST", "/api/v2/lists", [("list_name", "Newsletter")]),
+        "upstream": [create("Newsletter", status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
     # ---------------------------------------------------------------- F3 GET /v2/list/{id}
     {
         "id": "F3-list-info",
@@ -176,6 +186,12 @@ CASES: list[dict[str, Any]] = [
         "request": generated("GET", LIST_PATH),
         "upstream": [get_list(status=401, reply=UNAUTHORIZED)],
         "response": FORBIDDEN_V2,
+    },
+    {
+        "id": "F3-throttled",
+        "request": python_v2("GET", LIST_PATH),
+        "upstream": [get_list(status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
+        "response": THROTTLED_V2,
     },
     # ---------------------------------------------------------------- F4 PUT /v2/list/{id}
     {
@@ -207,6 +223,18 @@ CASES: list[dict[str, Any]] = [
         "upstream": [rename("Weekly news", status=404, reply=NOT_FOUND)],
         "response": v2_error(404, "List not found."),
     },
+    {
+        "id": "F4-throttled",
+        "request": php_v2("PUT", LIST_PATH, {"list_name": "Weekly news"}),
+        "upstream": [rename("Weekly news", status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F4-upstream-401-becomes-403",
+        "request": generated_form("PUT", LIST_PATH, [("list_name", "Weekly news")]),
+        "upstream": [rename("Weekly news", status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
     # ---------------------------------------------------------------- F5 DELETE /v2/list/{id}
     {
         "id": "F5-delete-empty-200",
@@ -225,5 +253,11 @@ CASES: list[dict[str, Any]] = [
         "request": php_v2("DELETE", LIST_PATH),
         "upstream": [delete(status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
         "response": THROTTLED_V2,
+    },
+    {
+        "id": "F5-upstream-401-becomes-403",
+        "request": python_v2("DELETE", LIST_PATH),
+        "upstream": [delete(status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
     },
 ]

@@ -28,6 +28,12 @@ ABE = profile("01FRTQ9XJE4WFWEG52Q5J8RY9Q", "abe@example.com", None, "2022-01-07
 MARY = profile("01FRTQC8TYHY5G3X0BA59NXTZZ", "mary@example.com", "+13125550100", "2022-02-01T08:00:00+00:00")
 EMPTY_200 = {"status": 200, "text": ""}
 UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
+# F9 fan-out: profile-imports run 25 at a time (mappings.lists.UPSERT_GROUP).
+FANOUT = [f"p{i:02d}@example.com" for i in range(26)]
+
+
+def fanout_id(i: int) -> str:
+    return f"01FANOUT{i:018d}"
 
 
 def job(
@@ -50,10 +56,17 @@ def job(
     )
 
 
-def relationship(method: str, ids: list[str], status: int = 204, reply: Any = None) -> dict[str, Any]:
+def relationship(
+    method: str, ids: list[str], status: int = 204, reply: Any = None, headers: Any = None
+) -> dict[str, Any]:
     body = {"data": [{"type": "profile", "id": i} for i in ids]}
     return exchange(
-        method, f"/api/lists/{LIST_ID}/relationships/profiles", body=body, status=status, reply=reply
+        method,
+        f"/api/lists/{LIST_ID}/relationships/profiles",
+        body=body,
+        status=status,
+        reply=reply,
+        headers=headers,
     )
 
 
@@ -65,11 +78,13 @@ def get_list(status: int = 200, reply: Any = None) -> dict[str, Any]:
     )
 
 
-def upsert(attributes: dict[str, Any], pid: str, status: int = 201, reply: Any = None) -> dict[str, Any]:
+def upsert(
+    attributes: dict[str, Any], pid: str, status: int = 201, reply: Any = None, headers: Any = None
+) -> dict[str, Any]:
     if reply is None:
         reply = {"data": {"type": "profile", "id": pid, "attributes": attributes}}
     body = {"data": {"type": "profile", "attributes": attributes}}
-    return exchange("POST", "/api/profile-import", body=body, status=status, reply=reply)
+    return exchange("POST", "/api/profile-import", body=body, status=status, reply=reply, headers=headers)
 
 
 CASES: list[dict[str, Any]] = [
@@ -165,6 +180,12 @@ CASES: list[dict[str, Any]] = [
         "upstream": [],
         "response": v2_error(400, "At most 1000 values can be given in 'emails'."),
     },
+    {
+        "id": "F7-upstream-401-becomes-403",
+        "request": generated("DELETE", F7, body={"emails": ["abe@example.com"]}),
+        "upstream": [lookup(GROUP, "email", ["abe@example.com"], [], status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
     # ---------------------------------------------------------------- F9 POST .../members
     {
         "id": "F9-add-with-properties",
@@ -242,6 +263,25 @@ CASES: list[dict[str, Any]] = [
         "response": v2_error(409, "A profile already exists with one of these identifiers."),
     },
     {
+        # 429 midway through the fan-out: the first group of 25 profile-imports is done (those
+        # profiles stay written), the second group's import is throttled, so nobody is added to
+        # the list; the legacy 429 keeps Retry-After (retrying the same call is safe).
+        "id": "F9-throttled-midway-through-fan-out",
+        "request": python_v2("POST", MEMBERS, {"profiles": [{"email": e} for e in FANOUT]}),
+        "upstream": [
+            get_list(),
+            *[upsert({"email": e}, fanout_id(i), status=200) for i, e in enumerate(FANOUT[:25])],
+            upsert({"email": FANOUT[25]}, "", status=429, reply=THROTTLED, headers={"Retry-After": "7"}),
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F9-upstream-401-becomes-403",
+        "request": generated("POST", MEMBERS, body={"profiles": [{"email": "abe@example.com"}]}),
+        "upstream": [get_list(status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
+    {
         "id": "F9-empty-profiles",
         "request": python_v2("POST", MEMBERS, {"profiles": []}),
         "upstream": [get_list()],
@@ -301,5 +341,35 @@ CASES: list[dict[str, Any]] = [
         "request": python_v2("DELETE", MEMBERS, {"emails": ["abe@example.com"]}),
         "upstream": [lookup(GROUP, "email", ["abe@example.com"], [], status=401, reply=UNAUTHORIZED)],
         "response": FORBIDDEN_V2,
+    },
+    {
+        # Members found; the removal itself is throttled.
+        "id": "F10-removal-throttled",
+        "request": python_v2("DELETE", MEMBERS, {"emails": ["abe@example.com"]}),
+        "upstream": [
+            lookup(GROUP, "email", ["abe@example.com"], [ABE]),
+            relationship(
+                "DELETE",
+                ["01FRTQ9XJE4WFWEG52Q5J8RY9Q"],
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            ),
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F10-more-than-1000-phone-numbers",
+        "request": generated(
+            "DELETE", MEMBERS, body={"phone_numbers": [f"+1312555{i:04d}" for i in range(1001)]}
+        ),
+        "upstream": [],
+        "response": v2_error(400, "At most 1000 values can be given in 'phone_numbers'."),
+    },
+    {
+        "id": "F10-no-identifiers",
+        "request": php_v2("DELETE", MEMBERS, {"emails": [], "push_tokens": None}),
+        "upstream": [],
+        "response": v2_error(400, "Provide at least one identifier (emails, phone_numbers, push_tokens)."),
     },
 ]

@@ -38,17 +38,30 @@ def get_list(
     }
 
 
-def upsert(attributes: dict[str, Any], profile_id: str, status: int = 201) -> dict[str, Any]:
+def upsert(
+    attributes: dict[str, Any],
+    profile_id: str,
+    status: int = 201,
+    reply_json: Any = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    if reply_json is None:
+        reply_json = {"data": {"type": "profile", "id": profile_id, "attributes": attributes}}
     return {
         "method": "POST",
         "path": "/api/profile-import",
         "json": {"data": {"type": "profile", "attributes": attributes}},
         "auth": KEY,
-        "reply": {
-            "status": status,
-            "json": {"data": {"type": "profile", "id": profile_id, "attributes": attributes}},
-        },
+        "reply": {"status": status, "headers": headers or {}, "json": reply_json},
     }
+
+
+def upstream_error(status: int, code: str, detail: str) -> dict[str, Any]:
+    return {"errors": [{"id": "x", "status": status, "code": code, "title": detail, "detail": detail}]}
+
+
+DUPLICATE = "A profile already exists with one of these identifiers."
+THROTTLED_7 = "Request was throttled. Expected available in 7 seconds."
 
 
 def job(
@@ -340,6 +353,47 @@ CASES: list[dict[str, Any]] = [
             )
         ],
         "response": {"status": 403, "json": {"detail": "Incorrect authentication credentials."}},
+    },
+    {
+        # Identifiers that belong to two different profiles: nobody is subscribed.
+        "id": "F6-identifier-conflict-409",
+        "request": python_request([{"email": "abe@example.com", "phone_number": "+13125550100"}]),
+        "upstream": [
+            get_list("single_opt_in"),
+            upsert(
+                {"email": "abe@example.com", "phone_number": "+13125550100"},
+                "",
+                status=409,
+                reply_json=upstream_error(409, "duplicate_profile", DUPLICATE),
+            ),
+        ],
+        "response": {"status": 409, "json": {"detail": DUPLICATE}},
+    },
+    {
+        # A 429 in the middle of the upserts: the group's other upserts were sent and stay
+        # written, no job starts (nobody subscribed), the legacy 429 keeps Retry-After; a
+        # retry of the same call upserts them again (idempotent) and subscribes everybody.
+        "id": "F6-upsert-throttled-midway-no-job",
+        "request": generated_request(
+            [{"email": "abe@example.com"}, {"email": "mary@example.com"}, {"email": "joe@example.com"}]
+        ),
+        "upstream": [
+            get_list("single_opt_in"),
+            upsert({"email": "abe@example.com"}, "01AAAAAAAAAAAAAAAAAAAAAAAA", status=200),
+            upsert(
+                {"email": "mary@example.com"},
+                "",
+                status=429,
+                reply_json=upstream_error(429, "throttled", THROTTLED_7),
+                headers={"Retry-After": "7"},
+            ),
+            upsert({"email": "joe@example.com"}, "01CCCCCCCCCCCCCCCCCCCCCCCC"),
+        ],
+        "response": {
+            "status": 429,
+            "headers": {"retry-after": "7"},
+            "json": {"detail": "Request was throttled. Expected available in 7.0 seconds."},
+        },
     },
     {
         "id": "F6-profile-without-email-or-phone",

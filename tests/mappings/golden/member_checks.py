@@ -123,6 +123,34 @@ CASES: list[dict[str, Any]] = [
         "response": v2_error(404, "List not found."),
     },
     {
+        "id": "S2-unknown-list",
+        "request": python_v2("GET", S2, {"emails": ["abe@example.com"]}),
+        "upstream": [lookup(GROUP, "email", ["abe@example.com"], [], status=404, reply=NOT_FOUND)],
+        "response": v2_error(404, "List not found."),
+    },
+    {
+        "id": "F11-throttled",
+        "request": generated("POST", F11, body={"emails": ["abe@example.com"]}),
+        "upstream": [
+            lookup(
+                GROUP,
+                "email",
+                ["abe@example.com"],
+                [],
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            )
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F11-upstream-401-becomes-403",
+        "request": php_v2("POST", F11, {"emails": ["abe@example.com"]}),
+        "upstream": [lookup(GROUP, "email", ["abe@example.com"], [], status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
+    {
         "id": "S2-throttled",
         "request": php_v2("GET", S2, {"emails": ["abe@example.com"]}),
         "upstream": [
@@ -271,5 +299,77 @@ CASES: list[dict[str, Any]] = [
         "request": python_v2("GET", S1, {}),
         "upstream": [],
         "response": v2_error(400, NONE_GIVEN),
+    },
+    {
+        "id": "F8-throttled",
+        "request": php_v2("POST", F8, {"emails": ["a@example.com"]}),
+        "upstream": [
+            lookup(
+                GROUP,
+                "email",
+                ["a@example.com"],
+                [],
+                subscriptions=True,
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            )
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F8-upstream-401-becomes-403",
+        "request": python_v2("POST", F8, {"emails": ["a@example.com"]}),
+        "upstream": [
+            lookup(GROUP, "email", ["a@example.com"], [], subscriptions=True, status=401, reply=UNAUTHORIZED)
+        ],
+        "response": FORBIDDEN_V2,
+    },
+    {
+        "id": "F8-more-than-100-push-tokens",
+        "request": generated("POST", F8, body={"push_tokens": [f"tok-{i}" for i in range(101)]}),
+        "upstream": [],
+        "response": v2_error(400, "At most 100 values can be given in 'push_tokens'."),
+    },
+    {
+        "id": "S1-unknown-list",
+        "request": php_v2("GET", S1, {"emails": ["a@example.com"]}),
+        "upstream": [
+            lookup(GROUP, "email", ["a@example.com"], [], subscriptions=True, status=404, reply=NOT_FOUND)
+        ],
+        "response": v2_error(404, "List not found."),
+    },
+    {
+        # A phone lookup after a successful email lookup is throttled: no partial answer.
+        "id": "S1-throttled-on-second-lookup",
+        "request": python_v2("GET", S1, {"emails": ["a@example.com"], "phone_numbers": ["+13125550100"]}),
+        "upstream": [
+            lookup(
+                GROUP,
+                "email",
+                ["a@example.com"],
+                [suppressed("01A", "a@example.com", subscriptions())],
+                subscriptions=True,
+            ),
+            lookup(
+                GROUP,
+                "phone_number",
+                ["+13125550100"],
+                [],
+                subscriptions=True,
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            ),
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "S1-upstream-401-becomes-403",
+        "request": generated("GET", S1, query=[("emails", "a@example.com")]),
+        "upstream": [
+            lookup(GROUP, "email", ["a@example.com"], [], subscriptions=True, status=401, reply=UNAUTHORIZED)
+        ],
+        "response": FORBIDDEN_V2,
     },
 ]

@@ -191,6 +191,7 @@ SUM = (
 # The default window: the last 30 days up to today (UTC), computed like the proxy does.
 TODAY = datetime.now(UTC).date()
 DEFAULT_START = TODAY - timedelta(days=30)
+UNAUTHENTICATED = "Incorrect authentication credentials."
 
 CASES: list[dict[str, Any]] = [
     # ------------------------------------------------------------------ D1
@@ -425,5 +426,20 @@ CASES: list[dict[str, Any]] = [
             ),
         ],
         "response": v1(429, "Request was throttled. Expected available in 3 seconds.", {"retry-after": "3"}),
+    },
+    {
+        # The metric read and the aggregate run concurrently; both are refused.
+        "id": "D4-401-becomes-403",
+        "request": ask(*DATES),
+        "upstream": [
+            {**get_metric(), "reply": {"status": 401, "json": error_body(401, UNAUTHENTICATED)}},
+            aggregate(
+                attrs("count", "2021-01-13", "2021-01-15"),
+                DAYS,
+                status=401,
+                json=error_body(401, UNAUTHENTICATED),
+            ),
+        ],
+        "response": v1(403, UNAUTHENTICATED),
     },
 ]

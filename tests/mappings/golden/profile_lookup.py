@@ -163,4 +163,33 @@ CASES: list[dict[str, Any]] = [
         "upstream": [],
         "response": v2(400, "exchange_id is required."),
     },
+    {
+        "id": "E6-429-retry-after",
+        "request": {"method": "POST", "path": EXCHANGE, "json": {"exchange_id": KX, "api_key": KEY}},
+        "upstream": [
+            profiles_call(
+                f'equals(_kx,"{KX}")',
+                "email",
+                status=429,
+                headers={"retry-after": "8"},
+                json=error_body(429, "Request was throttled. Expected available in 8 seconds."),
+            )
+        ],
+        "response": v2(
+            429, "Request was throttled. Expected available in 8.0 seconds.", {"retry-after": "8"}
+        ),
+    },
+    {
+        "id": "E6-401-becomes-403",
+        "request": {"method": "POST", "path": EXCHANGE, "json": {"exchange_id": KX, "api_key": KEY}},
+        "upstream": [
+            profiles_call(
+                f'equals(_kx,"{KX}")',
+                "email",
+                status=401,
+                json=error_body(401, "Incorrect authentication credentials."),
+            )
+        ],
+        "response": v2(403, "Incorrect authentication credentials."),
+    },
 ]

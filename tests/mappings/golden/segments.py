@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.mappings.golden._audiences import (
+    FORBIDDEN_V1,
+    FORBIDDEN_V2,
     KEY,
     LIST_ID,
     NOT_FOUND,
@@ -12,6 +14,7 @@ from tests.mappings.golden._audiences import (
     THROTTLED,
     THROTTLED_V1,
     THROTTLED_V2,
+    UNAUTHORIZED,
     audience,
     collection,
     exchange,
@@ -139,6 +142,13 @@ CASES: list[dict[str, Any]] = [
         "upstream": [members("list", LIST_ID, [], status=429, reply=THROTTLED, headers={"Retry-After": "7"})],
         "response": THROTTLED_V2,
     },
+    {
+        # A 401 is no "not a list": the segment is not tried.
+        "id": "F13-upstream-401-becomes-403",
+        "request": python_v2("GET", f"/api/v2/group/{LIST_ID}/members/all"),
+        "upstream": [members("list", LIST_ID, [], status=401, reply=UNAUTHORIZED)],
+        "response": FORBIDDEN_V2,
+    },
     # ---------------------------------------------------------------- F14 / S3 segment checks
     {
         "id": "F14-segment-check",
@@ -174,6 +184,44 @@ CASES: list[dict[str, Any]] = [
             lookup(f"segments/{LIST_ID}", "email", ["abe@example.com"], [], status=404, reply=NOT_FOUND)
         ],
         "response": v2_error(404, "Segment not found."),
+    },
+    {
+        "id": "F14-throttled",
+        "request": generated(
+            "POST", f"/api/v2/segment/{SEGMENT_ID}/get-members", body={"emails": ["abe@example.com"]}
+        ),
+        "upstream": [
+            lookup(
+                f"segments/{SEGMENT_ID}",
+                "email",
+                ["abe@example.com"],
+                [],
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            )
+        ],
+        "response": THROTTLED_V2,
+    },
+    {
+        "id": "F14-upstream-401-becomes-403",
+        "request": python_v2(
+            "POST", f"/api/v2/segment/{SEGMENT_ID}/get-members", {"emails": ["abe@example.com"]}
+        ),
+        "upstream": [
+            lookup(f"segments/{SEGMENT_ID}", "email", ["abe@example.com"], [], status=401, reply=UNAUTHORIZED)
+        ],
+        "response": FORBIDDEN_V2,
+    },
+    {
+        "id": "F14-more-than-100-emails",
+        "request": python_v2(
+            "POST",
+            f"/api/v2/segment/{SEGMENT_ID}/get-members",
+            {"emails": [f"p{i}@example.com" for i in range(101)]},
+        ),
+        "upstream": [],
+        "response": v2_error(400, "At most 100 values can be given in 'emails'."),
     },
     {
         # Python k3 get_members_from_segment: one comma-joined `email` query parameter.
@@ -227,6 +275,34 @@ CASES: list[dict[str, Any]] = [
         ),
         "upstream": [],
         "response": v1_error(400, "At most 100 values can be given in 'email'."),
+    },
+    {
+        "id": "S3-throttled",
+        "request": generated(
+            "GET", f"/api/v1/segment/{SEGMENT_ID}/members", query=[("email", "abe@example.com")]
+        ),
+        "upstream": [
+            lookup(
+                f"segments/{SEGMENT_ID}",
+                "email",
+                ["abe@example.com"],
+                [],
+                status=429,
+                reply=THROTTLED,
+                headers={"Retry-After": "7"},
+            )
+        ],
+        "response": THROTTLED_V1,
+    },
+    {
+        "id": "S3-upstream-401-becomes-403",
+        "request": generated(
+            "GET", f"/api/v1/segment/{SEGMENT_ID}/members", query=[("email", "abe@example.com")]
+        ),
+        "upstream": [
+            lookup(f"segments/{SEGMENT_ID}", "email", ["abe@example.com"], [], status=401, reply=UNAUTHORIZED)
+        ],
+        "response": FORBIDDEN_V1,
     },
     # ---------------------------------------------------------------- S4 v1 lists and segments
     {
@@ -291,5 +367,15 @@ CASES: list[dict[str, Any]] = [
             )
         ],
         "response": THROTTLED_V1,
+    },
+    {
+        # Lists were read; the segment walk is refused.
+        "id": "S4-upstream-401-on-segments-becomes-403",
+        "request": generated("GET", "/api/v1/lists"),
+        "upstream": [
+            audiences_page("lists", LISTS_QUERY, [NEWSLETTER]),
+            exchange("GET", "/api/segments", query=SEGMENTS_QUERY, status=401, reply=UNAUTHORIZED),
+        ],
+        "response": FORBIDDEN_V1,
     },
 ]

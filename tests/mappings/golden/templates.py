@@ -19,6 +19,18 @@ INDEX_QUERY = {"sort": "name", "page[size]": "10", "fields[template]": "name,edi
 NEXT = "https://a.klaviyo.com/api/templates/?sort=name&page%5Bsize%5D=10&page%5Bcursor%5D=dDI%3D"
 DOCS = "https://developers.klaviyo.com/en/reference/"
 NOT_FOUND = v1_error(404, "The requested resource does not exist.")
+FORBIDDEN = v1_error(403, "Incorrect authentication credentials.")
+UNAUTHORIZED = {"status": 401, "json": AUTH_ERROR}
+
+
+def throttled(seconds: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(upstream 429 reply, legacy v1 429 answer) keeping ``Retry-After``."""
+    return error(429, "Throttled.", {"Retry-After": seconds}), v1_error(
+        429, f"Request was throttled. Expected available in {seconds} seconds.", {"retry-after": seconds}
+    )
+
+
+THROTTLE_REPLY, THROTTLED = throttled("5")
 
 
 def template(tid: str, name: str, *, editor: str = "CODE", html: bool = True) -> dict[str, Any]:
@@ -200,6 +212,18 @@ C2_CASES: list[dict[str, Any]] = [
         "upstream": [create_call(error(400, "The account already has the maximum of 1000 templates."))],
         "response": v1_error(400, "The account already has the maximum of 1000 templates."),
     },
+    {
+        "id": "C2-create-throttled",
+        "request": v1("POST", LIST, form=CREATE_FORM),
+        "upstream": [create_call(THROTTLE_REPLY)],
+        "response": THROTTLED,
+    },
+    {
+        "id": "C2-upstream-401-becomes-403",
+        "request": v1("POST", LIST, form=CREATE_FORM),
+        "upstream": [create_call(UNAUTHORIZED)],
+        "response": FORBIDDEN,
+    },
 ]
 
 ONE = f"/api/v1/email-template/{TID}"
@@ -237,6 +261,25 @@ C3_C4_CASES: list[dict[str, Any]] = [
         "response": NOT_FOUND,
     },
     {
+        "id": "C3-update-throttled",
+        "request": v1("PUT", ONE, form=[("name", "Renamed")]),
+        "upstream": [update_call({"name": "Renamed"}, THROTTLE_REPLY)],
+        "response": THROTTLED,
+    },
+    {
+        "id": "C3-upstream-401-becomes-403",
+        "request": v1("PUT", ONE, form=[("html", "<html>Renamed</html>")]),
+        "upstream": [update_call({"html": "<html>Renamed</html>"}, UNAUTHORIZED)],
+        "response": FORBIDDEN,
+    },
+    {
+        # A JSON body (Node) with a non-string name: 400 before any upstream call.
+        "id": "C3-name-not-a-string",
+        "request": v1("PUT", ONE, json={"name": ["Renamed"]}),
+        "upstream": [],
+        "response": v1_error(400, "The 'name' parameter must be a string."),
+    },
+    {
         "id": "C4-delete-answers-the-deleted-template",
         "request": v1("DELETE", ONE),
         "upstream": [
@@ -264,6 +307,12 @@ C3_C4_CASES: list[dict[str, Any]] = [
         "response": v1_error(
             429, "Request was throttled. Expected available in 1 seconds.", {"retry-after": "1"}
         ),
+    },
+    {
+        "id": "C4-upstream-401-becomes-403",
+        "request": v1("DELETE", ONE),
+        "upstream": [get_call(UNAUTHORIZED)],
+        "response": FORBIDDEN,
     },
 ]
 
@@ -320,6 +369,18 @@ C5_C7_CASES: list[dict[str, Any]] = [
         "response": NOT_FOUND,
     },
     {
+        "id": "C5-clone-throttled",
+        "request": v1("POST", f"{ONE}/clone", form=[("name", "Copy")]),
+        "upstream": [clone_call(THROTTLE_REPLY)],
+        "response": THROTTLED,
+    },
+    {
+        "id": "C5-upstream-401-becomes-403",
+        "request": v1("POST", f"{ONE}/clone", form=[("name", "Copy")]),
+        "upstream": [clone_call(UNAUTHORIZED)],
+        "response": FORBIDDEN,
+    },
+    {
         "id": "C6-render-json-string-context",
         "request": v1("POST", f"{ONE}/render", form=[("context", json.dumps(GEORGE))]),
         "upstream": [render_call(GEORGE, RENDERED)],
@@ -349,6 +410,32 @@ C5_C7_CASES: list[dict[str, Any]] = [
         "response": {"status": 200, "json": RENDERED_LEGACY},
     },
     {
+        # An HTML-only template has no text part: text is null (C6 is lossy for this).
+        "id": "C6-html-only-template-text-null",
+        "request": v1("POST", f"{ONE}/render", form=[("context", json.dumps(GEORGE))]),
+        "upstream": [
+            render_call(
+                GEORGE,
+                ok(
+                    {
+                        "type": "template",
+                        "id": TID,
+                        "attributes": {
+                            "name": "Monthly Newsletter",
+                            "html": "<html>Hello George</html>",
+                            "text": None,
+                        },
+                    },
+                    201,
+                ),
+            )
+        ],
+        "response": {
+            "status": 200,
+            "json": {**RENDERED_LEGACY, "data": {"html": "<html>Hello George</html>", "text": None}},
+        },
+    },
+    {
         "id": "C6-context-not-json",
         "request": v1("POST", f"{ONE}/render", form=[("context", "{first_name: George}")]),
         "upstream": [],
@@ -375,6 +462,12 @@ C5_C7_CASES: list[dict[str, Any]] = [
         "response": NOT_FOUND,
     },
     {
+        "id": "C6-upstream-401-becomes-403",
+        "request": v1("POST", f"{ONE}/render", form=[("context", "{}")]),
+        "upstream": [render_call({}, UNAUTHORIZED)],
+        "response": FORBIDDEN,
+    },
+    {
         "id": "C7-send-unsupported-501",
         "request": v1(
             "POST",
@@ -386,7 +479,8 @@ C5_C7_CASES: list[dict[str, Any]] = [
             501,
             "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
             "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
-            "(test sends only; beta in revision 2026-07-15, cannot set from_email, from_name or subject) "
+            "(test sends only; a beta endpoint that needs revision 2026-07-15.pre; cannot set from_email, "
+            "from_name or subject) "
             f"({DOCS}create_template_preview_send_job).",
         ),
     },

@@ -194,6 +194,7 @@ EMPTY_PERSON = {
     "email": "", "first_name": "", "last_name": "", "created": "", "updated": "",
 }  # fmt: skip
 RESTART = "Restart the timeline with a 10-digit UNIX timestamp in since."
+THROTTLED_5 = "Request was throttled. Expected available in 5 seconds."
 
 CASES: list[dict[str, Any]] = [
     # ------------------------------------------------------------------ D2
@@ -270,6 +271,30 @@ CASES: list[dict[str, Any]] = [
                 }
             ]
         ),
+    },
+    {
+        "id": "D2-429-retry-after",
+        "request": get(ALL_PATH),
+        "upstream": [events_error(q(), 429, THROTTLED_5, {"retry-after": "5"})],
+        "response": v1(429, THROTTLED_5, {"retry-after": "5"}),
+    },
+    {
+        "id": "D2-401-becomes-403",
+        "request": get(ALL_PATH),
+        "upstream": [events_error(q(), 401, "Incorrect authentication credentials.")],
+        "response": v1(403, "Incorrect authentication credentials."),
+    },
+    {
+        "id": "D2-count-zero",
+        "request": get(ALL_PATH, ("count", "0")),
+        "upstream": [],
+        "response": v1(400, "Invalid count '0': count must be an integer between 1 and 100."),
+    },
+    {
+        "id": "D2-since-not-a-timestamp-or-token",
+        "request": get(ALL_PATH, ("since", "2020-10-30")),
+        "upstream": [],
+        "response": v1(400, f"The since token '2020-10-30' is unknown or has expired. {RESTART}"),
     },
     # ------------------------------------------------------------------ D3
     {
@@ -366,6 +391,34 @@ CASES: list[dict[str, Any]] = [
         "response": v1(404, "The requested resource does not exist."),
     },
     {
+        "id": "E3-429-retry-after",
+        "request": get(PERSON_PATH),
+        "upstream": [events_error(q(BY_PROFILE), 429, THROTTLED_5, {"retry-after": "5"})],
+        "response": v1(429, THROTTLED_5, {"retry-after": "5"}),
+    },
+    {
+        "id": "E3-401-becomes-403",
+        "request": get(PERSON_PATH),
+        "upstream": [events_error(q(BY_PROFILE), 401, "Incorrect authentication credentials.")],
+        "response": v1(403, "Incorrect authentication credentials."),
+    },
+    {
+        "id": "E3-count-over-100",
+        "request": get(PERSON_PATH, ("count", "101")),
+        "upstream": [],
+        "response": v1(400, "Invalid count '101': count must be an integer between 1 and 100."),
+    },
+    {
+        "id": "E3-legacy-uuid-since",
+        "request": get(PERSON_PATH, ("since", "8a0b9c00-1ad1-11eb-8001-8d1a9a2e7c3f")),
+        "upstream": [],
+        "response": v1(
+            400,
+            "The since token '8a0b9c00-1ad1-11eb-8001-8d1a9a2e7c3f' was issued by the retired Klaviyo API "
+            f"and cannot be resumed through the new API. {RESTART}",
+        ),
+    },
+    {
         "id": "E4-person-metric-timeline-asc",
         "request": get(PERSON_METRIC_PATH, ("since", SINCE), ("sort", "asc"), ("count", "100")),
         "upstream": [events_call(q(f"{BY_METRIC},{BY_PROFILE},{FROM_SINCE}", "datetime", "100"), [ORDER])],
@@ -386,5 +439,19 @@ CASES: list[dict[str, Any]] = [
         "request": get(PERSON_METRIC_PATH, ("since", "99999999999999999999")),
         "upstream": [],
         "response": v1(400, "Invalid since '99999999999999999999': not a usable UNIX timestamp."),
+    },
+    {
+        "id": "E4-429-retry-after",
+        "request": get(PERSON_METRIC_PATH),
+        "upstream": [events_error(q(f"{BY_METRIC},{BY_PROFILE}"), 429, THROTTLED_5, {"retry-after": "5"})],
+        "response": v1(429, THROTTLED_5, {"retry-after": "5"}),
+    },
+    {
+        "id": "E4-401-becomes-403",
+        "request": get(PERSON_METRIC_PATH),
+        "upstream": [
+            events_error(q(f"{BY_METRIC},{BY_PROFILE}"), 401, "Incorrect authentication credentials.")
+        ],
+        "response": v1(403, "Incorrect authentication credentials."),
     },
 ]
