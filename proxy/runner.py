@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from mappings import protocol
 from mappings.base import (
     Call,
@@ -33,6 +35,8 @@ from proxy.dry_run import not_sent
 from proxy.redact import fingerprint
 from proxy.token_store import TokenStore
 from proxy.upstream import Upstream, cursor_of
+
+log = structlog.get_logger("klaviyo_compat.runner")
 
 
 class PlanBug(Exception):
@@ -156,6 +160,12 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
+        if reply.status in (401, 403) and step.token is not None:
+            # The operator's token -> key map holds a key upstream refuses: callers only see
+            # the legacy "0", so say it loudly here.
+            log.warning(
+                "upstream.configured_key_refused", operation=op.id, upstream=step.op, status=reply.status
+            )
         if reply.status == 200 and self.upstream.method_of(step.op) == "GET" and not _is_document(reply.body):
             # A 200 read without a JSON:API document is an upstream fault, not an empty result.
             reply = Reply(status=502, body=None, headers=reply.headers)
