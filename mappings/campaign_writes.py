@@ -179,7 +179,9 @@ def create_campaign(req: LegacyRequest) -> Plan:
     template_id = str(fields.template_id)  # required on create
     body = create_body(fields)
     try:
-        created: Reply = yield Call("create_campaign", body=body, expect=(200, 201))
+        created: Reply = yield Call(
+            "create_campaign", body=body, expect=(200, 201), dry_run_attributes={"status": "Draft"}
+        )
     except UpstreamError as err:
         return protocol.translate_error(Family.V1, err.reply)
     campaign = resource(created)

@@ -36,6 +36,7 @@ from proxy.router import LegacyRouter
 from proxy.services import Services, running
 from proxy.settings import Settings
 from proxy.token_store import TokenStore
+from proxy.traffic.store import TrafficStore
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -49,12 +50,14 @@ def create_app(
     clock: Callable[[], float] = time.time,
     token_store: TokenStore | None = None,
     collection_cache: CollectionCache | None = None,
+    traffic_store: TrafficStore | None = None,
 ) -> Starlette:
     """Build the proxy.
 
     ``transport`` replaces the upstream network (tests, the embedded sandbox). ``token_store``
     and ``collection_cache`` replace the in-memory defaults, e.g. with shared backends when
-    several replicas serve one account. ``draw`` (uniform [0, 1)) decides brownout fractions;
+    several replicas serve one account; ``traffic_store`` replaces the SQLite traffic record
+    (``traffic_db``) the same way. ``draw`` (uniform [0, 1)) decides brownout fractions;
     tests pass a seeded generator.
     """
     # Fail fast on a broken mapping or mode table: at construction, not at the first request.
@@ -64,7 +67,13 @@ def create_app(
     metrics = Metrics()
     live: list[Services] = []
     ctx = AdminContext(
-        modes, metrics, REGISTRY, OPERATIONS, store=lambda: live[0].store if live else None, clock=clock
+        modes,
+        metrics,
+        REGISTRY,
+        OPERATIONS,
+        store=lambda: live[0].store if live else None,
+        clock=clock,
+        max_callers=settings.report_max_callers,
     )
     separate = settings.admin_port > 0
     public_access = AdminAccess(
@@ -103,6 +112,7 @@ def create_app(
             admin_app=admin_app,
             token_store=token_store,
             collection_cache=collection_cache,
+            traffic_store=traffic_store,
         ) as services:
             live.append(services)
             app.state.services = services

@@ -183,7 +183,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"klaviyo-compat: --{exc}", file=sys.stderr)
         return 2
-    settings = load(config=Path(args.config) if args.config else None, flags={"traffic_db": args.db})
+    flags = {"traffic_db": args.db, "report_max_callers": args.max_callers}
+    settings = load(config=Path(args.config) if args.config else None, flags=flags)
     if not settings.records_traffic:
         print(
             'klaviyo-compat: traffic recording is off (traffic_db = "off"): nothing to report.',
@@ -197,7 +198,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    store = SqliteStore(settings.traffic_db)
+    store = SqliteStore(settings.traffic_db, readonly=True)
     try:
         report = build_report(
             store,
@@ -207,6 +208,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             operations=REGISTRY,
             spec=OPERATIONS,
             modes=from_settings(settings, REGISTRY),
+            max_callers=settings.report_max_callers,
         )
     finally:
         store.close()
@@ -253,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
     report.add_argument("--config", help="TOML settings file (traffic_db, modes)")
     report.add_argument("--db", help="traffic SQLite file (overrides traffic_db)")
+    report.add_argument(
+        "--max-callers",
+        dest="max_callers",
+        type=int,
+        help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
+    )
     report.set_defaults(func=cmd_report)
     return parser
 

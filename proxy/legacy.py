@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from mappings import protocol
 from mappings.base import Family, LegacyReply, Operation
+from proxy.callers import key_caller, token_caller
 from proxy.legacy_parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.metrics import Metrics
 from proxy.middleware import STATE_KEY
@@ -68,6 +69,13 @@ def render(reply: LegacyReply) -> Response:
     return Response(
         content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers)
     )
+
+
+def headers_only(response: Response) -> Response:
+    """A HEAD answer: the GET answer's status and headers (its Content-Length included), no body."""
+    head = Response(content=b"", status_code=response.status_code)
+    head.raw_headers = list(response.raw_headers)
+    return head
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,8 @@ class LegacyHandler:
             reply = await self._serve(request, family, match, action, state, stats)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
         response = render(reply)
+        if request.method == "HEAD":
+            response = headers_only(response)
         for name, value in deprecation_headers(route.doc, table.sunset):
             response.headers[name] = value
         self._account(request, state, route, reply, response, stats, arrived, time.perf_counter() - started)
@@ -165,7 +175,8 @@ class LegacyHandler:
         key = parsed.private_key
         if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
             return protocol.missing_key(family)
-        dry_run = action is Mode.DRY_RUN and op.is_write
+        # A HEAD of a GET that writes (track/identify beacons) must not write: it runs as a dry-run.
+        dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
             reply = await self.runner.run(
                 op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
@@ -194,7 +205,7 @@ class LegacyHandler:
 
     async def _parse(self, request: Request, path_params: Mapping[str, str]) -> Parsed:
         return parse(
-            method=request.method,
+            method="GET" if request.method == "HEAD" else request.method,
             path=request.url.path,
             path_params=path_params,
             query_items=request.query_params.multi_items(),
@@ -209,15 +220,15 @@ class LegacyHandler:
             parsed = await self._parse(request, {})
         except BadLegacyRequest:
             return None
-        return fingerprint(parsed.private_key, "key") if parsed.private_key else None
+        return key_caller(parsed.private_key) if parsed.private_key else None
 
     @staticmethod
     def _caller(op: Operation, parsed: Parsed) -> str | None:
         """A hash of the private key, else of the public identity the mapping declares."""
         if parsed.private_key:
-            return fingerprint(parsed.private_key, "key")
+            return key_caller(parsed.private_key)
         token = op.caller(parsed.request) if op.caller is not None else None
-        return fingerprint(token, "token") if token else None
+        return token_caller(token) if token else None
 
     def _account(
         self,

@@ -60,13 +60,18 @@ class ModeReloader:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def reload(self, trigger: str) -> bool:
-        """Load the file and swap the table in; False (old table kept) if the file is refused."""
+        """Load the file and swap the table in; False (old table kept) if the file is refused.
+
+        Never raises: whatever goes wrong (a bad file, an unreadable one, a bug) is one
+        ``modes.reload_refused`` line and the old table stays, so neither the file watch nor
+        the SIGHUP handler can die of it.
+        """
         try:
-            table = from_settings(load(config=self.path), self.operations)
+            table = self._load()
         except SettingsError as exc:
-            log.error("modes.reload_refused", config=str(self.path), trigger=trigger, reason=str(exc))
-            self._observe("refused")
-            return False
+            return self._refuse(trigger, str(exc))
+        except Exception as exc:
+            return self._refuse(trigger, f"{type(exc).__name__}: {exc}")
         changed = table != self.holder.table
         self.holder.table = table
         log.info(
@@ -79,6 +84,23 @@ class ModeReloader:
         )
         self._observe("ok")
         return True
+
+    def _load(self) -> ModeTable:
+        """The table the file describes, read until two looks at the file agree.
+
+        A file rewritten in place can be caught half-written; if its mtime, size or inode moved
+        while it was read, it is read once more (the watch sees the final version anyway).
+        """
+        before = self._stat()
+        table = from_settings(load(config=self.path), self.operations)
+        if self._stat() != before:
+            table = from_settings(load(config=self.path), self.operations)
+        return table
+
+    def _refuse(self, trigger: str, reason: str) -> bool:
+        log.error("modes.reload_refused", config=str(self.path), trigger=trigger, reason=reason)
+        self._observe("refused")
+        return False
 
     def _observe(self, result: str) -> None:
         if self.observe is not None:
@@ -93,9 +115,13 @@ class ModeReloader:
         return self.reload("file changed")
 
     async def watch(self, interval: float) -> None:
+        """Poll forever: a failure of one look is logged, never the end of the watch."""
         while True:
             await asyncio.sleep(interval)
-            self.poll()
+            try:
+                self.poll()
+            except Exception as exc:  # pragma: no cover - reload() already refuses everything
+                log.error("modes.watch_failed", config=str(self.path), reason=f"{type(exc).__name__}: {exc}")
 
     def install_sighup(self) -> Callable[[], None] | None:
         """Reload on SIGHUP (main thread, Unix only); returns the uninstaller, or None."""

@@ -2,16 +2,23 @@
 
 Private keys, public tokens, Authorization values, e-mail addresses and phone numbers are
 replaced by a short stable hash, so two log lines about the same caller still correlate.
+
+The hash is HMAC-SHA256 under a secret (``configure_secret``, called at app start with the
+installation's secret from ``proxy.hash_secret``; until then, or without one, a random
+per-process secret), so a short value cannot be recovered by hashing every candidate.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
-_SALT = b"klaviyo-compat:v1:"
+_PROCESS_SECRET = secrets.token_bytes(32)
+_secret = _PROCESS_SECRET
 
 SENSITIVE_KEYS = frozenset(
     {
@@ -35,13 +42,26 @@ SENSITIVE_KEYS = frozenset(
 
 _PRIVATE_KEY = re.compile(r"pk_\w{6,}")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+\d{8,15}\b")
+# Phone numbers: international (+ and 8-15 digits, grouped by single spaces, dots, dashes or an
+# "(area)" group), and national 3-3-4 numbers written "(415) 555-0111", "415-555-0111",
+# "415.555.0111" or "415 555 0111". Dates, times, ids, durations and IP addresses do not fit:
+# the digits must not continue a word, a dotted or dashed token, or a number.
+_PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d)")
+_PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
+_PHONE_DIGITS = (8, 15)
 _BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
+
+
+def configure_secret(secret: bytes | None) -> None:
+    """Hash under ``secret`` from now on (None: this process's random secret)."""
+    global _secret
+    _secret = secret or _PROCESS_SECRET
 
 
 def fingerprint(value: str, kind: str = "") -> str:
     """A short, stable, non-reversible tag for a secret or personal value."""
-    digest = hashlib.sha256(_SALT + value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    mac = hmac.new(_secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    digest = mac.hexdigest()[:12]
     return f"{kind}#{digest}" if kind else digest
 
 
@@ -49,7 +69,18 @@ def scrub_text(text: str) -> str:
     text = _BEARER.sub(lambda m: f"{m.group(1)} <{fingerprint(m.group(0), 'key')}>", text)
     text = _PRIVATE_KEY.sub(lambda m: f"<{fingerprint(m.group(0), 'key')}>", text)
     text = _EMAIL.sub(lambda m: f"<{fingerprint(m.group(0).lower(), 'email')}>", text)
-    return _PHONE.sub(lambda m: f"<{fingerprint(m.group(0), 'phone')}>", text)
+    text = _PHONE_INTL.sub(_phone, text)
+    return _PHONE_LOCAL.sub(_phone, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    """The fingerprint of a phone number (by its digits, so every spelling correlates)."""
+    digits = "".join(ch for ch in match.group(0) if ch.isdigit())
+    low, high = _PHONE_DIGITS
+    if not low <= len(digits) <= high:
+        return match.group(0)
+    plus = "+" if match.group(0).startswith("+") else ""
+    return f"<{fingerprint(plus + digits, 'phone')}>"
 
 
 def scrub(value: Any, key: str = "") -> Any:

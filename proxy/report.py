@@ -1,8 +1,10 @@
 """The unmigrated-traffic report: which legacy operations are still called, by whom, how faithfully.
 
 One row per legacy operation and caller (key or token hash plus caller label), sorted by what
-most needs migrating: most calls first, then the highest error rate, then catalog order. The
-summary compares the window with the window of the same length just before it.
+most needs migrating: most calls first, then the highest error rate, then catalog order; only
+the top ``max_callers`` rows are kept, the rest folded per operation (``proxy.report_fold``).
+The summary compares the window with the window of the same length just before it; calls to
+paths no legacy operation matches (``unmapped``) are counted on a line of their own.
 """
 
 from __future__ import annotations
@@ -16,19 +18,25 @@ from typing import Any
 from mappings import protocol
 from mappings.base import Operation
 from proxy.modes import ModeTable
+from proxy.report_fold import DEFAULT_MAX_CALLERS, fold
 from proxy.successor import successor_endpoint
+from proxy.traffic.record import UNMAPPED
 from proxy.traffic.store import CallerUsage, TrafficStore
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_WINDOW_DAYS = 3650  # ten years: far beyond any retention, and every date stays printable
 
 
 def parse_since(text: str) -> float:
-    """``30m``, ``12h``, ``7d``, ``2w`` -> seconds."""
+    """``30m``, ``12h``, ``7d``, ``2w`` -> seconds (at most ``MAX_WINDOW_DAYS``)."""
     m = _SINCE.match(text)
     if m is None or float(m.group(1)) <= 0:
-        raise ValueError(f"since must be a positive duration like 12h, 7d or 2w, got {text!r}")
-    return float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+        raise ValueError(f"since must be a positive duration like 12h, 7d or 2w, got {text[:40]!r}")
+    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+    if seconds > MAX_WINDOW_DAYS * 86400:
+        raise ValueError(f"since must be at most {MAX_WINDOW_DAYS}d, got {text[:40]!r}")
+    return seconds
 
 
 def iso(ts: float) -> str:
@@ -53,6 +61,7 @@ class ReportRow:
     fidelity: str
     successor: str  # METHOD /path of the new-API operation
     doc: str
+    callers: int = 1  # callers this row stands for: more than 1 on a folded "other" row
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,19 @@ class Report:
     modes: tuple[dict[str, str], ...]  # {"operation", "legacy", "mode"}, catalog order
     default_mode: str
     sunset: str
+    operations: int  # legacy operations called (unmapped paths not counted)
+    callers: int  # distinct callers (hash plus label) of those operations
+    unmapped_calls: int = 0  # calls to legacy paths no operation matches
+    unmapped_callers: int = 0
 
-    @property
-    def operations(self) -> int:
-        return len({r.operation for r in self.rows})
-
-    @property
-    def callers(self) -> int:
-        return len({(r.caller, r.label) for r in self.rows})
+    def unmapped_summary(self) -> str | None:
+        """The line about calls to unmapped legacy paths, when there were any."""
+        if not self.unmapped_calls:
+            return None
+        return (
+            f"Unmapped legacy paths: {self.unmapped_calls:,} call(s) by {self.unmapped_callers} caller(s) "
+            "(no legacy operation matches them; see the migration guide)."
+        )
 
     def summary(self) -> str:
         if self.previous_calls:
@@ -98,6 +112,9 @@ class Report:
                 "previous_calls": self.previous_calls,
                 "operations": self.operations,
                 "callers": self.callers,
+                "unmapped_calls": self.unmapped_calls,
+                "unmapped_callers": self.unmapped_callers,
+                "unmapped_text": self.unmapped_summary(),
             },
             "rows": [asdict(r) for r in self.rows],
             "daily": list(self.daily),
@@ -145,11 +162,15 @@ def build_report(
     operations: Sequence[Operation],
     spec: Mapping[str, Mapping[str, Any]],
     modes: ModeTable,
+    max_callers: int = DEFAULT_MAX_CALLERS,
 ) -> Report:
     since = now - window_seconds
     ops = {op.id: op for op in operations}
     order = {op.id: i for i, op in enumerate(operations)}
-    rows = [_row(u, ops, spec, modes) for u in store.usage(since, now + 1)]
+    usage = store.usage(since, now + 1)
+    mapped = [u for u in usage if u.operation != UNMAPPED]
+    unmapped = [u for u in usage if u.operation == UNMAPPED]
+    rows = [_row(u, ops, spec, modes) for u in usage]
     rows.sort(key=lambda r: (-r.count, -r.error_rate, order.get(r.operation, len(order)), r.caller or ""))
     daily = tuple(
         {"day": d.day, "operation": d.operation, "count": d.count} for d in store.daily(since, now + 1)
@@ -165,9 +186,13 @@ def build_report(
         window=window,
         calls=store.total(since, now + 1),
         previous_calls=store.total(since - window_seconds, since),
-        rows=tuple(rows),
+        rows=tuple(fold(rows, max_callers)),
         daily=daily,
         modes=mode_rows,
         default_mode=modes.default.describe(),
         sunset=modes.sunset.isoformat(),
+        operations=len({u.operation for u in mapped}),
+        callers=len({(u.caller, u.label) for u in mapped}),
+        unmapped_calls=sum(u.count for u in unmapped),
+        unmapped_callers=len({(u.caller, u.label) for u in unmapped}),
     )

@@ -1,4 +1,9 @@
-"""The report as an aligned text table, CSV (spreadsheets) or JSON (scripts, ``/_compat/report``)."""
+"""The report as an aligned text table, CSV (spreadsheets) or JSON (scripts, ``/_compat/report``).
+
+CSV cells are made inert for spreadsheets: a text cell starting with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return (a formula to Excel, LibreOffice and Sheets) gets a leading ``'``.
+Recorded values (User-Agent, caller label) come from callers, so they must never run.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ _TABLE = (
     ("DOC", "doc"),
 )
 _NUMERIC = frozenset({"count", "error_rate"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(row: ReportRow, name: str) -> str:
@@ -34,7 +40,18 @@ def _cell(row: ReportRow, name: str) -> str:
         return f"{value:.1%}"
     if value is None:
         return "-"
+    if name == "caller" and row.callers > 1:
+        return f"{value} ({row.callers} callers)"
     return str(value)
+
+
+def inert(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text, never evaluates; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def as_table(report: Report) -> str:
@@ -50,7 +67,8 @@ def as_table(report: Report) -> str:
             out.append(cell.rjust(widths[i]) if name in _NUMERIC else cell if last else cell.ljust(widths[i]))
         return "  ".join(out)
 
-    lines = [report.summary(), ""]
+    unmapped = report.unmapped_summary()
+    lines = [report.summary(), *([unmapped] if unmapped else []), ""]
     if body:
         lines += [line(header), *(line(r) for r in body)]
     else:
@@ -60,11 +78,11 @@ def as_table(report: Report) -> str:
 
 def as_csv(report: Report) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; a CR or LF in a cell is quoted
     writer.writerow([f.name for f in fields(ReportRow)])
     for row in report.rows:
-        writer.writerow(["" if v is None else v for v in astuple(row)])
-    return buf.getvalue().rstrip("\n")
+        writer.writerow([inert(v) for v in astuple(row)])
+    return buf.getvalue().rstrip("\r\n")
 
 
 def as_json(report: Report) -> str:

@@ -33,8 +33,10 @@ class LegacyRouter:
         self._routes = [(compile_template(op.path), op) for op in operations]
 
     def match(self, method: str, path: str) -> Match | None:
+        """The operation serving ``method path``; HEAD is served by the GET operation (RFC 9110)."""
+        wanted = "GET" if method == "HEAD" else method
         for pattern, op in self._routes:
-            if op.method != method:
+            if op.method != wanted:
                 continue
             m = pattern.match(path)
             if m:

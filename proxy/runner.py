@@ -31,7 +31,7 @@ from mappings.base import (
     UpstreamError,
 )
 from proxy.collection_cache import CollectionCache
-from proxy.dry_run import not_sent
+from proxy.dry_run import DryRun, log_not_sent
 from proxy.redact import fingerprint
 from proxy.token_store import TokenStore
 from proxy.upstream import Upstream, cursor_of
@@ -86,6 +86,7 @@ class Runner:
     ) -> LegacyReply:
         """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
         plan = op.plan(req)
+        dry = DryRun(self.upstream.operations) if dry_run else None
         to_send: Any = None
         to_throw: UpstreamError | None = None
         while True:
@@ -100,23 +101,25 @@ class Runner:
                 return protocol.translate_error(op.family, err.reply)
             to_send, to_throw = None, None
             try:
-                to_send = await self._execute(op, step, creds, stats, dry_run)
+                to_send = await self._execute(op, step, creds, stats, dry)
             except UpstreamError as err:
                 to_throw = err
 
     async def _execute(
-        self, op: Operation, step: Step, creds: Credentials, stats: RunStats, dry_run: bool
+        self, op: Operation, step: Step, creds: Credentials, stats: RunStats, dry: DryRun | None
     ) -> Any:
         if isinstance(step, Call):
-            return await self._call(op, step, creds, stats, dry_run=dry_run)
+            return await self._call(op, step, creds, stats, dry=dry)
         if isinstance(step, Gather):
             results = await asyncio.gather(
-                *(self._call(op, c, creds, stats, raise_errors=False, dry_run=dry_run) for c in step.calls)
+                *(self._call(op, c, creds, stats, raise_errors=False, dry=dry) for c in step.calls)
             )
             for call, result in zip(step.calls, results, strict=True):
                 if result.status not in call.expect:
                     raise UpstreamError(call.op, result)
             return list(results)
+        if isinstance(step, CollectAll | CollectPages) and dry is not None and dry.invents(step.path_params):
+            return Collected(data=[], pages=0)  # the collection of a resource this dry-run invented
         if isinstance(step, CollectAll):
             return await self._collect(op, step, creds, stats)
         if isinstance(step, CollectPages):
@@ -147,16 +150,31 @@ class Runner:
         creds: Credentials,
         stats: RunStats,
         raise_errors: bool = True,
-        dry_run: bool = False,
+        dry: DryRun | None = None,
     ) -> Reply:
         self._check_declared(op, step.op)
         key = creds.key_for(step.auth, step.token)
         if step.auth == "private" and key is None:
             return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
         method, path = self.upstream.url_for(step.op, step.path_params)
-        if dry_run and method != "GET":
+
+        async def send(call: Call) -> Reply:
+            return await self._send(op, call, key, stats)
+
+        if dry is not None and method != "GET":
             stats.not_sent.append(step.op)
-            return not_sent(op.id, step, method, path, len(stats.not_sent))
+            log_not_sent(op.id, step, method, path)
+            reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
+        elif dry is not None:
+            reply = await dry.read(step, send) or await send(step)
+        else:
+            reply = await send(step)
+        if raise_errors and reply.status not in step.expect:
+            raise UpstreamError(step.op, reply)
+        return reply
+
+    async def _send(self, op: Operation, step: Call, key: str | None, stats: RunStats) -> Reply:
+        """One upstream call, counted."""
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
@@ -169,8 +187,6 @@ class Runner:
         if reply.status == 200 and self.upstream.method_of(step.op) == "GET" and not _is_document(reply.body):
             # A 200 read without a JSON:API document is an upstream fault, not an empty result.
             reply = Reply(status=502, body=None, headers=reply.headers)
-        if raise_errors and reply.status not in step.expect:
-            raise UpstreamError(step.op, reply)
         return reply
 
     async def _walk(

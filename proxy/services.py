@@ -22,9 +22,11 @@ from mappings.registry import REGISTRY
 from mappings.upstream_ops import OPERATIONS
 from proxy.admin.server import AdminServer
 from proxy.collection_cache import CollectionCache, MemoryCollectionCache
+from proxy.hash_secret import resolve as resolve_secret
 from proxy.legacy import LegacyHandler
 from proxy.metrics import Metrics
 from proxy.mode_reload import ModeHolder, ModeReloader
+from proxy.redact import configure_secret
 from proxy.router import LegacyRouter
 from proxy.runner import Runner
 from proxy.settings import Settings
@@ -86,8 +88,10 @@ async def running(
     admin_app: ASGIApp | None,
     token_store: TokenStore | None = None,
     collection_cache: CollectionCache | None = None,
+    traffic_store: TrafficStore | None = None,
 ) -> AsyncIterator[Services]:
     async with contextlib.AsyncExitStack() as stack:
+        configure_secret(resolve_secret(settings))  # before the first fingerprint of this app
         tx = transport if transport is not None else build_transport(settings)
         client = build_client(settings, tx)
         stack.push_async_callback(client.aclose)  # closes the shared transport too
@@ -97,9 +101,10 @@ async def running(
         )
         plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
         tasks: list[asyncio.Task[None]] = []
-        store, writer = open_store(settings), None
+        store, writer = traffic_store or open_store(settings), None
         if store is not None:
-            stack.callback(store.close)
+            if traffic_store is None:  # an injected store belongs to whoever made it
+                stack.callback(store.close)
             writer = BatchWriter(
                 store,
                 batch_size=settings.traffic_batch_size,

@@ -15,7 +15,7 @@ ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = "2026-07-15"
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_SECRET_FIELDS = ("token_keys", "admin_token")
+_SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")
 
 
 class SettingsError(ValueError):
@@ -59,15 +59,19 @@ class Settings:
     traffic_flush_ms: int = 500
     traffic_queue_size: int = 10_000
     caller_header: str = "X-Compat-Caller"  # optional caller label apps may send
+    report_max_callers: int = 50  # report/dashboard: top callers kept, the rest folded per operation
     # Admin paths (/_compat/, /_compat/report, /metrics): token and/or a separate port.
     admin_token: str = ""
     admin_port: int = 0
     admin_host: str = "127.0.0.1"
+    # HMAC secret of every caller/client/log hash ("" = generated once, kept next to traffic_db).
+    hash_secret: str = ""
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
         shown["token_keys"] = {t: "pk_***" for t in self.token_keys}
         shown["admin_token"] = "***" if self.admin_token else ""
+        shown["hash_secret"] = "***" if self.hash_secret else ""
         return f"Settings({shown})"
 
     @property
@@ -132,6 +136,10 @@ def from_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path}: {exc}") from None
+    except UnicodeError as exc:
+        raise SettingsError(f"config file {path} is not UTF-8 text: {exc}") from None
+    except OSError as exc:  # permission denied, a directory, an I/O error...
+        raise SettingsError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
     # Top-level keys, or a [proxy] table; [token_keys] is a table of token = "pk_...".
     merged: dict[str, Any] = dict(data.get("proxy", {}))
     merged.update({k: v for k, v in data.items() if k != "proxy"})
@@ -189,7 +197,13 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"admin_port must be a TCP port (0 = none), got {settings.admin_port}")
     if settings.admin_port and settings.admin_port == settings.port:
         raise SettingsError("admin_port must differ from port: admin paths never share the legacy port")
-    positive = ("traffic_retention_days", "traffic_batch_size", "traffic_flush_ms", "traffic_queue_size")
+    positive = (
+        "traffic_retention_days",
+        "traffic_batch_size",
+        "traffic_flush_ms",
+        "traffic_queue_size",
+        "report_max_callers",
+    )
     for name in positive:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name} must be positive, got {getattr(settings, name)!r}")

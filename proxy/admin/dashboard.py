@@ -53,23 +53,21 @@ def _link(url: str) -> str:
 
 def _routes(report: Report) -> str:
     totals: dict[str, list[int]] = {}
-    callers: dict[str, set[tuple[str | None, str | None]]] = {}
     first = {r.operation: r for r in reversed(report.rows)}
-    for r in report.rows:
-        t = totals.setdefault(r.operation, [0, 0, 0])
-        t[0], t[1], t[2] = t[0] + r.count, t[1] + r.errors, t[2] + r.rejected
-        callers.setdefault(r.operation, set()).add((r.caller, r.label))
+    for r in report.rows:  # one row per caller, or a folded "other" row standing for several
+        t = totals.setdefault(r.operation, [0, 0, 0, 0])
+        t[0], t[1], t[2], t[3] = t[0] + r.count, t[1] + r.errors, t[2] + r.rejected, t[3] + r.callers
     ordered = sorted(totals, key=lambda op: -totals[op][0])
     rows = []
     for op in ordered:
-        r, (count, errors, rejected) = first[op], totals[op]
+        r, (count, errors, rejected, callers) = first[op], totals[op]
         rows.append(
             (
                 f"<code>{escape(op)}</code>",
                 f"<code>{escape(r.legacy)}</code>",
                 _mode(r.mode),
                 str(count),
-                str(len(callers[op])),
+                str(callers),
                 f"{errors / count:.1%}",
                 str(rejected),
                 escape(r.fidelity),
@@ -83,7 +81,7 @@ def _routes(report: Report) -> str:
 def _callers(report: Report) -> str:
     rows = [
         (
-            f"<code>{escape(r.caller or '-')}</code>",
+            f"<code>{escape(r.caller or '-')}</code>" + (f" ({r.callers} callers)" if r.callers > 1 else ""),
             escape(r.label or "-"),
             escape(r.user_agent or "-"),
             f"<code>{escape(r.operation)}</code>",
@@ -116,6 +114,11 @@ def _mode_table(modes: Sequence[dict[str, str]]) -> str:
     return _table("modes", ("Op", "Legacy route", "Mode"), rows, set())
 
 
+def _unmapped(report: Report) -> str:
+    line = report.unmapped_summary()
+    return f'<p class="muted" id="unmapped">{escape(line)}</p>' if line else ""
+
+
 def render_dashboard(report: Report, report_href: str) -> str:
     days = days_between(date.fromisoformat(report.since[:10]), date.fromisoformat(report.until[:10]))
     counts = [(d["day"], d["operation"], d["count"]) for d in report.daily]
@@ -134,6 +137,7 @@ def render_dashboard(report: Report, report_href: str) -> str:
         f"Sunset header: {escape(report.sunset)}; "
         f'<a href="{escape(report_href)}">JSON report</a></p>'
         f'<p class="summary" id="summary">{escape(report.summary())}</p>'
+        f"{_unmapped(report)}"
         f'<h2>Legacy calls per day</h2><div class="chart">{chart}</div>'
         f"<h2>Routes by traffic</h2>{_routes(report)}"
         f"<h2>Callers still using the legacy API</h2>{_callers(report)}"

@@ -19,6 +19,7 @@ from proxy.admin.dashboard import render_dashboard
 from proxy.metrics import Metrics
 from proxy.mode_reload import ModeHolder
 from proxy.report import Report, build_report, parse_since
+from proxy.report_fold import DEFAULT_MAX_CALLERS
 from proxy.traffic.store import TrafficStore
 
 DEFAULT_WINDOW = "30d"
@@ -38,6 +39,7 @@ class AdminContext:
     spec: Mapping[str, Mapping[str, Any]]
     store: Callable[[], TrafficStore | None]
     clock: Callable[[], float] = field(default=time.time)
+    max_callers: int = DEFAULT_MAX_CALLERS
 
     async def report(self, window: str) -> Report:
         seconds = parse_since(window)  # ValueError: answered 400
@@ -53,6 +55,7 @@ class AdminContext:
             operations=self.operations,
             spec=self.spec,
             modes=self.modes.table,
+            max_callers=self.max_callers,
         )
 
 

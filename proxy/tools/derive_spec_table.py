@@ -6,8 +6,11 @@ Usage::
         > mappings/upstream_ops.py
 
 The output is a plain Python module (no I/O at import) listing, per operation id: HTTP
-method, path template, rate limit (burst/steady), scopes and the query parameter names
-the operation accepts. The registry validates every mapping against it at start-up.
+method, path template, rate limit (burst/steady), scopes, the query parameter names the
+operation accepts, its documented success statuses, the JSON:API resource type its success
+answer carries and that resource's creation/update timestamp attributes. The registry
+validates every mapping against it at start-up; dry-run mode uses the last three to
+simulate a write's answer (``proxy.dry_run``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,55 @@ from pathlib import Path
 from typing import Any
 
 METHODS = ("get", "post", "put", "patch", "delete")
+STAMP_PREFIXES = ("created", "updated")
+
+
+def _schema(spec: dict[str, Any], node: Any, depth: int = 0) -> dict[str, Any]:
+    """``node`` with ``$ref`` followed and ``allOf`` parts merged (properties of every part)."""
+    if not isinstance(node, dict) or depth > 20:
+        return {}
+    if "$ref" in node:
+        name = str(node["$ref"]).rsplit("/", 1)[-1]
+        return _schema(spec, spec.get("components", {}).get("schemas", {}).get(name), depth + 1)
+    if "allOf" in node:
+        out: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+        props: dict[str, Any] = dict(out.get("properties", {}))
+        for part in node["allOf"]:
+            resolved = _schema(spec, part, depth + 1)
+            for key, value in resolved.items():
+                if key == "properties":
+                    props.update(value)
+                else:
+                    out.setdefault(key, value)
+        out["properties"] = props
+        return out
+    return node
+
+
+def _resource(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The JSON:API type of the success answer's ``data`` and its created/updated date-times."""
+    for status, response in sorted(op.get("responses", {}).items()):
+        if not status.startswith("2") or not isinstance(response, dict):
+            continue
+        for content in response.get("content", {}).values():
+            document = _schema(spec, content.get("schema"))
+            data = _schema(spec, document.get("properties", {}).get("data"))
+            if data.get("type") == "array":
+                data = _schema(spec, data.get("items"))
+            props = data.get("properties", {})
+            enum = _schema(spec, props.get("type")).get("enum") or []
+            if len(enum) != 1:
+                continue
+            attributes = _schema(spec, props.get("attributes")).get("properties", {})
+            stamps = tuple(
+                sorted(
+                    name
+                    for name, schema in attributes.items()
+                    if name.startswith(STAMP_PREFIXES) and _schema(spec, schema).get("format") == "date-time"
+                )
+            )
+            return str(enum[0]), stamps
+    return None, ()
 
 
 def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -31,6 +83,7 @@ def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 continue
             params = [p for p in op.get("parameters", []) + item.get("parameters", []) if "name" in p]
             rate = op.get("x-klaviyo-ratelimit") or {}
+            kind, stamps = _resource(spec, op)
             table[op["operationId"]] = {
                 "method": method.upper(),
                 "path": path,
@@ -39,6 +92,11 @@ def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "scopes": tuple(op.get("x-klaviyo-scopes", [])),
                 "query": tuple(sorted(p["name"] for p in params if p.get("in") == "query")),
                 "beta": str(op.get("x-klaviyo-pre-release", "None")) not in ("None", "False", "false", ""),
+                "success": tuple(
+                    sorted(int(s) for s in op.get("responses", {}) if s.isdigit() and s[0] == "2")
+                ),
+                "type": kind,
+                "stamps": stamps,
             }
     return table
 

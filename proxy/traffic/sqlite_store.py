@@ -1,21 +1,26 @@
 """The default traffic store: one SQLite file in WAL mode.
 
-WAL lets ``klaviyo-compat report`` (another process) read while the proxy writes. One
-connection per store, guarded by a lock, because calls arrive from worker threads.
+Writes (the batch writer, pruning) go through one connection guarded by a lock, because
+calls arrive from worker threads. Reads (the report, the dashboard) never touch it: each
+opens its own read-only connection, and WAL lets readers and the writer work at once, so
+a long report never stalls the writer (nor ``klaviyo-compat report`` in another process).
+Aggregation happens in SQL over indexes on ``ts`` and on (operation, caller, label, ts).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import astuple
 from pathlib import Path
+from urllib.parse import quote
 
 from proxy.traffic.record import TrafficRecord
 from proxy.traffic.store import CallerUsage, DayCount
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _COLUMNS = (
     "ts, operation, mode, action, status, failed, upstream_calls, latency_ms, fidelity, "
     "caller, label, user_agent, client"
@@ -37,19 +42,26 @@ CREATE TABLE IF NOT EXISTS legacy_calls (
     client TEXT
 );
 CREATE INDEX IF NOT EXISTS legacy_calls_ts ON legacy_calls (ts);
+CREATE INDEX IF NOT EXISTS legacy_calls_group ON legacy_calls (operation, caller, label, ts);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 _INSERT = f"INSERT INTO legacy_calls ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"
-_USAGE = """
-WITH w AS (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY operation, caller, label ORDER BY ts DESC) AS latest
+# One row per (operation, caller, label): aggregates in one pass over the window, then the
+# latest call's User-Agent and fidelity by an index lookup per group.
+_LATEST = """(SELECT {column} FROM legacy_calls AS x
+     WHERE x.operation = g.operation AND x.caller IS g.caller AND x.label IS g.label AND x.ts = g.last
+     ORDER BY x.rowid DESC LIMIT 1)"""
+_USAGE = f"""
+WITH g AS (
+    SELECT operation, caller, label, COUNT(*) AS n, SUM(failed) AS errors,
+           SUM(action = 'reject') AS rejected, COUNT(DISTINCT client) AS clients,
+           MIN(ts) AS first, MAX(ts) AS last
     FROM legacy_calls WHERE ts >= ? AND ts < ?
+    GROUP BY operation, caller, label
 )
-SELECT operation, caller, label,
-       MAX(CASE WHEN latest = 1 THEN user_agent END),
-       MAX(CASE WHEN latest = 1 THEN fidelity END),
-       COUNT(*), SUM(failed), SUM(action = 'reject'), COUNT(DISTINCT client), MIN(ts), MAX(ts)
-FROM w GROUP BY operation, caller, label
+SELECT operation, caller, label, {_LATEST.format(column="user_agent")}, {_LATEST.format(column="fidelity")},
+       n, errors, rejected, clients, first, last
+FROM g
 """
 _DAILY = """
 SELECT date(ts, 'unixepoch'), operation, COUNT(*) FROM legacy_calls
@@ -59,43 +71,65 @@ _PRUNE_CHUNK = 10_000
 
 
 class SqliteStore:
-    def __init__(self, path: str | Path) -> None:
+    """``readonly``: for ``klaviyo-compat report``; opens no write connection, writes nothing."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if readonly:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         with self._lock:
             self._db.executescript(_SCHEMA)
 
+    def _writer(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise sqlite3.OperationalError(f"traffic store {self.path} was opened read-only")
+        return self._db
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own: never waits for, nor holds up, the writer."""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA query_only = ON")
+            yield db
+        finally:
+            db.close()
+
     def write(self, records: Sequence[TrafficRecord]) -> None:
         if not records:
             return
         with self._lock:
-            self._db.execute("BEGIN")
+            db = self._writer()
+            db.execute("BEGIN")
             try:
-                self._db.executemany(_INSERT, [astuple(r) for r in records])
+                db.executemany(_INSERT, [astuple(r) for r in records])
             except BaseException:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            db.execute("COMMIT")
 
     def usage(self, since: float, until: float) -> list[CallerUsage]:
-        with self._lock:
-            rows = self._db.execute(_USAGE, (since, until)).fetchall()
+        with self._reader() as db:
+            rows = db.execute(_USAGE, (since, until)).fetchall()
         return [CallerUsage(*row) for row in rows]
 
     def total(self, since: float, until: float) -> int:
-        with self._lock:
-            row = self._db.execute(
+        with self._reader() as db:
+            row = db.execute(
                 "SELECT COUNT(*) FROM legacy_calls WHERE ts >= ? AND ts < ?", (since, until)
             ).fetchone()
         return int(row[0])
 
     def daily(self, since: float, until: float) -> list[DayCount]:
-        with self._lock:
-            rows = self._db.execute(_DAILY, (since, until)).fetchall()
+        with self._reader() as db:
+            rows = db.execute(_DAILY, (since, until)).fetchall()
         return [DayCount(*row) for row in rows]
 
     def prune(self, before: float) -> int:
@@ -103,7 +137,7 @@ class SqliteStore:
         removed = 0
         while True:
             with self._lock:
-                cur = self._db.execute(
+                cur = self._writer().execute(
                     "DELETE FROM legacy_calls WHERE rowid IN "
                     "(SELECT rowid FROM legacy_calls WHERE ts < ? LIMIT ?)",
                     (before, _PRUNE_CHUNK),
@@ -114,4 +148,6 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None

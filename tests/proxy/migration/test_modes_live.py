@@ -120,10 +120,12 @@ def test_dry_run_serves_reads_and_logs_writes_without_sending_them(
         assert r.status_code == 200
         person = r.json()
         assert person["id"] == PROFILE_ID and person["$first_name"] == "Bob" and person["plan"] == "gold"
+        assert person["$email"] == EMAIL  # what the PATCH did not change, as the profile has it
         assert httpx.get(url + "/api/track", params=track_query()).text == "1"  # GET track is a write
         read = httpx.get(url + E1, params={"api_key": KEY_A})
         assert read.status_code == 200 and read.json()["$email"] == EMAIL
-    assert upstream.seen() == [("GET", f"/api/profiles/{PROFILE_ID}")]  # the read only
+    # Reads only: E2's simulated PATCH answer is the profile as read now, with the change applied.
+    assert upstream.seen() == [("GET", f"/api/profiles/{PROFILE_ID}")] * 2
     not_sent = [e for e in logs if e["event"] == "dry_run.not_sent"]
     assert [(e["operation"], e["upstream"], e["method"]) for e in not_sent] == [
         ("E2", "update_profile", "PATCH"),
@@ -133,7 +135,7 @@ def test_dry_run_serves_reads_and_logs_writes_without_sending_them(
     assert "data.attributes.first_name" in not_sent[0]["fields"]
     plans = [e for e in logs if e["event"] == "dry_run.plan"]
     assert [(e["operation"], e["sent"], e["not_sent"]) for e in plans] == [
-        ("E2", [], ["update_profile"]),
+        ("E2", ["get_profile"], ["update_profile"]),
         ("A1", [], ["create_client_event"]),
         ("E1", ["get_profile"], []),
     ]

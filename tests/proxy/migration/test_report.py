@@ -32,15 +32,25 @@ from tests.proxy.migration.harness import (
 from tests.proxy.migration.test_traffic_store import rec
 
 ADMIN = "admin-" + "z" * 24
-CALLER_A = fingerprint(KEY_A, "key")
-CALLER_B = fingerprint(TOKEN, "token")
-# (operation, caller, label, calls, errors), in the order the report must list them.
-MIX = [
-    ("E1", CALLER_A, "billing-app", 4, 1),  # 4 calls, 25 % errors: ahead of A1's 4 calls without errors
-    ("A1", CALLER_B, None, 4, 0),
-    ("B1", CALLER_A, "billing-app", 2, 0),
-    ("A3", CALLER_B, None, 1, 0),
-]
+
+
+def caller_a() -> str:
+    """Caller A's hash, under the secret the proxy configured (ask after it has started)."""
+    return fingerprint(KEY_A, "key")
+
+
+def caller_b() -> str:
+    return fingerprint(TOKEN, "token")
+
+
+def mix() -> list[tuple[str, str, str | None, int, int]]:
+    """(operation, caller, label, calls, errors), in the order the report must list them."""
+    return [
+        ("E1", caller_a(), "billing-app", 4, 1),  # 4 calls, 25 % errors: ahead of A1's 4 calls without errors
+        ("A1", caller_b(), None, 4, 0),
+        ("B1", caller_a(), "billing-app", 2, 0),
+        ("A3", caller_b(), None, 1, 0),
+    ]
 
 
 def _settings(db: Path) -> Settings:
@@ -97,7 +107,8 @@ def test_report_in_every_format_shows_exactly_the_mix(
     recorded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = json.loads(_report(capsys, recorded, "json"))
-    assert _mix(data["rows"]) == MIX
+    expected = mix()
+    assert _mix(data["rows"]) == expected
     e1 = data["rows"][0]
     assert e1["legacy"] == "GET /api/v1/person/{person_id}" and e1["fidelity"] == "exact"
     assert e1["successor"] == "GET /api/profiles/{id}"
@@ -109,7 +120,7 @@ def test_report_in_every_format_shows_exactly_the_mix(
     assert {d["operation"]: d["count"] for d in data["daily"]} == {"E1": 4, "A1": 4, "B1": 2, "A3": 1}
 
     rows = list(csv.DictReader(io.StringIO(_report(capsys, recorded, "csv"))))
-    assert _mix(rows) == MIX
+    assert _mix(rows) == expected
     assert rows[0]["successor"] == "GET /api/profiles/{id}" and rows[0]["first_seen"] == e1["first_seen"]
 
     table = _report(capsys, recorded, "table").splitlines()
@@ -117,7 +128,7 @@ def test_report_in_every_format_shows_exactly_the_mix(
     header, body = table[2], table[3:]
     assert len(body) == 4
     calls_end = header.index("CALLS") + len("CALLS")  # numeric columns are right-aligned
-    for line, (op, caller, label, calls, _) in zip(body, MIX, strict=True):
+    for line, (op, caller, label, calls, _) in zip(body, expected, strict=True):
         assert line.startswith(op + " ") and caller in line and (label or "-") in line
         assert line[:calls_end].endswith(f" {calls}")
         assert line.index("https://") == header.index("DOC")
@@ -127,8 +138,9 @@ def test_history_survives_a_restart_and_the_summary_compares_windows(
     recorded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = json.loads(_report(capsys, recorded, "json"))
+    expected, known = mix(), caller_a()
     old = SqliteStore(recorded)  # three calls 8 days ago: last week's window
-    old.write([rec(time.time() - 8 * 86400, "B1", CALLER_A) for _ in range(3)])
+    old.write([rec(time.time() - 8 * 86400, "B1", known) for _ in range(3)])
     old.close()
     with serve(create_app(_settings(recorded), transport=FakeUpstream().transport())) as served:
         with httpx.Client(base_url=served.url, headers={"X-Compat-Caller": "billing-app"}) as a:
@@ -144,7 +156,7 @@ def test_history_survives_a_restart_and_the_summary_compares_windows(
         wait_for(lambda: sum(r["count"] for r in served_rows()) == 12)
         over_http = httpx.get(served.url + "/_compat/report", params={"since": "7d"}, headers=admin).json()
     after = json.loads(_report(capsys, recorded, "json"))
-    assert _mix(after["rows"]) == [MIX[0], MIX[1], ("B1", CALLER_A, "billing-app", 3, 0), MIX[3]]
+    assert _mix(after["rows"]) == [expected[0], expected[1], ("B1", known, "billing-app", 3, 0), expected[3]]
     assert after["rows"][0]["first_seen"] == before["rows"][0]["first_seen"]  # the old history is kept
     assert after["summary"]["calls"] == 12 and after["summary"]["previous_calls"] == 3
     assert _report(capsys, recorded, "table").startswith(
