@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,10 +98,14 @@ async def main() -> None:
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--transport", default="aiohttp", choices=["aiohttp", "httpx"])
+    ap.add_argument("--bare", action="store_true", help="access log and traffic record off")
     args = ap.parse_args()
     up_port, px_port = free_port(), free_port()
     upstream = subprocess.Popen([sys.executable, "-c", UPSTREAM, str(up_port)])
-    env = {**os.environ, "KLAVIYO_COMPAT_ACCESS_LOG": "false", "KLAVIYO_COMPAT_TRAFFIC_DB": "off"}
+    tmp = tempfile.mkdtemp(prefix="bench-compat-")
+    env = {**os.environ, "KLAVIYO_COMPAT_TRAFFIC_DB": f"{tmp}/traffic.sqlite3"}
+    if args.bare:
+        env.update({"KLAVIYO_COMPAT_ACCESS_LOG": "false", "KLAVIYO_COMPAT_TRAFFIC_DB": "off"})
     proxy = subprocess.Popen(
         [
             sys.executable,
@@ -117,6 +122,7 @@ async def main() -> None:
             args.transport,
         ],
         env=env,
+        stdout=subprocess.DEVNULL,  # access lines are written (and cost CPU) but not shown
     )
     try:
         await wait_up(f"http://127.0.0.1:{up_port}/")
@@ -135,7 +141,9 @@ async def main() -> None:
             lat = await drive(url, args.requests, args.concurrency, headers)
             report(name, lat, cpu_seconds(proxy.pid) - cpu0, time.perf_counter() - t0)
         print(
-            f"transport={args.transport} concurrency={args.concurrency} (proxy: 1 process, uvloop + httptools)"
+            f"transport={args.transport} concurrency={args.concurrency} "
+            + ("access log and traffic record off" if args.bare else "access log + traffic record on")
+            + " (proxy: 1 process, uvloop + httptools)"
         )
     finally:
         for p in (proxy, upstream):
