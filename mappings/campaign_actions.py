@@ -28,7 +28,7 @@ from mappings.campaign_steps import AUDIENCE_UPSTREAM, campaign_answer, read_cam
 from mappings.datetimes import parse_iso
 from mappings.form_values import BadInput
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 QUEUED: Final = {"status": "queued"}
 # Injected for tests; the only clock a campaign mapping reads (B6's "must be in the future").
 clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731

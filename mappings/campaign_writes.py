@@ -35,7 +35,7 @@ from mappings.campaign_steps import (
 )
 from mappings.form_values import BadInput
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 # Legacy v1 campaigns always tracked opens and clicks (the new API's defaults too): a create
 # that sets add_tracking_params says so explicitly; an update keeps the campaign's settings.
 EMAIL_TRACKING_KEYS: Final = (

@@ -49,7 +49,7 @@ from mappings.offset_pages import BadPaging, parse_offset_page
 
 __all__ = ["OPERATIONS", "audience_calls", "audience_objects"]
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 
 # Every email campaign, newest first, with its message(s). No sparse fieldsets: the spec
 # lists only attributes in ``fields[campaign]`` / ``fields[campaign-message]``, and under

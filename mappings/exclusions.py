@@ -31,7 +31,7 @@ from mappings.lists import LIST_NOT_FOUND
 from mappings.marker_pages import PAGE_SIZE, page_body, read_page, resume
 from mappings.offset_pages import BadPaging, parse_offset_page
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 SUPPRESSION: Final = "subscriptions.email.marketing.suppression"
 LIST_SUPPRESSION: Final = "subscriptions.email.marketing.list_suppressions"
 # Any global suppression: every suppression has a timestamp after the epoch.

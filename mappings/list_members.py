@@ -41,7 +41,7 @@ from mappings.member_lookup import (
 )
 from mappings.subscribers import MAX_PROFILES, BadSubscribers, Subscriber, parse_subscriber, upsert_body
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 LIST_PROFILES: Final = "get_profiles_for_list"
 UNSUBSCRIBE_JOB: Final = "profile-subscription-bulk-delete-job"
 JOB_PROFILES: Final = 100  # bulk_unsubscribe_profiles ceiling

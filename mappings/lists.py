@@ -30,7 +30,7 @@ from mappings.subscribers import BadSubscribers, parse_subscribers, subscribe_jo
 LIST_NOT_FOUND: Final = "List not found."
 # Profile upserts run concurrently in groups of this size (profile-import allows 75/s).
 UPSERT_GROUP: Final = 25
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 # Every list, 10 per page (the spec's ceiling), by ID.
 MAX_LIST_PAGES: Final = 1000  # 10 000 lists
 LISTS_QUERY: Final[Mapping[str, str]] = MappingProxyType(

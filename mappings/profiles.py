@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mappings import protocol
 from mappings.base import (
     Call,
     Family,
@@ -32,7 +33,7 @@ from mappings.profile_lookup import OPERATIONS as LOOKUPS
 from mappings.protocol import translate_error
 from mappings.timelines import PROFILE_TIMELINES
 
-DOCS = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 # Parameters that patch rather than set (``$unset[]`` is the PHP spelling of repeats).
 _PATCH_PARAMS = frozenset(META_KEYS) | {"$unset[]"}
 

@@ -40,6 +40,9 @@ PUBLIC_CORS: dict[str, str] = {
 RETIRED_ON = "2024-06-30"
 MIGRATION_GUIDE = "https://developers.klaviyo.com/en/docs/migrating_from_v1v2_to_the_new_klaviyo_apis"
 
+# The new API's reference pages: DOCS + "<operation id>" is each mapping's successor link.
+DOCS = "https://developers.klaviyo.com/en/reference/"
+
 V1_NOT_FOUND = "The requested resource does not exist."
 THROTTLED = "Request was throttled. Expected available in {n} seconds."
 

@@ -25,7 +25,7 @@ from mappings.member_checks import CHECK_CALLS, check_members
 from mappings.member_lookup import V1_EMAIL
 from mappings.offset_pages import BadPaging, parse_offset_page
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 LIST_PROFILES: Final = "get_profiles_for_list"
 SEGMENT_PROFILES: Final = "get_profiles_for_segment"
 GROUP_NOT_FOUND: Final = "List or segment not found."

@@ -34,7 +34,7 @@ from mappings.template_objects import (
     template_body,
 )
 
-DOCS: Final = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 FIELDS_QUERY: Final[Mapping[str, str]] = MappingProxyType({"fields[template]": TEMPLATE_FIELDS})
 # C1 enumerates a light index (no html) sorted by name, 10 per page (the spec's maximum),
 # and fetches the html of the requested page's templates only.

@@ -43,7 +43,7 @@ CORS_HEADERS: Mapping[str, str] = protocol.PUBLIC_CORS
 ACCEPTED = LegacyReply(status=200, text="1", media_type=HTML, headers=CORS_HEADERS)
 REJECTED = LegacyReply(status=200, text="0", media_type=HTML, headers=CORS_HEADERS)
 
-DOCS = "https://developers.klaviyo.com/en/reference/"
+DOCS = protocol.DOCS
 TRACK_OPS = ("create_event", "create_client_event")
 IDENTIFY_OPS = ("create_or_update_profile", "create_client_profile")
 TRACK_LOST = (
