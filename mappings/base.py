@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeAlias
 
@@ -38,6 +39,10 @@ class Fidelity(StrEnum):
 # --------------------------------------------------------------------------- requests
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class LegacyRequest:
     """A legacy request after transport parsing, with the private key already removed.
@@ -46,6 +51,11 @@ class LegacyRequest:
     that order; every value list keeps arrival order. JSON values keep their types;
     query and form values are strings. ``json`` is the raw decoded JSON body (any type)
     and ``raw_body`` the bytes, for mappings that need them (track/identify).
+
+    ``now`` is when the request arrived (UTC, timezone-aware). The engine always sets it
+    from its injected clock; a mapping that needs the time (a "must be in the future" check,
+    a default date window) reads ``now`` and never the wall clock, so every plan is
+    reproducible. The default exists only for requests built directly in unit tests.
     """
 
     method: str
@@ -57,6 +67,7 @@ class LegacyRequest:
     content_type: str = ""
     # Public keys (legacy `token`) for which the operator configured a private key.
     server_side_tokens: frozenset[str] = frozenset()
+    now: datetime = field(default_factory=_wall_clock)
 
     def get(self, name: str, default: JSON = None) -> JSON:
         """The last non-null value of a parameter (PHP sends nulls meaning 'not supplied')."""

@@ -1,4 +1,4 @@
-"""B5-B9: send, schedule, cancel, clone a v1 campaign and its recipients (new-api-mapping.md §2 B).
+"""B5-B9: the actions on one v1 campaign, send, schedule, cancel, clone, recipients (new-api-mapping.md §2 B).
 
 Sending is asynchronous in the new API (a campaign-send-job, 202); legacy answered
 ``{"status": "queued"}`` too, so nothing is lost there.
@@ -6,8 +6,8 @@ Sending is asynchronous in the new API (a campaign-send-job, 202); legacy answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final
 
 from mappings import form_values, protocol
@@ -30,8 +30,6 @@ from mappings.form_values import BadInput
 
 DOCS = protocol.DOCS
 QUEUED: Final = {"status": "queued"}
-# Injected for tests; the only clock a campaign mapping reads (B6's "must be in the future").
-clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
 def _attributes(reply: Reply) -> Mapping[str, Any]:
@@ -47,6 +45,17 @@ def strategy_call(campaign_id: str, strategy: Mapping[str, Any]) -> Call:
 def send_job_call(campaign_id: str) -> Call:
     body = {"data": {"type": "campaign-send-job", "id": campaign_id}}
     return Call("send_campaign", body=body, expect=(200, 201, 202))
+
+
+def queue_send(campaign_id: str, strategy: Mapping[str, Any] | None) -> Plan:
+    """B5/B6's last steps: set ``strategy`` (unless None), start the send job, answer "queued"."""
+    try:
+        if strategy is not None:
+            yield strategy_call(campaign_id, strategy)
+        yield send_job_call(campaign_id)
+    except UpstreamError as err:
+        return protocol.translate_error(Family.V1, err.reply)
+    return LegacyReply.json_body(dict(QUEUED))
 
 
 def parse_send_time(raw: Any, now: datetime) -> str:
@@ -87,14 +96,12 @@ def send_campaign(req: LegacyRequest) -> Plan:
         found: Reply = yield Call(
             "get_campaign", path_params={"id": campaign_id}, query={"fields[campaign]": "send_strategy"}
         )
-        strategy = _attributes(found).get("send_strategy")
-        method = strategy.get("method") if isinstance(strategy, Mapping) else None
-        if method != "immediate":
-            yield strategy_call(campaign_id, {"method": "immediate"})
-        yield send_job_call(campaign_id)
     except UpstreamError as err:
         return protocol.translate_error(Family.V1, err.reply)
-    return LegacyReply.json_body(dict(QUEUED))
+    strategy = _attributes(found).get("send_strategy")
+    method = strategy.get("method") if isinstance(strategy, Mapping) else None
+    immediate = None if method == "immediate" else {"method": "immediate"}
+    return (yield from queue_send(campaign_id, immediate))
 
 
 @declare(
@@ -119,16 +126,11 @@ def schedule_campaign(req: LegacyRequest) -> Plan:
     """
     campaign_id = req.path_params["campaign_id"]
     try:
-        when = parse_send_time(form_values.text(req, "send_time"), clock())
+        when = parse_send_time(form_values.text(req, "send_time"), req.now)
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     strategy = {"method": "static", "datetime": when, "options": {"is_local": False}}
-    try:
-        yield strategy_call(campaign_id, strategy)
-        yield send_job_call(campaign_id)
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
-    return LegacyReply.json_body(dict(QUEUED))
+    return (yield from queue_send(campaign_id, strategy))
 
 
 @declare(
@@ -256,14 +258,15 @@ def get_campaign_recipients(req: LegacyRequest) -> Plan:
     then GET /api/campaign-recipient-estimations/{id}. A list rebuilt from "Received Email" events
     was rejected: it would be approximate, unbounded in cost and without per-recipient status,
     which a caller could mistake for the real recipient list."""
-    return protocol.unsupported(
-        Family.V1,
-        "Listing a campaign's recipients (GET /api/v1/campaign/{id}/recipients)",
-        "the estimated recipient count, GET /api/campaign-recipient-estimations/{id} "
-        "(after POST /api/campaign-recipient-estimation-jobs)",
-        DOCS + "get_campaign_recipient_estimation",
+    return (
+        yield from protocol.unsupported_plan(
+            Family.V1,
+            "Listing a campaign's recipients (GET /api/v1/campaign/{id}/recipients)",
+            "the estimated recipient count, GET /api/campaign-recipient-estimations/{id} "
+            "(after POST /api/campaign-recipient-estimation-jobs)",
+            DOCS + "get_campaign_recipient_estimation",
+        )
     )
-    yield  # pragma: no cover - makes this function a generator like every plan
 
 
 OPERATIONS: tuple[Operation, ...] = (

@@ -1,7 +1,8 @@
 """Legacy v1 campaigns (legacy-endpoints.md §B) on the new campaigns API (new-api-mapping.md §2 B).
 
-B1 (list) and B3 (read) live here; B2/B4 in ``campaign_writes``, B5-B9 in ``campaign_actions``.
-``OPERATIONS`` declares all nine for the registry.
+Declares the campaign resource itself: B1 (list), B2 (create), B3 (read) and B4 (update), whose
+write steps are ``mappings.campaign_writes``. The actions on one campaign (B5-B9: send,
+schedule, cancel, clone, recipients) are their own family, ``mappings.campaign_actions``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Final
 
 from mappings import protocol
 from mappings.base import (
+    Call,
     CollectAll,
     Collected,
     Family,
@@ -20,15 +22,9 @@ from mappings.base import (
     LegacyRequest,
     Operation,
     Plan,
+    Reply,
     UpstreamError,
     declare,
-)
-from mappings.campaign_actions import (
-    cancel_campaign,
-    clone_campaign,
-    get_campaign_recipients,
-    schedule_campaign,
-    send_campaign,
 )
 from mappings.campaign_objects import (
     campaign_message,
@@ -38,16 +34,22 @@ from mappings.campaign_objects import (
 )
 from mappings.campaign_steps import (
     AUDIENCE_UPSTREAM,
-    audience_calls,
-    audience_objects,
     campaign_answer,
     fetch_audiences,
     read_campaign,
+    resource,
+    rollback,
 )
-from mappings.campaign_writes import create_campaign, update_campaign
+from mappings.campaign_writes import (
+    CampaignFields,
+    apply_updates,
+    assign_call,
+    assigned_message,
+    create_body,
+    first_message_id,
+)
+from mappings.form_values import BadInput
 from mappings.offset_pages import BadPaging, parse_offset_page
-
-__all__ = ["OPERATIONS", "audience_calls", "audience_objects"]
 
 DOCS = protocol.DOCS
 
@@ -64,6 +66,11 @@ CAMPAIGNS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 MAX_CAMPAIGN_PAGES: Final = 100  # 10 000 campaigns
+WRITE_LOST: Final = (
+    "template_id is the template the caller assigned; the campaign really uses a private copy of it "
+    "(B1/B3 report the copy's ID). Otherwise as B3: num_recipients and person_count null, status_id only "
+    "for sent/draft, campaign_type a guess, is_segmented false."
+)
 
 
 @declare(
@@ -114,6 +121,61 @@ def get_campaigns(req: LegacyRequest) -> Plan:
 
 
 @declare(
+    id="B2",
+    name="create_campaign",
+    method="POST",
+    path="/api/v1/campaigns",
+    family=Family.V1,
+    upstream=(
+        "create_campaign",
+        "assign_template_to_campaign_message",
+        "delete_campaign",
+        *AUDIENCE_UPSTREAM,
+    ),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "create_campaign",
+    lost=WRITE_LOST + " The list of campaigns (B1) may show the new draft only after the cache TTL.",
+    max_upstream_calls="4: create, template assignment, one get_lists and one get_segments for the list",
+)
+def create_campaign(req: LegacyRequest) -> Plan:
+    """Create a draft email campaign from form fields list_id, template_id, from_email, from_name,
+    subject (required), name (defaults to the subject), use_smart_sending and add_google_analytics
+    (booleans). POST /api/campaigns creates the campaign with one email message (add_google_analytics
+    sets tracking_options.add_tracking_params, with open and click tracking on as in legacy), then
+    POST /api/campaign-message-assign-template assigns the template; if that fails the new draft is
+    deleted again (DELETE /api/campaigns/{id}) and the error is answered. The list is looked up as
+    a list or segment for the answer. A missing required field or a malformed boolean answers 400
+    before any upstream call."""
+    try:
+        fields = CampaignFields.parse(req, create=True)
+    except BadInput as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    template_id = str(fields.template_id)  # required on create
+    body = create_body(fields)
+    try:
+        created: Reply = yield Call(
+            "create_campaign", body=body, expect=(200, 201), dry_run_attributes={"status": "Draft"}
+        )
+    except UpstreamError as err:
+        return protocol.translate_error(Family.V1, err.reply)
+    campaign = resource(created)
+    campaign_id = str(campaign.get("id") or "")
+    message_id = first_message_id(campaign)
+    if message_id is None:
+        if campaign_id:
+            yield from rollback(campaign_id)
+        return protocol.error(Family.V1, 502, "The new campaign came back without an email message.")
+    try:
+        assigned: Reply = yield assign_call(message_id, template_id)
+    except UpstreamError as err:
+        yield from rollback(campaign_id)
+        return protocol.translate_error(Family.V1, err.reply)
+    sent = {"attributes": body["data"]["attributes"]["campaign-messages"]["data"][0]["attributes"]}
+    answer = yield from campaign_answer(campaign, assigned_message(assigned, sent), template_id=template_id)
+    return LegacyReply.json_body(answer)
+
+
+@declare(
     id="B3",
     name="get_campaign_info",
     method="GET",
@@ -145,14 +207,47 @@ def get_campaign(req: LegacyRequest) -> Plan:
     return LegacyReply.json_body(answer)
 
 
-OPERATIONS: tuple[Operation, ...] = (
-    get_campaigns,
-    create_campaign,
-    get_campaign,
-    update_campaign,
-    send_campaign,
-    schedule_campaign,
-    cancel_campaign,
-    clone_campaign,
-    get_campaign_recipients,
+@declare(
+    id="B4",
+    name="update_campaign",
+    method="PUT",
+    path="/api/v1/campaign/{campaign_id}",
+    family=Family.V1,
+    upstream=(
+        "get_campaign",
+        "update_campaign",
+        "update_campaign_message",
+        "assign_template_to_campaign_message",
+        *AUDIENCE_UPSTREAM,
+    ),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "update_campaign",
+    lost=WRITE_LOST + " The steps are not atomic: if one fails, the earlier ones stay applied.",
+    max_upstream_calls="4 + 2*ceil(A/10): read, up to three writes, A = the campaign's lists/segments",
 )
+def update_campaign(req: LegacyRequest) -> Plan:
+    """Update a draft campaign from the optional form fields of B2 and answer the campaign object.
+
+    Reads GET /api/campaigns/{id} (messages included), then only as needed: PATCH /api/campaigns/{id}
+    (name; list_id replaces the included audiences; use_smart_sending; add_google_analytics keeps the
+    other tracking settings), PATCH /api/campaign-messages/{id} (subject, from_email, from_name) and
+    POST /api/campaign-message-assign-template (template_id). Lists/segments are looked up for the
+    answer. The new API refuses changes to a campaign that is not a draft (answered 400, like legacy).
+    """
+    campaign_id = req.path_params["campaign_id"]
+    try:
+        fields = CampaignFields.parse(req, create=False)
+    except BadInput as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    try:
+        campaign, message = yield from read_campaign(campaign_id)
+        campaign, message = yield from apply_updates(campaign_id, fields, campaign, message)
+        answer = yield from campaign_answer(campaign, message, template_id=fields.template_id)
+    except BadInput as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    except UpstreamError as err:
+        return protocol.translate_error(Family.V1, err.reply)
+    return LegacyReply.json_body(answer)
+
+
+OPERATIONS: tuple[Operation, ...] = (get_campaigns, create_campaign, get_campaign, update_campaign)

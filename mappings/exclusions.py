@@ -1,8 +1,7 @@
 """Exclusions: F12 list exclusions (v2 marker pages), F15/F16 global exclusions (v1).
 
 The new API has no exclusion resources: they are approximated by the email suppressions of
-profiles (``GET /api/profiles`` with subscription filters, §6 item 7). Registered through
-``mappings.list_members``.
+profiles (``GET /api/profiles`` with subscription filters, §6 item 7).
 """
 
 from __future__ import annotations

@@ -93,8 +93,19 @@ META_KEYS: Final[Mapping[str, str]] = MappingProxyType(
 # Attribute names each target schema accepts (from the pinned spec). A special whose
 # attribute the target lacks is kept as a custom property under its legacy key.
 _COMMON = frozenset(
-    {"email", "phone_number", "external_id", "first_name", "last_name", "organization", "title",
-     "image", "locale", "location", "properties"}
+    {
+        "email",
+        "phone_number",
+        "external_id",
+        "first_name",
+        "last_name",
+        "organization",
+        "title",
+        "image",
+        "locale",
+        "location",
+        "properties",
+    }
 )
 PATCH_PROFILE_ATTRIBUTES: Final = _COMMON  # ProfilePartialUpdateQuery
 UPSERT_PROFILE_ATTRIBUTES: Final = _COMMON | {"_kx"}  # ProfileUpsertQuery (profile-import)

@@ -1,14 +1,11 @@
-"""List membership (legacy-endpoints.md §F7-F11, S1, S2) on list profiles and relationships.
-
-Also registers the exclusion operations of ``mappings.exclusions`` (F12, F15, F16).
-"""
+"""List membership (legacy-endpoints.md §F7-F11, S1, S2) on list profiles and relationships."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from mappings import exclusions, protocol
+from mappings import protocol
 from mappings.base import (
     Call,
     Family,
@@ -314,5 +311,4 @@ OPERATIONS: tuple[Operation, ...] = (
     get_list_members,
     check_list_subscriptions,
     check_list_memberships,
-    *exclusions.OPERATIONS,
 )

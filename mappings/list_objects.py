@@ -1,4 +1,4 @@
-"""New list resources -> legacy v2 list shapes (F1, F3), and list request bodies (F2, F4).
+"""New list resources -> legacy list shapes (F1, F3, S4's order), and list request bodies (F2, F4).
 
 Pure functions on decoded JSON:API dicts.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mappings.datetimes import legacy_datetime
+from mappings.datetimes import legacy_datetime, parse_iso
 
 
 def _attributes(resource: Any) -> Mapping[str, Any]:
@@ -46,3 +46,17 @@ def list_body(name: str, list_id: str | None = None) -> dict[str, Any]:
         data["id"] = list_id
     data["attributes"] = {"name": name}
     return {"data": data}
+
+
+def _created(resource: Mapping[str, Any]) -> float:
+    raw = _attributes(resource).get("created")
+    try:
+        return parse_iso(raw).timestamp() if isinstance(raw, str) else 0.0
+    except ValueError:
+        return 0.0
+
+
+def newest_first(resources: Iterable[Any]) -> list[Mapping[str, Any]]:
+    """S4: lists and segments merged, newest first, then by ID (a stable order for offset pages)."""
+    found = [r for r in resources if isinstance(r, Mapping) and isinstance(r.get("id"), str)]
+    return sorted(found, key=lambda r: (-_created(r), str(r["id"])))

@@ -1,4 +1,4 @@
-"""Legacy v2 lists (legacy-endpoints.md §F1-F6) on the new lists / subscriptions API (§2 F)."""
+"""Legacy lists (legacy-endpoints.md §F1-F6, S4) on the new lists / subscriptions API (§2 F)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from mappings.base import (
     UpstreamError,
     declare,
 )
-from mappings.list_objects import legacy_list_info, legacy_list_names, list_body
+from mappings.campaign_objects import legacy_list
+from mappings.list_objects import legacy_list_info, legacy_list_names, list_body, newest_first
+from mappings.offset_pages import BadPaging, parse_offset_page
 from mappings.subscribers import BadSubscribers, parse_subscribers, subscribe_job, upsert_body
 
 # The legacy v2 answer for an unknown list ID (or a segment ID): "list not found"
@@ -32,12 +34,13 @@ LIST_NOT_FOUND: Final = "List not found."
 UPSERT_GROUP: Final = 25
 DOCS = protocol.DOCS
 # Every list, 10 per page (the spec's ceiling), by ID.
-MAX_LIST_PAGES: Final = 1000  # 10 000 lists
+MAX_LIST_PAGES: Final = 1000  # 10 000 lists (or segments, for S4)
 LISTS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
     {"sort": "id", "fields[list]": "name", "page[size]": "10"}
 )
 LIST_INFO_FIELDS: Final = "name,opt_in_process,created,updated"
 NAME_REQUIRED: Final = "The 'list_name' parameter is required and must be a non-empty string."
+AUDIENCE_FIELDS: Final = "name,created,updated"  # S4: lists and segments as legacy list objects
 
 
 def _not_found(err: UpstreamError) -> LegacyReply:
@@ -253,6 +256,45 @@ def delete_list(req: LegacyRequest) -> Plan:
     return LegacyReply.empty()
 
 
+@declare(
+    id="S4",
+    name="get_lists_v1",
+    method="GET",
+    path="/api/v1/lists",
+    family=Family.V1,
+    upstream=("get_lists", "get_segments"),
+    fidelity=Fidelity.LOSSY,
+    successor=DOCS + "get_lists",
+    lost=(
+        "person_count is null (profile_count is limited to 1 request/s); folder is null; lists and "
+        "segments are ordered newest first (legacy order unknown); at most 10,000 of each; pages may "
+        "be up to the collection-cache TTL stale."
+    ),
+    max_upstream_calls="ceil(L/10) + ceil(S/10) cursor pages of lists and segments (0 while cached)",
+)
+def get_lists_v1(req: LegacyRequest) -> Plan:
+    """Deprecated v1 listing of lists and segments in page/count pages with totals (count default
+    50). Walks every page of GET /api/lists and GET /api/segments (10 per page; cached briefly for
+    later pages), merges them newest first and answers legacy list objects {"object": "list",
+    "id", "name", "list_type": "list"|"segment", "folder": null, "created", "updated",
+    "person_count": null}."""
+    try:
+        paging = parse_offset_page(req)
+    except BadPaging as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    lists: Collected = yield CollectAll(
+        "get_lists", query={"fields[list]": AUDIENCE_FIELDS, "page[size]": "10"}, max_pages=MAX_LIST_PAGES
+    )
+    segments: Collected = yield CollectAll(
+        "get_segments",
+        query={"fields[segment]": AUDIENCE_FIELDS, "page[size]": "10"},
+        max_pages=MAX_LIST_PAGES,
+    )
+    merged = newest_first([*lists.data, *segments.data])
+    data = [legacy_list(r) for r in paging.slice(merged)]
+    return LegacyReply.json_body(paging.envelope(len(merged), data))
+
+
 OPERATIONS: tuple[Operation, ...] = (
     get_lists,
     create_list,
@@ -260,4 +302,5 @@ OPERATIONS: tuple[Operation, ...] = (
     update_list_name,
     delete_list,
     subscribe,
+    get_lists_v1,
 )

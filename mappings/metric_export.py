@@ -1,39 +1,22 @@
-"""D4 GET /api/v1/metric/{metric_id}/export on POST /api/metric-aggregates (new-api-mapping.md §2 D4).
+"""D4 export: the aggregate query and the legacy answer (the operation is declared in ``mappings.metrics``).
 
-Parameters are validated in ``mappings.export_params``; this module builds the aggregate
-query and turns its answer into the legacy ``results`` list.
+D4 GET /api/v1/metric/{metric_id}/export runs on POST /api/metric-aggregates (new-api-mapping.md
+§2 D4). Parameters are validated in ``mappings.export_params``; this module builds the aggregate
+query and turns its answer into the legacy export object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Final
 
-from mappings import protocol
-from mappings.base import (
-    Call,
-    Family,
-    Fidelity,
-    Gather,
-    LegacyReply,
-    LegacyRequest,
-    Plan,
-    Reply,
-    UpstreamError,
-    declare,
-)
 from mappings.datetimes import legacy_datetime
 from mappings.event_objects import legacy_metric
-from mappings.export_params import BadExport, ExportQuery, parse_export
+from mappings.export_params import ExportQuery
 from mappings.filter_terms import at, equals
 
 EVERYONE: Final = "Everyone"  # the legacy segment name when not segmenting with `by`
-
-
-def utc_today() -> date:
-    """Today's UTC date: the default end of an export window (tests replace it)."""
-    return datetime.now(UTC).date()
 
 
 def _midnight(day: date) -> str:
@@ -101,58 +84,15 @@ def _legacy_day(day: date) -> str:
     return f"{day.isoformat()} 00:00:00"
 
 
-@declare(
-    id="D4",
-    name="metric_export",
-    method="GET",
-    path="/api/v1/metric/{metric_id}/export",
-    family=Family.V1,
-    upstream=("get_metric", "query_metric_aggregates"),
-    fidelity=Fidelity.LOSSY,
-    successor="https://developers.klaviyo.com/en/reference/query_metric_aggregates",
-    lost=(
-        'measurement ["sum", "<property>"] has no equivalent (400); where/by only on the 36 '
-        "dimensions metric aggregates supports (400 otherwise); buckets are UTC days/weeks/months; "
-        "with by, the segments are the top `count` by total."
-    ),
-    max_upstream_calls="2 (concurrent: get_metric, query_metric_aggregates)",
-)
-def metric_export(req: LegacyRequest) -> Plan:
-    """Export a metric's counts, unique counts or value sums per day, week or month: POST
-    /api/metric-aggregates (UTC, start_date..end_date inclusive, at most 31 days, default the last
-    30) with GET /api/metrics/{id} for the `metric` object. measurement count/unique/value maps to
-    count/unique/sum_value; `by` segments on one of the new API's dimensions (top `count`
-    segments, default 25), `where` filters on one (`[["$attributed_flow","=","ID"]]`). Answers
-    {metric, start_date, end_date, unit, measurement, by, where, results: [{segment, data: [{date,
-    values}]}]}; without `by` the one segment is "Everyone". Summing an arbitrary property, or
-    by/where on another property, is rejected with 400 before any upstream call."""
-    metric_id = req.path_params["metric_id"]
-    try:
-        query = parse_export(req, utc_today())
-    except BadExport as exc:
-        return protocol.bad_request(Family.V1, str(exc))
-    calls = (
-        Call(
-            "get_metric",
-            path_params={"id": metric_id},
-            query={"fields[metric]": "name,integration,created,updated"},
-        ),
-        Call("query_metric_aggregates", body=aggregate_body(metric_id, query)),
-    )
-    try:
-        metric, aggregate = yield Gather(calls)
-    except UpstreamError as exc:
-        return protocol.translate_error(Family.V1, exc.reply)
-    assert isinstance(metric, Reply) and isinstance(aggregate, Reply)
-    return LegacyReply.json_body(
-        {
-            "metric": legacy_metric(_dict(_dict(metric.body).get("data"))),
-            "start_date": _legacy_day(query.start),
-            "end_date": _legacy_day(query.end),
-            "unit": query.unit,
-            "measurement": query.measurement,
-            "by": query.by,
-            "where": query.where,
-            "results": export_results(aggregate.body, query),
-        }
-    )
+def export_answer(query: ExportQuery, metric_body: Any, aggregate: Any) -> dict[str, Any]:
+    """The legacy export object from the get_metric and query_metric_aggregates answers."""
+    return {
+        "metric": legacy_metric(_dict(_dict(metric_body).get("data"))),
+        "start_date": _legacy_day(query.start),
+        "end_date": _legacy_day(query.end),
+        "unit": query.unit,
+        "measurement": query.measurement,
+        "by": query.by,
+        "where": query.where,
+        "results": export_results(aggregate, query),
+    }

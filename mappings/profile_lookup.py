@@ -1,7 +1,7 @@
-"""E5/E6: find a profile ID by identifier or exchange ID (legacy-endpoints.md E5, E6).
+"""Find a profile ID by one identifier: the plan of E5/E6 (declared in ``mappings.profiles``).
 
-Both are one GET /api/profiles with an ``equals`` filter and ``page[size]=1``. The helpers
-here are shared with G1 (data privacy), which resolves a profile before deleting it.
+One GET /api/profiles with an ``equals`` filter and ``page[size]=1``. The helpers are shared
+with G1 (data privacy), which resolves a profile before deleting it.
 """
 
 from __future__ import annotations
@@ -10,24 +10,12 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from mappings import protocol
-from mappings.base import (
-    Call,
-    Family,
-    Fidelity,
-    LegacyReply,
-    LegacyRequest,
-    Operation,
-    Plan,
-    Reply,
-    UpstreamError,
-    declare,
-)
+from mappings.base import Call, Family, LegacyReply, LegacyRequest, Plan, Reply, UpstreamError
 from mappings.filter_terms import equals
 
 # The recorded legacy v2 404 text of people/search (grouparoo fixture).
 NO_PROFILE: Final = "There is no profile matching the given parameters"
 SEARCH_IDENTIFIERS: Final = ("email", "phone_number", "external_id")
-DOCS: Final = "https://developers.klaviyo.com/en/reference/get_profiles"
 
 
 class BadIdentifier(ValueError):
@@ -71,7 +59,8 @@ def first_id(reply: Reply) -> str | None:
     return None
 
 
-def _lookup(field: str, value: str) -> Plan:
+def lookup_plan(field: str, value: str) -> Plan:
+    """Answer ``{"id": ...}`` for the profile whose ``field`` equals ``value``, else the v2 404."""
     try:
         reply = yield find_profile_call(field, value, fields="email" if field == "_kx" else field)
     except UpstreamError as exc:
@@ -80,50 +69,3 @@ def _lookup(field: str, value: str) -> Plan:
     if ident is None:
         return protocol.error(Family.V2, 404, NO_PROFILE)
     return LegacyReply.json_body({"id": ident})
-
-
-@declare(
-    id="E5",
-    name="get_profile_id",
-    method="GET",
-    path="/api/v2/people/search",
-    family=Family.V2,
-    upstream=("get_profiles",),
-    fidelity=Fidelity.EXACT,
-    successor=DOCS,
-)
-def search_people(req: LegacyRequest) -> Plan:
-    """Find a profile ID by exactly one of email, phone_number or external_id (query, JSON or form
-    body): GET /api/profiles?filter=equals(<identifier>,"<value>")&page[size]=1. Answers {"id": ...},
-    or 404 {"detail": "There is no profile matching the given parameters"}; none or several
-    identifiers answer 400 before any upstream call."""
-    try:
-        field, value = one_identifier(req, SEARCH_IDENTIFIERS)
-    except BadIdentifier as exc:
-        return protocol.bad_request(Family.V2, str(exc))
-    return (yield from _lookup(field, value))
-
-
-@declare(
-    id="E6",
-    name="exchange",
-    method="POST",
-    path="/api/v2/people/exchange",
-    family=Family.V2,
-    upstream=("get_profiles",),
-    fidelity=Fidelity.EXACT,
-    successor=DOCS,
-)
-def exchange(req: LegacyRequest) -> Plan:
-    """Exchange the `_kx` identifier of an email link (`exchange_id`, "<IDENTIFIER>.<COMPANY_ID>")
-    for a profile ID: GET /api/profiles?filter=equals(_kx,"<exchange_id>")&page[size]=1. Answers
-    {"id": ...}, or 404 {"detail": "There is no profile matching the given parameters"}; a missing
-    exchange_id answers 400 before any upstream call."""
-    try:
-        _, value = one_identifier(req, ("exchange_id",))
-    except BadIdentifier:
-        return protocol.bad_request(Family.V2, "exchange_id is required.")
-    return (yield from _lookup("_kx", value))
-
-
-OPERATIONS: tuple[Operation, ...] = (search_people, exchange)

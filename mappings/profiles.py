@@ -1,8 +1,9 @@
 """Legacy profiles (legacy-endpoints.md §E, new-api-mapping.md §2 E).
 
-E1-E2 (read and update one person by ID) live here; the timelines E3/E4 come from
-``mappings.timelines`` and the ID lookups E5/E6 from ``mappings.profile_lookup``.
-Profile IDs are the same in both APIs, so no ID translation is needed.
+Declares the whole family: E1-E2 (read and update one person by ID), E3/E4 (a person's
+timelines, whose shared plan is ``mappings.timelines``) and E5/E6 (ID lookups, on
+``mappings.profile_lookup``). Profile IDs are the same in both APIs, so no ID translation
+is needed.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from mappings.fields import (
     legacy_to_profile_attributes,
     profile_to_legacy_person,
 )
-from mappings.profile_lookup import OPERATIONS as LOOKUPS
+from mappings.profile_lookup import SEARCH_IDENTIFIERS, BadIdentifier, lookup_plan, one_identifier
 from mappings.protocol import translate_error
-from mappings.timelines import PROFILE_TIMELINES
+from mappings.timelines import LOST, ONE_CHECK_CALLS, SUCCESSOR, Scope, timeline_plan
 
 DOCS = protocol.DOCS
 # Parameters that patch rather than set (``$unset[]`` is the PHP spelling of repeats).
@@ -103,4 +104,93 @@ def update_person(req: LegacyRequest) -> Plan:
     return _person(reply)
 
 
-OPERATIONS: tuple[Operation, ...] = (get_person, update_person, *PROFILE_TIMELINES, *LOOKUPS)
+@declare(
+    id="E3",
+    name="profile_metrics_timeline",
+    method="GET",
+    path="/api/v1/person/{person_id}/metrics/timeline",
+    family=Family.V1,
+    upstream=("get_events", "get_profile"),
+    fidelity=Fidelity.LOSSY,
+    successor=SUCCESSOR,
+    lost=LOST,
+    max_upstream_calls=ONE_CHECK_CALLS,
+)
+def profile_metrics_timeline(req: LegacyRequest) -> Plan:
+    """Events of one person across all metrics, as D2 (GET /api/events filtered on profile_id). An
+    empty first page is checked with GET /api/profiles/{id}, so an unknown person answers 404."""
+    return (yield from timeline_plan(req, Scope(profile_id=req.path_params["person_id"])))
+
+
+@declare(
+    id="E4",
+    name="profile_metric_timeline",
+    method="GET",
+    path="/api/v1/person/{person_id}/metric/{metric_id}/timeline",
+    family=Family.V1,
+    upstream=("get_events", "get_profile", "get_metric"),
+    fidelity=Fidelity.LOSSY,
+    successor=SUCCESSOR,
+    lost=LOST,
+    max_upstream_calls="1 (+2 existence checks, concurrent, when a first page is empty)",
+)
+def profile_metric_timeline(req: LegacyRequest) -> Plan:
+    """Events of one person for one metric, as D2 (GET /api/events filtered on metric_id and
+    profile_id). An empty first page is checked with GET /api/profiles/{id} and
+    GET /api/metrics/{id}, so an unknown person or metric answers 404."""
+    scope = Scope(metric_id=req.path_params["metric_id"], profile_id=req.path_params["person_id"])
+    return (yield from timeline_plan(req, scope))
+
+
+@declare(
+    id="E5",
+    name="get_profile_id",
+    method="GET",
+    path="/api/v2/people/search",
+    family=Family.V2,
+    upstream=("get_profiles",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "get_profiles",
+)
+def search_people(req: LegacyRequest) -> Plan:
+    """Find a profile ID by exactly one of email, phone_number or external_id (query, JSON or form
+    body): GET /api/profiles?filter=equals(<identifier>,"<value>")&page[size]=1. Answers {"id": ...},
+    or 404 {"detail": "There is no profile matching the given parameters"}; none or several
+    identifiers answer 400 before any upstream call."""
+    try:
+        field, value = one_identifier(req, SEARCH_IDENTIFIERS)
+    except BadIdentifier as exc:
+        return protocol.bad_request(Family.V2, str(exc))
+    return (yield from lookup_plan(field, value))
+
+
+@declare(
+    id="E6",
+    name="exchange",
+    method="POST",
+    path="/api/v2/people/exchange",
+    family=Family.V2,
+    upstream=("get_profiles",),
+    fidelity=Fidelity.EXACT,
+    successor=DOCS + "get_profiles",
+)
+def exchange(req: LegacyRequest) -> Plan:
+    """Exchange the `_kx` identifier of an email link (`exchange_id`, "<IDENTIFIER>.<COMPANY_ID>")
+    for a profile ID: GET /api/profiles?filter=equals(_kx,"<exchange_id>")&page[size]=1. Answers
+    {"id": ...}, or 404 {"detail": "There is no profile matching the given parameters"}; a missing
+    exchange_id answers 400 before any upstream call."""
+    try:
+        _, value = one_identifier(req, ("exchange_id",))
+    except BadIdentifier:
+        return protocol.bad_request(Family.V2, "exchange_id is required.")
+    return (yield from lookup_plan("_kx", value))
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    get_person,
+    update_person,
+    profile_metrics_timeline,
+    profile_metric_timeline,
+    search_people,
+    exchange,
+)

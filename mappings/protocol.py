@@ -9,13 +9,32 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mappings.base import Family, LegacyReply, Reply
+from mappings.base import Family, LegacyReply, Plan, Reply
 
 # Where a legacy private key may arrive (§0.1), checked in this order:
 # header, query parameter, JSON body key, form body key.
 KEY_HEADER = "api-key"
 KEY_PARAM = "api_key"
 PRIVATE_KEY_RE = re.compile(r"^pk_\w{20,64}$")
+# A public key (legacy ``token``, the new API's ``company_id``): six letters or digits.
+PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
+
+# Field names whose values never reach a log in clear, at any depth, on top of the engine's
+# generic credential names (``proxy.redact``): where keys and public tokens arrive, and the
+# personal identifiers of legacy payloads (``data`` is track/identify's encoded payload).
+SENSITIVE_FIELDS: frozenset[str] = frozenset(
+    {
+        KEY_PARAM,
+        KEY_HEADER,
+        "token",
+        "company_id",
+        "email",
+        "$email",
+        "phone_number",
+        "$phone_number",
+        "data",
+    }
+)
 
 # Legacy paths: anything under these prefixes is a legacy call, known or not.
 LEGACY_PREFIXES: tuple[tuple[str, Family], ...] = (
@@ -93,6 +112,15 @@ def unsupported(family: Family, what: str, successor: str, doc_url: str) -> Lega
         f"{what} is not supported by the new Klaviyo API, so klaviyo-compat cannot translate it. "
         f"Successor: {successor} ({doc_url}).",
     )
+
+
+def unsupported_plan(family: Family, what: str, successor: str, doc_url: str) -> Plan:
+    """The whole plan of an unsupported operation: no upstream step, the ``unsupported`` answer.
+
+    Use as ``return (yield from protocol.unsupported_plan(...))``.
+    """
+    return unsupported(family, what, successor, doc_url)
+    yield  # pragma: no cover - makes this function a generator like every plan
 
 
 def bad_request(family: Family, message: str) -> LegacyReply:

@@ -1,5 +1,11 @@
 """The explicit, ordered registry of legacy operations, validated at start-up.
 
+``MODULES`` lists every module that declares operations, each exactly once: one module per
+legacy resource family, whose ``OPERATIONS`` holds the operations it declares itself (never
+re-exported ones; ``_collect`` refuses those). Modules that only hold converters or shared plan
+steps (``timelines``, ``metric_export``, ``profile_lookup``, ``campaign_writes``, ...) declare
+nothing and are not listed.
+
 Order matters only for display (``klaviyo-compat routes``, the README catalog): the
 catalog ids (A1..G1, S1..S4 of legacy-endpoints.md) sort the table.
 """
@@ -8,11 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 from mappings import (
+    campaign_actions,
     campaigns,
     data_privacy,
+    exclusions,
     list_members,
     lists,
     metrics,
@@ -24,17 +33,18 @@ from mappings import (
 from mappings.base import Operation
 from mappings.upstream_ops import OPERATIONS
 
-# Explicit and ordered: one module per legacy resource family.
-MODULES = (
-    track_identify,
-    campaigns,
-    templates,
-    metrics,
-    profiles,
-    lists,
-    list_members,
-    segments,
-    data_privacy,
+MODULES: tuple[ModuleType, ...] = (
+    track_identify,  # A1-A4: /api/track, /api/identify
+    campaigns,  # B1-B4: /api/v1/campaigns, /api/v1/campaign/{id}
+    campaign_actions,  # B5-B9: /api/v1/campaign/{id}/send, schedule, cancel, clone, recipients
+    templates,  # C1-C7: /api/v1/email-templates, /api/v1/email-template/{id}/...
+    metrics,  # D1-D4: /api/v1/metrics, /api/v1/metric/{id}/timeline and export
+    profiles,  # E1-E6: /api/v1/person/{id}/..., /api/v2/people/search and exchange
+    lists,  # F1-F6, S4: /api/v2/lists, /api/v2/list/{id}, its subscribe POST, /api/v1/lists
+    list_members,  # F7-F11, S1, S2: /api/v2/list/{id}/subscribe, members, get-...
+    exclusions,  # F12, F15, F16: /api/v2/list/{id}/exclusions/all, /api/v1/people/exclusions
+    segments,  # F13, F14, S3: /api/v2/group/{id}/members/all, /api/v2 and /api/v1 segment members
+    data_privacy,  # G1: /api/v2/data-privacy/deletion-request
 )
 CATALOG_ORDER = "ABCDEFGS"
 
@@ -43,10 +53,24 @@ class RegistryError(ValueError):
     """A broken mapping declaration: raised at start-up, never at request time."""
 
 
-def _collect() -> tuple[Operation, ...]:
+def _collect(modules: Iterable[ModuleType]) -> tuple[Operation, ...]:
+    """Every module's own operations, in catalog order; a module listing another's is refused."""
     ops: list[Operation] = []
-    for module in MODULES:
-        ops.extend(module.OPERATIONS)
+    problems: list[str] = []
+    seen: set[str] = set()
+    for module in modules:
+        if module.__name__ in seen:
+            problems.append(f"{module.__name__} is listed twice")
+        seen.add(module.__name__)
+        for op in module.OPERATIONS:
+            declared_in = getattr(op.plan, "__module__", None)
+            if declared_in != module.__name__:
+                problems.append(
+                    f"{module.__name__} re-exports {op.id} (declared in {declared_in}): list that module"
+                )
+            ops.append(op)
+    if problems:
+        raise RegistryError("invalid mapping registry:\n  " + "\n  ".join(problems))
     return tuple(sorted(ops, key=catalog_key))
 
 
@@ -92,4 +116,4 @@ def validate(ops: Iterable[Operation], upstream: Mapping[str, Mapping[str, Any]]
         raise RegistryError("invalid mapping registry:\n  " + "\n  ".join(problems))
 
 
-REGISTRY: tuple[Operation, ...] = _collect()
+REGISTRY: tuple[Operation, ...] = _collect(MODULES)

@@ -1,13 +1,12 @@
-"""Segments and groups (legacy-endpoints.md §F13, F14, S3, S4) on list/segment profiles."""
+"""Segments and groups (legacy-endpoints.md §F13, F14, S3) on list/segment profiles."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from mappings import protocol
 from mappings.base import (
-    CollectAll,
     Collected,
     Family,
     Fidelity,
@@ -18,12 +17,9 @@ from mappings.base import (
     UpstreamError,
     declare,
 )
-from mappings.campaign_objects import legacy_list
-from mappings.datetimes import parse_iso
 from mappings.marker_pages import PAGE_SIZE, Position, page_body, read_page, resume
 from mappings.member_checks import CHECK_CALLS, check_members
 from mappings.member_lookup import V1_EMAIL
-from mappings.offset_pages import BadPaging, parse_offset_page
 
 DOCS = protocol.DOCS
 LIST_PROFILES: Final = "get_profiles_for_list"
@@ -31,8 +27,6 @@ SEGMENT_PROFILES: Final = "get_profiles_for_segment"
 GROUP_NOT_FOUND: Final = "List or segment not found."
 SEGMENT_NOT_FOUND: Final = "Segment not found."
 GROUP_QUERY: Final = {"fields[profile]": "email,phone_number", "page[size]": PAGE_SIZE}
-MAX_GROUP_PAGES: Final = 1000  # 10 000 lists, 10 000 segments
-AUDIENCE_FIELDS: Final = "name,created,updated"
 
 
 def member_record(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,58 +135,4 @@ def get_members_from_segment(req: LegacyRequest) -> Plan:
     )
 
 
-def _created(resource: Mapping[str, Any]) -> float:
-    attrs = resource.get("attributes")
-    raw = attrs.get("created") if isinstance(attrs, Mapping) else None
-    try:
-        return parse_iso(raw).timestamp() if isinstance(raw, str) else 0.0
-    except ValueError:
-        return 0.0
-
-
-def newest_first(resources: Iterable[Any]) -> list[Mapping[str, Any]]:
-    """Lists and segments merged, newest first, then by ID (a stable order for offset pages)."""
-    found = [r for r in resources if isinstance(r, Mapping) and isinstance(r.get("id"), str)]
-    return sorted(found, key=lambda r: (-_created(r), str(r["id"])))
-
-
-@declare(
-    id="S4",
-    name="get_lists_v1",
-    method="GET",
-    path="/api/v1/lists",
-    family=Family.V1,
-    upstream=("get_lists", "get_segments"),
-    fidelity=Fidelity.LOSSY,
-    successor=DOCS + "get_lists",
-    lost=(
-        "person_count is null (profile_count is limited to 1 request/s); folder is null; lists and "
-        "segments are ordered newest first (legacy order unknown); at most 10,000 of each; pages may "
-        "be up to the collection-cache TTL stale."
-    ),
-    max_upstream_calls="ceil(L/10) + ceil(S/10) cursor pages of lists and segments (0 while cached)",
-)
-def get_lists_v1(req: LegacyRequest) -> Plan:
-    """Deprecated v1 listing of lists and segments in page/count pages with totals (count default
-    50). Walks every page of GET /api/lists and GET /api/segments (10 per page; cached briefly for
-    later pages), merges them newest first and answers legacy list objects {"object": "list",
-    "id", "name", "list_type": "list"|"segment", "folder": null, "created", "updated",
-    "person_count": null}."""
-    try:
-        paging = parse_offset_page(req)
-    except BadPaging as exc:
-        return protocol.bad_request(Family.V1, str(exc))
-    lists: Collected = yield CollectAll(
-        "get_lists", query={"fields[list]": AUDIENCE_FIELDS, "page[size]": "10"}, max_pages=MAX_GROUP_PAGES
-    )
-    segments: Collected = yield CollectAll(
-        "get_segments",
-        query={"fields[segment]": AUDIENCE_FIELDS, "page[size]": "10"},
-        max_pages=MAX_GROUP_PAGES,
-    )
-    merged = newest_first([*lists.data, *segments.data])
-    data = [legacy_list(r) for r in paging.slice(merged)]
-    return LegacyReply.json_body(paging.envelope(len(merged), data))
-
-
-OPERATIONS: tuple[Operation, ...] = (get_members, get_segment_members, get_members_from_segment, get_lists_v1)
+OPERATIONS: tuple[Operation, ...] = (get_members, get_segment_members, get_members_from_segment)

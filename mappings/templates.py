@@ -294,14 +294,15 @@ def send_template(req: LegacyRequest) -> Plan:
     that sends a template; POST /api/template-preview-send-jobs is a beta endpoint (it needs revision
     2026-07-15.pre), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or
     subject, so the legacy request cannot be honoured."""
-    return protocol.unsupported(
-        Family.V1,
-        "Sending a template (POST /api/v1/email-template/{id}/send)",
-        "POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
-        "2026-07-15.pre; cannot set from_email, from_name or subject)",
-        DOCS + "create_template_preview_send_job",
+    return (
+        yield from protocol.unsupported_plan(
+            Family.V1,
+            "Sending a template (POST /api/v1/email-template/{id}/send)",
+            "POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
+            "2026-07-15.pre; cannot set from_email, from_name or subject)",
+            DOCS + "create_template_preview_send_job",
+        )
     )
-    yield  # pragma: no cover - makes this function a generator like every plan
 
 
 OPERATIONS: tuple[Operation, ...] = (

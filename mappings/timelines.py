@@ -1,4 +1,7 @@
-"""D2, D3, E3, E4: legacy v1 timelines on GET /api/events (new-api-mapping.md §2 D, §5.4).
+"""The shared plan of the legacy v1 timelines on GET /api/events (new-api-mapping.md §2 D, §5.4).
+
+Declared by their families: D2/D3 (metric timelines) in ``mappings.metrics``, E3/E4
+(a person's timelines) in ``mappings.profiles``.
 
 Legacy style-2 pages (legacy-endpoints.md §0.6): ``since`` is a 10-digit UNIX timestamp or
 the ``next`` token of the previous page, ``count`` 1..100, ``sort`` ``desc`` (default, and
@@ -24,16 +27,13 @@ from mappings.base import (
     Collected,
     CollectPages,
     Family,
-    Fidelity,
     Gather,
     LegacyReply,
     LegacyRequest,
     LoadToken,
-    Operation,
     Plan,
     SaveToken,
     UpstreamError,
-    declare,
 )
 from mappings.datetimes import unix_to_iso
 from mappings.event_objects import legacy_events
@@ -43,13 +43,15 @@ from mappings.filter_terms import at, equals
 DEFAULT_COUNT: Final = 50
 MAX_COUNT: Final = 100
 INCLUDE: Final = "metric,profile"
-SUCCESSOR: Final = "https://developers.klaviyo.com/en/reference/get_events"
+SUCCESSOR: Final = protocol.DOCS + "get_events"
 LEGACY_UUID: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 RESTART: Final = "Restart the timeline with a 10-digit UNIX timestamp in since."
 LOST: Final = (
     "next tokens are minted by klaviyo-compat and expire (token TTL); tokens issued by the retired "
     "API (UUIDs) cannot be resumed (400). event_name is the metric's current name."
 )
+# Upstream calls of a timeline scoped by one path ID (D3, E3).
+ONE_CHECK_CALLS: Final = "1 (+1 existence check of the path ID when a first page is empty)"
 
 
 class BadTimeline(ValueError):
@@ -191,90 +193,3 @@ def timeline_plan(req: LegacyRequest, scope: Scope) -> Plan:
         token = yield SaveToken({"timeline": scope.key, "query": query, "cursor": page.next_cursor})
     events = legacy_events(page.data, page.included)
     return LegacyReply.json_body({"object": "$list", "count": len(events), "data": events, "next": token})
-
-
-# --------------------------------------------------------------------------- declarations
-
-_CALLS: Final = "1 (+1 existence check of the path ID when a first page is empty)"
-
-
-@declare(
-    id="D2",
-    name="metrics_timeline",
-    method="GET",
-    path="/api/v1/metrics/timeline",
-    family=Family.V1,
-    upstream=("get_events",),
-    fidelity=Fidelity.LOSSY,
-    successor=SUCCESSOR,
-    lost=LOST,
-    max_upstream_calls="1",
-)
-def metrics_timeline(req: LegacyRequest) -> Plan:
-    """Events of every metric, newest first (or oldest first from `since` with sort=asc), in legacy
-    `since`/`next` pages: GET /api/events (sort by datetime, page[size]=count, metric and profile
-    included). A 10-digit `since` bounds the datetime (before it for desc, from it for asc); `next`
-    is a klaviyo-compat token that resumes the same query. Each event carries statistic_id,
-    event_name, event_properties, timestamp, datetime (`YYYY-MM-DD HH:MM:SS+00:00`), uuid and the
-    full legacy person. count defaults to 50 (max 100)."""
-    return (yield from timeline_plan(req, Scope()))
-
-
-@declare(
-    id="D3",
-    name="metric_timeline",
-    method="GET",
-    path="/api/v1/metric/{metric_id}/timeline",
-    family=Family.V1,
-    upstream=("get_events", "get_metric"),
-    fidelity=Fidelity.LOSSY,
-    successor=SUCCESSOR,
-    lost=LOST,
-    max_upstream_calls=_CALLS,
-)
-def metric_timeline(req: LegacyRequest) -> Plan:
-    """Events of one metric, as D2 (GET /api/events filtered on metric_id). An empty first page is
-    checked with GET /api/metrics/{id}, so an unknown metric answers 404 as legacy did."""
-    return (yield from timeline_plan(req, Scope(metric_id=req.path_params["metric_id"])))
-
-
-@declare(
-    id="E3",
-    name="profile_metrics_timeline",
-    method="GET",
-    path="/api/v1/person/{person_id}/metrics/timeline",
-    family=Family.V1,
-    upstream=("get_events", "get_profile"),
-    fidelity=Fidelity.LOSSY,
-    successor=SUCCESSOR,
-    lost=LOST,
-    max_upstream_calls=_CALLS,
-)
-def profile_metrics_timeline(req: LegacyRequest) -> Plan:
-    """Events of one person across all metrics, as D2 (GET /api/events filtered on profile_id). An
-    empty first page is checked with GET /api/profiles/{id}, so an unknown person answers 404."""
-    return (yield from timeline_plan(req, Scope(profile_id=req.path_params["person_id"])))
-
-
-@declare(
-    id="E4",
-    name="profile_metric_timeline",
-    method="GET",
-    path="/api/v1/person/{person_id}/metric/{metric_id}/timeline",
-    family=Family.V1,
-    upstream=("get_events", "get_profile", "get_metric"),
-    fidelity=Fidelity.LOSSY,
-    successor=SUCCESSOR,
-    lost=LOST,
-    max_upstream_calls="1 (+2 existence checks, concurrent, when a first page is empty)",
-)
-def profile_metric_timeline(req: LegacyRequest) -> Plan:
-    """Events of one person for one metric, as D2 (GET /api/events filtered on metric_id and
-    profile_id). An empty first page is checked with GET /api/profiles/{id} and
-    GET /api/metrics/{id}, so an unknown person or metric answers 404."""
-    scope = Scope(metric_id=req.path_params["metric_id"], profile_id=req.path_params["person_id"])
-    return (yield from timeline_plan(req, scope))
-
-
-METRIC_TIMELINES: tuple[Operation, ...] = (metrics_timeline, metric_timeline)
-PROFILE_TIMELINES: tuple[Operation, ...] = (profile_metrics_timeline, profile_metric_timeline)

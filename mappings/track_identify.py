@@ -167,8 +167,9 @@ def track_post(req: LegacyRequest) -> Plan:
     return _track(req)
 
 
-@_public("A3", "identify_get", "GET", "/api/identify",
-         IDENTIFY_OPS, "create_or_update_profile", IDENTIFY_LOST)
+@_public(
+    "A3", "identify_get", "GET", "/api/identify", IDENTIFY_OPS, "create_or_update_profile", IDENTIFY_LOST
+)
 def identify_get(req: LegacyRequest) -> Plan:
     """Create or update a profile from `data` (base64 JSON with `token` and `properties`).
     Specials map to profile attributes, other keys to custom properties; nulls are dropped
@@ -178,12 +179,15 @@ def identify_get(req: LegacyRequest) -> Plan:
     return _identify(req)
 
 
-@_public("A4", "identify_post", "POST", "/api/identify",
-         IDENTIFY_OPS, "create_or_update_profile", IDENTIFY_LOST)
+@_public(
+    "A4", "identify_post", "POST", "/api/identify", IDENTIFY_OPS, "create_or_update_profile", IDENTIFY_LOST
+)
 def identify_post(req: LegacyRequest) -> Plan:
     """Create or update a profile posted as form field `data` (JSON or base64) or a raw JSON
-    body. Same translation as A3. Answers 1 or 0; an upstream 409 (identifiers belonging to
-    different profiles) answers 0; an upstream 429 is passed through as HTTP 429 with Retry-After."""
+    body. Same translation as A3: POST /api/profile-import with a mapped private key, else
+    POST /client/profiles?company_id=<token>. Answers 1 or 0; an upstream 409 (identifiers
+    belonging to different profiles) answers 0; an upstream 429 is passed through as HTTP 429
+    with Retry-After."""
     return _identify(req)
 
 

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from mappings import protocol
 from mappings.registry import REGISTRY, validate
 from mappings.upstream_ops import OPERATIONS, REVISION
+from proxy import redact
 from proxy.admin.access import AdminAccess
 from proxy.admin.routes import AdminContext, admin_routes
 from proxy.collection_cache import CollectionCache
@@ -39,6 +40,10 @@ from proxy.token_store import TokenStore
 from proxy.traffic.store import TrafficStore
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# At import, not in create_app: a logger configured before the app is built (the CLI configures
+# logging first) must already redact the wire protocol's key and personal fields.
+redact.add_sensitive_keys(protocol.SENSITIVE_FIELDS)
 
 
 def create_app(

@@ -1,21 +1,18 @@
 """Who a legacy call came from, as the traffic record and the access log keep it: a hash, never the key.
 
-Only a well-formed credential names a caller. A private key that does not match the legacy
-key format (``pk_`` and 20-64 word characters) and a public key that is not 6 letters or
-digits are grouped as ``invalid-key`` / ``invalid-token``: a scanner or a broken app sending
-a new junk value with every call is one caller, not thousands of report rows.
+Only a well-formed credential names a caller. A private key and a public key that do not
+match the formats ``mappings.protocol`` declares (``PRIVATE_KEY_RE``, ``PUBLIC_KEY_RE``) are
+grouped as ``invalid-key`` / ``invalid-token``: a scanner or a broken app sending a new junk
+value with every call is one caller, not thousands of report rows.
 """
 
 from __future__ import annotations
-
-import re
 
 from mappings import protocol
 from proxy.redact import fingerprint
 
 INVALID_KEY = "invalid-key"
 INVALID_TOKEN = "invalid-token"
-PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")  # a Klaviyo public key (company id)
 
 
 def key_caller(key: str) -> str:
@@ -23,4 +20,4 @@ def key_caller(key: str) -> str:
 
 
 def token_caller(token: str) -> str:
-    return fingerprint(token, "token") if PUBLIC_KEY_RE.match(token) else INVALID_TOKEN
+    return fingerprint(token, "token") if protocol.PUBLIC_KEY_RE.match(token) else INVALID_TOKEN

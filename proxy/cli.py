@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 from proxy.settings import Settings, SettingsError, load
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from mappings.base import Operation
     from proxy.modes import ModeTable
 
 NO_UPSTREAM = (
@@ -20,6 +23,17 @@ NO_UPSTREAM = (
     "  Demo/tests:  klaviyo-compat serve --sandbox\n"
     "(An explicit choice is required so production traffic never lands in the sandbox.)"
 )
+
+
+def example_path(operations: Iterable[Operation]) -> str | None:
+    """A legacy read to try first: the shortest private-key GET without path parameters.
+
+    The shortest is a top-level collection, which answers without any further parameter (a
+    longer one may be a search that needs one); catalog order breaks ties.
+    """
+    reads = [op.path for op in operations if op.method == "GET" and op.requires_private_key]
+    collections = [path for path in reads if "{" not in path]
+    return min(collections, key=lambda path: (path.count("/"), len(path)), default=None)
 
 
 def _serve_settings(args: argparse.Namespace) -> Settings:
@@ -81,12 +95,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The sandbox builds its `links` from this URL, so a passed-through client that
         # follows `links.next` comes back through the proxy.
         settings = replace(settings, upstream=base)
+        example = example_path(REGISTRY)
+        try_line = f"\n  try: curl '{base}{example}?api_key={DEMO_PRIVATE_KEY}'" if example else ""
         print(
             "klaviyo-compat: SANDBOX upstream (in-memory, nothing leaves this process)\n"
             f"  legacy base URL:  {base}/api\n"
             f"  demo private key: {DEMO_PRIVATE_KEY}\n"
-            f"  demo public key:  {DEMO_PUBLIC_KEY}\n"
-            f"  try: curl '{base}/api/v2/lists?api_key={DEMO_PRIVATE_KEY}'",
+            f"  demo public key:  {DEMO_PUBLIC_KEY}" + try_line,
             flush=True,
         )
     config = Path(args.config) if args.config else _env_config()

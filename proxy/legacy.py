@@ -38,7 +38,7 @@ from proxy.upstream import UnencodableRequest, UpstreamUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
-# A family's failure answer, when it is a body rather than a status (track/identify's "0").
+# A family's failure answer, when it is a body rather than a status (e.g. a 200 with "0").
 _FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
 
 
@@ -117,7 +117,7 @@ class LegacyHandler:
         self.metrics = metrics
         self.record = record
         self.draw = draw  # brownout fractions; tests inject a seeded generator
-        self.clock = clock
+        self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
 
     async def __call__(self, request: Request, family: Family) -> Response:
         state: dict[str, Any] = request.scope.setdefault(STATE_KEY, {})
@@ -125,6 +125,7 @@ class LegacyHandler:
         if request.method == "OPTIONS" and family is Family.PUBLIC:
             return Response(status_code=200, headers=protocol.PUBLIC_CORS)
         started, arrived = time.perf_counter(), self.clock()
+        now = datetime.fromtimestamp(arrived, UTC)  # the one time the route's mode and its plan see
         table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
         match = self.router.match(request.method, request.url.path)
         stats = RunStats()
@@ -132,16 +133,16 @@ class LegacyHandler:
             state["operation"] = UNMAPPED
             log.warning("legacy.unmapped", method=request.method, path=request.url.path)
             reply = protocol.unmapped(family, request.method, request.url.path)
-            state["caller"] = await self._unmapped_caller(request)
+            state["caller"] = await self._unmapped_caller(request, now)
             route = _Route(
                 UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
             )
         else:
             op = match.operation
             mode = table.for_op(op.id)
-            action = mode.action(datetime.fromtimestamp(arrived, UTC), self.draw)
+            action = mode.action(now, self.draw)
             state["operation"], state["mode"] = op.id, action.value
-            reply = await self._serve(request, family, match, action, state, stats)
+            reply = await self._serve(request, family, match, action, state, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
         response = render(reply)
         if request.method == "HEAD":
@@ -159,10 +160,11 @@ class LegacyHandler:
         action: Mode,
         state: dict[str, Any],
         stats: RunStats,
+        now: datetime,
     ) -> LegacyReply:
         op = match.operation
         try:
-            parsed = await self._parse(request, match.path_params)
+            parsed = await self._parse(request, match.path_params, now)
         except BadLegacyRequest as exc:
             if action is Mode.REJECT:
                 return retired_reply(op, self.operations)
@@ -175,7 +177,7 @@ class LegacyHandler:
         key = parsed.private_key
         if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
             return protocol.missing_key(family)
-        # A HEAD of a GET that writes (track/identify beacons) must not write: it runs as a dry-run.
+        # A HEAD of a GET that writes (a beacon-style operation) must not write: it runs as a dry-run.
         dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
             reply = await self.runner.run(
@@ -203,7 +205,7 @@ class LegacyHandler:
         log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
         return reply
 
-    async def _parse(self, request: Request, path_params: Mapping[str, str]) -> Parsed:
+    async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:
         return parse(
             method="GET" if request.method == "HEAD" else request.method,
             path=request.url.path,
@@ -212,12 +214,13 @@ class LegacyHandler:
             headers=request.headers,
             body=await read_limited(request, MAX_BODY),
             server_side_tokens=self.server_side_tokens,
+            now=now,
         )
 
-    async def _unmapped_caller(self, request: Request) -> str | None:
+    async def _unmapped_caller(self, request: Request, now: datetime) -> str | None:
         """Who still calls a path nobody translates: the hash of the private key it sent, if any."""
         try:
-            parsed = await self._parse(request, {})
+            parsed = await self._parse(request, {}, now)
         except BadLegacyRequest:
             return None
         return key_caller(parsed.private_key) if parsed.private_key else None

@@ -1,14 +1,15 @@
-"""Parse a legacy request the way legacy clients really send it (legacy-endpoints.md §0.1-0.2).
+"""Parse a legacy request the way legacy clients really send it.
 
-Query string, JSON body and form body are merged for every method (v2 clients send bodies
-on GET and DELETE). The private key is looked up in the header, query, JSON body and form
-body, in that order, and removed before translation.
+Query string, JSON body and form body are merged for every method (legacy clients send bodies
+on GET and DELETE too). The private key is looked up in the header, query, JSON body and form
+body, in that order (names from ``mappings.protocol``), and removed before translation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,8 +18,8 @@ import orjson
 from mappings import protocol
 from mappings.base import LegacyRequest
 
-MAX_BODY = 5 * 1024 * 1024  # the new API's event payload ceiling
-MAX_DEPTH = 32  # the new API itself accepts at most 10 levels of nesting
+MAX_BODY = 5 * 1024 * 1024  # the upstream API's own payload ceiling
+MAX_DEPTH = 32  # well above the nesting the upstream API itself accepts (10 levels)
 
 
 def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
@@ -67,8 +68,12 @@ def parse(
     headers: Mapping[str, str],
     body: bytes,
     server_side_tokens: frozenset[str],
+    now: datetime,
 ) -> Parsed:
-    """Build the ``LegacyRequest``; raises ``BadLegacyRequest`` for unparseable input."""
+    """Build the ``LegacyRequest``; raises ``BadLegacyRequest`` for unparseable input.
+
+    ``now`` (UTC, aware) is the arrival time from the engine's clock: the only time a plan sees.
+    """
     if len(body) > MAX_BODY:
         raise BadLegacyRequest("Request body too large.", status=413)
     content_type = headers.get("content-type", "")
@@ -119,5 +124,6 @@ def parse(
         raw_body=body,
         content_type=content_type,
         server_side_tokens=server_side_tokens,
+        now=now,
     )
     return Parsed(request=request, private_key=keys[0] if keys else None)

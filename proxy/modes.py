@@ -5,10 +5,10 @@ sunset = "2027-01-31"          # the Sunset header's date
 
 [modes]
 default = "translate"          # every operation without its own entry
-E1 = "reject"                  # by catalog id ...
-get_campaigns = "dry-run"      # ... or by generated-SDK name
+X1 = "reject"                  # by operation id ...
+get_things = "dry-run"         # ... or by operation name (both as `klaviyo-compat routes` lists them)
 
-[modes.F6]                     # brownout: reject in windows and/or for a fraction of calls
+[modes.X2]                     # brownout: reject in windows and/or for a fraction of calls
 mode = "brownout"
 fraction = 0.25
 windows = ["2026-12-01T10:00/2026-12-01T11:00", "daily 14:00-14:15 UTC"]

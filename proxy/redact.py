@@ -3,6 +3,11 @@
 Private keys, public tokens, Authorization values, e-mail addresses and phone numbers are
 replaced by a short stable hash, so two log lines about the same caller still correlate.
 
+A value stored under a sensitive field name is redacted whatever it looks like. This module
+knows only generic credential names; the wire protocol adds its own with
+``add_sensitive_keys`` (``proxy.app`` registers ``mappings.protocol.SENSITIVE_FIELDS`` when it
+is imported, so a logger configured before the app is built is covered too).
+
 The hash is HMAC-SHA256 under a secret (``configure_secret``, called at app start with the
 installation's secret from ``proxy.hash_secret``; until then, or without one, a random
 per-process secret), so a short value cannot be recovered by hashing every candidate.
@@ -14,31 +19,27 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _PROCESS_SECRET = secrets.token_bytes(32)
 _secret = _PROCESS_SECRET
 
-SENSITIVE_KEYS = frozenset(
+# Credential and session names any HTTP API may use (lower-case).
+GENERIC_SENSITIVE_KEYS = frozenset(
     {
+        "authorization",
+        "cookie",
+        "set-cookie",
         "api_key",
         "api-key",
-        "authorization",
-        "token",
-        "company_id",
         "key",
         "private_key",
         "public_key",
-        "email",
-        "$email",
-        "phone_number",
-        "$phone_number",
-        "cookie",
-        "set-cookie",
-        "data",
+        "token",
     }
 )
+_sensitive: set[str] = set(GENERIC_SENSITIVE_KEYS)
 
 _PRIVATE_KEY = re.compile(r"pk_\w{6,}")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
@@ -50,6 +51,16 @@ _PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d
 _PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
 _PHONE_DIGITS = (8, 15)
 _BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
+
+
+def add_sensitive_keys(names: Iterable[str]) -> None:
+    """Redact values stored under these field names too (case-insensitive), in every log from now on."""
+    _sensitive.update(name.lower() for name in names)
+
+
+def sensitive_keys() -> frozenset[str]:
+    """The field names currently redacted whatever their value."""
+    return frozenset(_sensitive)
 
 
 def configure_secret(secret: bytes | None) -> None:
@@ -85,7 +96,7 @@ def _phone(match: re.Match[str]) -> str:
 
 def scrub(value: Any, key: str = "") -> Any:
     """Recursively redact a log value; ``key`` is the name it is stored under."""
-    if key.lower() in SENSITIVE_KEYS and value is not None:
+    if key.lower() in _sensitive and value is not None:
         return f"<{fingerprint(str(value), 'redacted')}>"
     if isinstance(value, str):
         return scrub_text(value)

@@ -12,7 +12,7 @@ _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 
 
 def compile_template(template: str) -> re.Pattern[str]:
-    """``/api/v1/person/{person_id}`` -> regex with named groups; a trailing slash is optional."""
+    """``/api/v1/thing/{thing_id}`` -> regex with named groups; a trailing slash is optional."""
     pattern = ""
     pos = 0
     for m in _PARAM.finditer(template):

@@ -34,12 +34,12 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     pool_size: int = 100
-    # Legacy public key (`token`) -> private key, for server-side track/identify.
+    # Public key -> private key: calls authenticated by that public key go upstream with the private one.
     token_keys: Mapping[str, str] = field(default_factory=dict)
-    # Seconds an enumerated upstream collection (v1 offset pages) may be reused.
+    # Seconds an enumerated upstream collection (legacy offset pages) may be reused.
     collection_cache_ttl: float = 60.0
     collection_cache_entries: int = 256
-    # Legacy continuation tokens (markers, timeline `next`): lifetime and bound.
+    # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
     # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.responses import Response
 
 from proxy.sandbox import profile_view
-from proxy.sandbox.filters import compile_filter, rule, select
+from proxy.sandbox.filters import FieldRule, compile_filter, rule, select
 from proxy.sandbox.jsonapi import Ctx, collection, page_size, relationship_links, resource, respond, sparse
 from proxy.sandbox.models import Group, ListRecord, Profile, Segment
-from proxy.sandbox.params import additional_fields, apply_sort, fieldset, sort_spec
+from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
 
 LIST_FIELDS = ("created", "id", "name", "opt_in_process", "updated")
 SEGMENT_FIELDS = (
@@ -33,6 +34,31 @@ MEMBER_FILTERS = {
     "joined_group_at": rule("datetime", single=_RANGE),
 }
 SEGMENT_MEMBER_FILTERS = {**MEMBER_FILTERS, "profile_id": rule("string", many="any equals")}
+
+
+GROUP_SORTS = ("created", "id", "name", "updated")
+
+
+def group_value(group: Group, name: str) -> Any:
+    return getattr(group, name, None)
+
+
+def list_groups(
+    ctx: Ctx,
+    groups: Iterable[Group],
+    *,
+    kind: str,
+    field_names: Iterable[str],
+    filters: Mapping[str, FieldRule],
+) -> Response:
+    """``GET /api/lists`` and ``GET /api/segments``: filter, sort, sparse fields, 10 per page."""
+    nodes = compile_filter(ctx.param("filter"), filters)
+    spec = sort_spec(ctx, GROUP_SORTS)
+    size = page_size(ctx, 10, 10)
+    fields = fieldset(ctx, kind, field_names)
+    includes(ctx, ("flow-triggers", "tags"))
+    ordered = apply_sort(select(groups, nodes, group_value), spec, group_value)
+    return respond(collection(ctx, ordered, size, lambda g: render_group(ctx, g, fields=fields)))
 
 
 def group_attributes(group: Group, additional: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:

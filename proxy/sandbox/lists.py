@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
 from proxy.sandbox import body
 from proxy.sandbox.errors import invalid, not_found
-from proxy.sandbox.filters import compile_filter, rule, select
-from proxy.sandbox.group_view import LIST_FIELDS, members, render_group
-from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, respond, single
-from proxy.sandbox.models import Group, ListRecord
+from proxy.sandbox.filters import rule
+from proxy.sandbox.group_view import LIST_FIELDS, list_groups, members, render_group
+from proxy.sandbox.jsonapi import Ctx, empty, respond, single
+from proxy.sandbox.models import ListRecord
 from proxy.sandbox.operation import Op
-from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
+from proxy.sandbox.params import additional_fields, fieldset, includes
 
 OPT_IN = ("double_opt_in", "single_opt_in")
 FILTERS = {
@@ -22,12 +20,7 @@ FILTERS = {
     "created": rule("datetime", single="greater-than"),
     "updated": rule("datetime", single="greater-than"),
 }
-SORTS = ("created", "id", "name", "updated")
 MAX_MEMBERS_PER_CALL = 1000
-
-
-def group_value(group: Group, name: str) -> Any:
-    return getattr(group, name, None)
 
 
 def _list(ctx: Ctx, list_id: str) -> ListRecord:
@@ -44,14 +37,7 @@ def _one(ctx: Ctx, record: ListRecord, status: int = 200) -> Response:
 
 
 def get_lists(ctx: Ctx) -> Response:
-    nodes = compile_filter(ctx.param("filter"), FILTERS)
-    spec = sort_spec(ctx, SORTS)
-    size = page_size(ctx, 10, 10)
-    fields = fieldset(ctx, "list", LIST_FIELDS)
-    includes(ctx, ("flow-triggers", "tags"))
-    found = select(ctx.store.lists.values(), nodes, group_value)
-    ordered = apply_sort(found, spec, group_value)
-    return respond(collection(ctx, ordered, size, lambda g: render_group(ctx, g, fields=fields)))
+    return list_groups(ctx, ctx.store.lists.values(), kind="list", field_names=LIST_FIELDS, filters=FILTERS)
 
 
 def create_list(ctx: Ctx) -> Response:

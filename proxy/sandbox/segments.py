@@ -5,13 +5,12 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from proxy.sandbox.errors import not_found
-from proxy.sandbox.filters import compile_filter, rule, select
-from proxy.sandbox.group_view import SEGMENT_FIELDS, members, render_group
-from proxy.sandbox.jsonapi import Ctx, collection, page_size, respond, single
-from proxy.sandbox.lists import group_value
+from proxy.sandbox.filters import rule
+from proxy.sandbox.group_view import SEGMENT_FIELDS, list_groups, members, render_group
+from proxy.sandbox.jsonapi import Ctx, respond, single
 from proxy.sandbox.models import Segment
 from proxy.sandbox.operation import Op
-from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
+from proxy.sandbox.params import additional_fields, fieldset, includes
 
 FILTERS = {
     "name": rule("string", many="any equals"),
@@ -21,7 +20,6 @@ FILTERS = {
     "is_active": rule("boolean", single="equals", many="any equals"),
     "is_starred": rule("boolean", single="equals"),
 }
-SORTS = ("created", "id", "name", "updated")
 
 
 def _segment(ctx: Ctx, segment_id: str) -> Segment:
@@ -32,14 +30,8 @@ def _segment(ctx: Ctx, segment_id: str) -> Segment:
 
 
 def get_segments(ctx: Ctx) -> Response:
-    nodes = compile_filter(ctx.param("filter"), FILTERS)
-    spec = sort_spec(ctx, SORTS)
-    size = page_size(ctx, 10, 10)
-    fields = fieldset(ctx, "segment", SEGMENT_FIELDS)
-    includes(ctx, ("flow-triggers", "tags"))
-    found = select(ctx.store.segments.values(), nodes, group_value)
-    ordered = apply_sort(found, spec, group_value)
-    return respond(collection(ctx, ordered, size, lambda s: render_group(ctx, s, fields=fields)))
+    segments = ctx.store.segments.values()
+    return list_groups(ctx, segments, kind="segment", field_names=SEGMENT_FIELDS, filters=FILTERS)
 
 
 def get_segment(ctx: Ctx) -> Response:

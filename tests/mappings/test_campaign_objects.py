@@ -16,7 +16,7 @@ from mappings.campaign_objects import (
     legacy_list,
     legacy_status,
 )
-from mappings.campaigns import audience_calls, audience_objects
+from mappings.campaign_steps import audience_calls, audience_objects
 
 
 def _campaign(**attributes: Any) -> dict[str, Any]:

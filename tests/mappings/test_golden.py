@@ -4,6 +4,10 @@ Each case: a legacy request, the upstream calls the proxy must make (in order, m
 exactly: method, path, query, JSON body, Authorization key), the replies the fake
 upstream gives, and the exact legacy reply. The request goes through the real app
 (``create_app``); only the network boundary is an ``httpx.MockTransport``.
+
+Every case is deterministic: the app's clock is pinned to the case's ``"now"`` (ISO 8601
+with an offset; default ``NOW``), which is the ``req.now`` every plan sees. The response
+must pin its body: ``"text"`` or ``"json"``, or ``"body": None`` for an empty one.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +28,8 @@ from proxy import Settings, create_app
 from tests.mappings import golden
 
 UPSTREAM = "https://upstream.test"
+NOW = "2026-01-15T12:00:00+00:00"  # every case's clock unless it sets "now"
+BODY_KEYS = ("text", "json", "body")
 
 
 def _load_cases() -> list[Any]:
@@ -90,11 +97,23 @@ class FakeUpstream:
         return httpx.Response(reply["status"], headers=reply.get("headers", {}), content=content)
 
 
+def _clock(case: dict[str, Any]) -> float:
+    moment = datetime.fromisoformat(case.get("now", NOW))
+    assert moment.tzinfo is not None, f"case {case['id']}: now must carry a UTC offset"
+    return moment.timestamp()
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_golden(case: dict[str, Any]) -> None:
+    want = case["response"]
+    assert any(key in want for key in BODY_KEYS), (
+        f"case {case['id']}: pin the response body with 'text', 'json' or 'body': None (empty)"
+    )
+    assert want.get("body", None) is None, "'body' may only be None (an empty body)"
+    instant = _clock(case)
     fake = FakeUpstream(case.get("upstream", []))
     settings = replace(Settings(upstream=UPSTREAM, access_log=False), **case.get("settings", {}))
-    app = create_app(settings, transport=httpx.MockTransport(fake))
+    app = create_app(settings, transport=httpx.MockTransport(fake), clock=lambda: instant)
     req = case["request"]
     kwargs: dict[str, Any] = {"params": req.get("query", []), "headers": req.get("headers", {})}
     if "json" in req:
@@ -115,7 +134,6 @@ def test_golden(case: dict[str, Any]) -> None:
     assert fake.position == len(fake.script), (
         f"only {fake.position} of {len(fake.script)} upstream calls made"
     )
-    want = case["response"]
     assert resp.status_code == want["status"], resp.text
     for name, value in want.get("headers", {}).items():
         assert resp.headers.get(name) == value, f"header {name}: {resp.headers.get(name)!r}"
@@ -123,3 +141,5 @@ def test_golden(case: dict[str, Any]) -> None:
         assert resp.text == want["text"]
     if "json" in want:
         assert resp.json() == want["json"]
+    if "body" in want:
+        assert resp.content == b"", f"expected an empty body, got {resp.text!r}"

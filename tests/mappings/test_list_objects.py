@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.list_objects import legacy_list_info, legacy_list_names, list_body
-from mappings.segments import member_record, newest_first
+from mappings.list_objects import legacy_list_info, legacy_list_names, list_body, newest_first
+from mappings.segments import member_record
 
 
 def _res(kind: str, ident: str, name: str = "n", created: str | None = None) -> dict[str, Any]:

@@ -9,12 +9,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from mappings.base import CollectPages, LegacyRequest, LoadToken
+from mappings.metrics import metric_timeline
 from mappings.timelines import (
     BadTimeline,
     Scope,
     TimelineParams,
     events_query,
-    metric_timeline,
     parse_timeline,
 )
 from proxy import Settings, create_app

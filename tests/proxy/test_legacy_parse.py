@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from proxy.legacy_parse import BadLegacyRequest, parse
@@ -14,6 +16,7 @@ def _parse(**kw):  # type: ignore[no-untyped-def]
         "headers": {},
         "body": b"",
         "server_side_tokens": frozenset(),
+        "now": datetime(2026, 1, 15, 12, tzinfo=UTC),
     }
     base.update(kw)
     return parse(**base)

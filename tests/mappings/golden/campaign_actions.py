@@ -144,7 +144,8 @@ B3_CASES: list[dict[str, Any]] = [
     },
 ]
 
-SCHEDULED_AT = {"method": "static", "datetime": "2099-11-01T09:00:00+00:00", "options": {"is_local": False}}
+# The runner's clock is 2026-01-15T12:00:00Z: "the future" in B6 means after that instant.
+SCHEDULED_AT = {"method": "static", "datetime": "2026-11-01T09:00:00+00:00", "options": {"is_local": False}}
 
 B5_B6_CASES: list[dict[str, Any]] = [
     {
@@ -195,13 +196,13 @@ B5_B6_CASES: list[dict[str, Any]] = [
     },
     {
         "id": "B6-schedule-legacy-format",
-        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT), send_job_call()],
         "response": QUEUED,
     },
     {
         "id": "B6-schedule-iso-with-offset-is-converted-to-utc",
-        "request": request("POST", "/schedule", [("send_time", "2099-11-01T11:00:00+02:00")]),
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01T11:00:00+02:00")]),
         "upstream": [strategy_call(SCHEDULED_AT), send_job_call()],
         "response": QUEUED,
     },
@@ -211,6 +212,35 @@ B5_B6_CASES: list[dict[str, Any]] = [
         "upstream": [],
         "response": v1_error(
             400, "Invalid send_time '2001-01-01 00:00:00': the send time must be in the future."
+        ),
+    },
+    {
+        "id": "B6-send-time-equal-to-now-is-not-in-the-future",
+        "request": request("POST", "/schedule", [("send_time", "2026-01-15 12:00:00")]),
+        "upstream": [],
+        "response": v1_error(
+            400, "Invalid send_time '2026-01-15 12:00:00': the send time must be in the future."
+        ),
+    },
+    {
+        "id": "B6-send-time-one-second-after-now",
+        "request": request("POST", "/schedule", [("send_time", "2026-01-15 12:00:01")]),
+        "upstream": [
+            strategy_call(
+                {"method": "static", "datetime": "2026-01-15T12:00:01+00:00", "options": {"is_local": False}}
+            ),
+            send_job_call(),
+        ],
+        "response": QUEUED,
+    },
+    {
+        # The same send_time is in the past for a request that arrives later.
+        "id": "B6-send-time-already-passed-when-the-request-arrives",
+        "now": "2026-11-01T09:00:01+00:00",
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01 09:00:00")]),
+        "upstream": [],
+        "response": v1_error(
+            400, "Invalid send_time '2026-11-01 09:00:00': the send time must be in the future."
         ),
     },
     {
@@ -229,20 +259,20 @@ B5_B6_CASES: list[dict[str, Any]] = [
     },
     {
         "id": "B6-unknown-campaign-404",
-        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT, error(404, "Not found."))],
         "response": NOT_FOUND,
     },
     {
         # Throttled after the send strategy was set: still a draft; a retry repeats both steps.
         "id": "B6-send-job-throttled",
-        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT), send_job_call(THROTTLE_REPLY)],
         "response": THROTTLED,
     },
     {
         "id": "B6-upstream-401-becomes-403",
-        "request": request("POST", "/schedule", [("send_time", "2099-11-01 09:00:00")]),
+        "request": request("POST", "/schedule", [("send_time", "2026-11-01 09:00:00")]),
         "upstream": [strategy_call(SCHEDULED_AT, AUTH_REPLY)],
         "response": FORBIDDEN,
     },

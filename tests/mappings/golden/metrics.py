@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 KEY = "pk_0123456789abcdef0123456789abcdef01"
@@ -188,9 +187,6 @@ SUM = (
     "for the sum of $value, or sum the property over GET /api/events "
     "(https://developers.klaviyo.com/en/reference/get_events)."
 )
-# The default window: the last 30 days up to today (UTC), computed like the proxy does.
-TODAY = datetime.now(UTC).date()
-DEFAULT_START = TODAY - timedelta(days=30)
 UNAUTHENTICATED = "Incorrect authentication credentials."
 
 CASES: list[dict[str, Any]] = [
@@ -330,20 +326,50 @@ CASES: list[dict[str, Any]] = [
         ),
     },
     {
+        # The runner's clock: 2026-01-15T12:00:00Z, so the window is 2025-12-16..2026-01-15.
         "id": "D4-default-window-last-30-days",
         "request": ask(),
         "upstream": [
             get_metric(),
             aggregate(
-                attrs("count", DEFAULT_START.isoformat(), (TODAY + timedelta(days=1)).isoformat()),
-                [f"{TODAY.isoformat()}T00:00:00+00:00"],
+                attrs("count", "2025-12-16", "2026-01-16"),
+                ["2026-01-15T00:00:00+00:00"],
                 [row([], "count", [3])],
             ),
         ],
         "response": export(
-            [{"segment": "Everyone", "data": [{"date": f"{TODAY.isoformat()} 00:00:00", "values": [3.0]}]}],
-            start_date=f"{DEFAULT_START.isoformat()} 00:00:00",
-            end_date=f"{TODAY.isoformat()} 00:00:00",
+            [{"segment": "Everyone", "data": [{"date": "2026-01-15 00:00:00", "values": [3.0]}]}],
+            start_date="2025-12-16 00:00:00",
+            end_date="2026-01-15 00:00:00",
+        ),
+    },
+    {
+        # "Today" is the request's UTC date: 23:30 in New York on 1 March is 2 March in UTC.
+        "id": "D4-default-window-ends-on-the-utc-date-of-the-request",
+        "now": "2024-03-01T23:30:00-05:00",
+        "request": ask(),
+        "upstream": [
+            get_metric(),
+            aggregate(attrs("count", "2024-02-01", "2024-03-03"), ["2024-03-02T00:00:00+00:00"], []),
+        ],
+        "response": export(
+            [{"segment": "Everyone", "data": [{"date": "2024-03-02 00:00:00", "values": [0.0]}]}],
+            start_date="2024-02-01 00:00:00",
+            end_date="2024-03-02 00:00:00",
+        ),
+    },
+    {
+        # Only start_date: the window ends today (2026-01-15), not 30 days after the start.
+        "id": "D4-start-date-only-ends-today",
+        "request": ask(("start_date", "2026-01-10")),
+        "upstream": [
+            get_metric(),
+            aggregate(attrs("count", "2026-01-10", "2026-01-16"), ["2026-01-10T00:00:00+00:00"], []),
+        ],
+        "response": export(
+            [{"segment": "Everyone", "data": [{"date": "2026-01-10 00:00:00", "values": [0.0]}]}],
+            start_date="2026-01-10 00:00:00",
+            end_date="2026-01-15 00:00:00",
         ),
     },
     {

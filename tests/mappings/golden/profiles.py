@@ -111,7 +111,8 @@ CASES: list[dict[str, Any]] = [
      "response": v1(403, "Incorrect authentication credentials.")},
     {"id": "E1-get-person-without-private-key",
      "request": {"method": "GET", "path": PATH},
-     "upstream": [], "response": {"status": 403, "headers": JSON}},
+     "upstream": [],
+     "response": v1(403, "Invalid API Key. A private API key is required (api_key parameter or api-key header).")},
     # ------------------------------------------------------------------ E2 PUT person
     {"id": "E2-put-specials-and-custom",
      "request": put([("$first_name", "John"), ("phone", "1234567890"),
