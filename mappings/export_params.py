@@ -14,12 +14,12 @@ Legacy parameters and how each is honoured (new-api-mapping.md §2 D4, §6 #5):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
+from mappings import json_text
 from mappings.base import LegacyRequest
 
 # query_metric_aggregates ``by`` enum of the pinned spec: the only properties the new API
@@ -105,7 +105,7 @@ def _json_list(name: str, values: Sequence[Any]) -> Any:
     value = values[0]
     if isinstance(value, str) and value.strip().startswith("["):
         try:
-            return json.loads(value)
+            return json_text.loads(value)
         except ValueError:
             raise BadExport(f"Invalid {name} {value!r}: not valid JSON.") from None
     return value

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+from mappings import json_text
 from mappings.datetimes import legacy_datetime, timeline_datetime, unix_to_iso, v2_datetime
 
 __all__ = [
@@ -215,7 +216,7 @@ def _name_list(value: Any) -> list[str]:
         text = value.strip()
         if text.startswith("["):
             try:
-                value = json.loads(text)
+                value = json_text.loads(text)
             except ValueError:
                 return [value]
         else:
@@ -228,7 +229,7 @@ def _name_list(value: Any) -> list[str]:
 def _object(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = json_text.loads(value)
         except ValueError:
             return None
     return dict(value) if isinstance(value, Mapping) else None

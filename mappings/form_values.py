@@ -8,11 +8,11 @@ answers a legacy 400 before any upstream call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from mappings import json_text
 from mappings.base import LegacyRequest
 
 TRUE_WORDS: Final = frozenset({"true", "1", "yes", "on"})
@@ -102,7 +102,7 @@ def json_object(req: LegacyRequest, name: str) -> dict[str, Any]:
         return _bracketed(req, name)
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = json_text.loads(raw)
         except ValueError:
             raise BadInput(f"The '{name}' parameter must be a JSON-encoded object.") from None
     if raw is None:

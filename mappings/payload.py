@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from mappings import json_text
 from mappings.base import LegacyRequest
 
 
@@ -60,12 +60,12 @@ def decode_data(value: Any) -> dict[str, Any]:
     text = value.strip()
     if text.startswith("{"):
         try:
-            return _object(json.loads(text))
+            return _object(json_text.loads(text))
         except ValueError:
             pass
     raw = decode_base64(text)
     try:
-        return _object(json.loads(raw.decode("utf-8")))
+        return _object(json_text.loads(raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidPayload(f"decoded data is not JSON: {exc}") from None
 
@@ -74,7 +74,7 @@ def _from_raw_body(body: bytes) -> dict[str, Any]:
     text = body.decode("utf-8", "replace").strip()
     if text.startswith("{"):
         try:
-            return _object(json.loads(text))
+            return _object(json_text.loads(text))
         except ValueError:
             raise InvalidPayload("the body is not valid JSON") from None
     fields = parse_qs(text, keep_blank_values=True)

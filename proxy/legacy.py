@@ -170,7 +170,11 @@ class LegacyHandler:
                 return retired_reply(op, self.operations)
             log.info("legacy.bad_request", operation=op.id, reason=str(exc))
             return protocol.error(family, exc.status, str(exc))
-        state["caller"] = self._caller(op, parsed)
+        try:
+            state["caller"] = self._caller(op, parsed)
+        except Exception:  # a mapping's caller extractor must never fail the call
+            log.exception("legacy.caller_extractor_failed", operation=op.id)
+            state["caller"] = None
         if action is Mode.REJECT:
             log.info("legacy.rejected", operation=op.id)
             return retired_reply(op, self.operations)

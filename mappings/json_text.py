@@ -1,0 +1,36 @@
+"""JSON carried inside legacy parameters (the track ``data`` payload, ``$unset``, ``where``...).
+
+One loader for all of them: any failure, including nesting deep enough to exhaust the
+parser's recursion, is a ``ValueError`` the mapping turns into its legacy error answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_DEPTH = 32  # the new API accepts at most 10 levels; legacy payloads never needed more
+
+
+def _too_deep(value: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` that raises only ``ValueError`` and refuses absurd nesting."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _too_deep(value):
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
