@@ -213,7 +213,16 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    store = SqliteStore(settings.traffic_db, readonly=True)
+    import sqlite3
+
+    try:
+        store = SqliteStore(settings.traffic_db, readonly=True)
+    except sqlite3.DatabaseError as exc:
+        print(
+            f"klaviyo-compat: {settings.traffic_db} is not a klaviyo-compat traffic record ({exc})",
+            file=sys.stderr,
+        )
+        return 1
     try:
         report = build_report(
             store,
@@ -225,6 +234,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             modes=from_settings(settings, REGISTRY),
             max_callers=settings.report_max_callers,
         )
+    except sqlite3.DatabaseError as exc:
+        print(
+            f"klaviyo-compat: {settings.traffic_db} is not a klaviyo-compat traffic record ({exc})",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         store.close()
     print(render(report, args.format))

@@ -8,6 +8,7 @@ successor Link headers, and every call is counted (metrics) and recorded (traffi
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -184,8 +185,22 @@ class LegacyHandler:
         # A HEAD of a GET that writes (a beacon-style operation) must not write: it runs as a dry-run.
         dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
-            reply = await self.runner.run(
-                op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+            async with asyncio.timeout(self.settings.request_deadline):
+                reply = await self.runner.run(
+                    op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+                )
+        except TimeoutError:
+            log.warning(
+                "legacy.deadline_exceeded",
+                operation=op.id,
+                seconds=self.settings.request_deadline,
+                upstream_calls=stats.upstream_calls,
+            )
+            reply = protocol.error(
+                family,
+                503,
+                f"The translation did not finish within {self.settings.request_deadline:g} s "
+                f"({stats.upstream_calls} upstream calls made). Please retry.",
             )
         except UpstreamUnavailable as exc:
             log.warning("upstream.unavailable", operation=op.id, reason=str(exc))

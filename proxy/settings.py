@@ -33,6 +33,8 @@ class Settings:
     revision: str = DEFAULT_REVISION
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Ceiling on one legacy call, all its upstream calls together (legacy answer 503 / "0").
+    request_deadline: float = 55.0
     pool_size: int = 100
     # Public key -> private key: calls authenticated by that public key go upstream with the private one.
     token_keys: Mapping[str, str] = field(default_factory=dict)
@@ -197,7 +199,16 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"admin_port must be a TCP port (0 = none), got {settings.admin_port}")
     if settings.admin_port and settings.admin_port == settings.port:
         raise SettingsError("admin_port must differ from port: admin paths never share the legacy port")
+    if not 1 <= settings.port <= 65535:
+        raise SettingsError(f"port must be a TCP port (1-65535), got {settings.port}")
     positive = (
+        "connect_timeout",
+        "read_timeout",
+        "request_deadline",
+        "pool_size",
+        "collection_cache_entries",
+        "token_ttl",
+        "token_entries",
         "traffic_retention_days",
         "traffic_batch_size",
         "traffic_flush_ms",

@@ -14,7 +14,9 @@ KEY = "pk_" + "ab" * 17
 
 def _client(handler: Any) -> TestClient:
     settings = Settings(upstream="https://upstream.test", access_log=False)
-    return TestClient(create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test")
+    return TestClient(
+        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+    )
 
 
 def test_a_200_read_without_a_json_api_document_is_a_legacy_upstream_error_not_an_empty_person() -> None:
@@ -62,3 +64,22 @@ def test_oversized_body_is_refused_from_its_declared_length() -> None:
         )
     assert resp.status_code == 413
     assert set(resp.json()) == {"detail"}
+
+
+def test_a_legacy_call_has_one_overall_deadline_across_its_upstream_calls() -> None:
+    import asyncio
+
+    started: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        started.append(request.url.path)
+        await asyncio.sleep(5)  # each call alone is within any per-call timeout the test would set
+        return httpx.Response(200, json={"data": {}})
+
+    settings = Settings(upstream="https://upstream.test", access_log=False, request_deadline=0.3)
+    app = create_app(settings, transport=httpx.MockTransport(slow))
+    with TestClient(app, base_url="http://proxy.test") as client:
+        resp = client.get(f"/api/v1/person/01ABC?api_key={KEY}")
+    assert resp.status_code == 503
+    assert "did not finish within 0.3 s" in resp.json()["message"]
+    assert started == ["/api/profiles/01ABC"]

@@ -53,3 +53,20 @@ def test_bad_toml_is_refused(tmp_path: Path) -> None:
 def test_repr_never_shows_private_keys() -> None:
     s = Settings(token_keys={"AbC123": "pk_secretsecretsecret"})
     assert "pk_secret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"port": 99999},
+        {"port": 0},
+        {"read_timeout": -1},
+        {"connect_timeout": 0},
+        {"pool_size": 0},
+        {"request_deadline": 0},
+    ],
+)
+def test_values_that_would_turn_into_an_outage_are_refused_at_load(flags: dict[str, object]) -> None:
+    name = next(iter(flags))
+    with pytest.raises(SettingsError, match=name):
+        load(flags=flags, environ={})
