@@ -68,6 +68,13 @@ def _run(app: Any, settings: Settings) -> None:
     )
 
 
+def _url_host(host: str) -> str:
+    """A listen address as URL host: wildcards become loopback, IPv6 literals get brackets."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import httpx
 
@@ -91,7 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, create_sandbox_app
 
         transport = httpx.ASGITransport(app=create_sandbox_app())
-        base = f"http://{settings.host}:{settings.port}"
+        base = f"http://{_url_host(settings.host)}:{settings.port}"
         # The sandbox builds its `links` from this URL, so a passed-through client that
         # follows `links.next` comes back through the proxy.
         settings = replace(settings, upstream=base)
