@@ -4,6 +4,8 @@
   during the session; ``tests/contract`` validates all of them against the OpenAPI spec.
 * Contract tests (marker ``contract``) are moved to the end of the run, so they see the
   traffic of every e2e / proxy test collected in the same session, whatever the path order.
+* Completeness checks (marker ``completeness``, e.g. "every SDK operation was called" over the
+  modules of ``tests/e2e/sdk``) run after every other test but before the contract tests.
 """
 
 from __future__ import annotations
@@ -18,13 +20,23 @@ _RECORDER = Recorder()
 _TRAFFIC_TESTS = pytest.StashKey[int]()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "completeness: checks what the other tests did; runs after them (before contract)"
+    )
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    contract = [item for item in items if item.get_closest_marker("contract") is not None]
-    others = [item for item in items if item.get_closest_marker("contract") is None]
-    if contract:
-        items[:] = others + contract
+    def last(item: pytest.Item) -> int:
+        """0: in collection order; 1: after those (completeness); 2: at the very end (contract)."""
+        return (
+            2 if item.get_closest_marker("contract") else 1 if item.get_closest_marker("completeness") else 0
+        )
+
+    items.sort(key=last)  # stable: each group keeps its collection order
+    others = [item for item in items if last(item) == 0]
     config.stash[_TRAFFIC_TESTS] = sum(
         1 for item in others if "upstream_recorder" in getattr(item, "fixturenames", ())
     )

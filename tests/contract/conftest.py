@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.validator import REQUIRE_ENV, SPEC_ENV, ContractChecker, default_spec_path, spec_required
+from tests.contract.validator import ContractChecker, pinned_spec
 
 
 @pytest.fixture(scope="session")
 def contract() -> ContractChecker:
-    path = default_spec_path()
-    if not path.is_file():
-        message = (
-            f"OpenAPI spec not found at {path} (set {SPEC_ENV} to its location; "
-            f"it ships in shared/reference/openapi/stable.json)"
-        )
-        if spec_required():
-            pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
-    return ContractChecker.from_path(path)
+    return ContractChecker.from_path(pinned_spec())

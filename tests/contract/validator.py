@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
@@ -55,7 +56,26 @@ def default_spec_path() -> Path:
 
 
 def spec_required() -> bool:
+    """CI sets ``KLAVIYO_COMPAT_REQUIRE_SPEC=1``: a missing reference file is then a failure."""
     return os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def reference_file(path: Path, what: str, env: str) -> Path:
+    """``path`` if the file exists; else skip the test, or fail it when ``spec_required()``.
+
+    The one place that decides what a test does without a ``shared/reference`` file.
+    """
+    if path.is_file():
+        return path
+    message = f"{what} not found at {path} (set {env} to its location; it ships in shared/reference/)"
+    if spec_required():
+        pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
+    pytest.skip(message)
+
+
+def pinned_spec() -> Path:
+    """The pinned OpenAPI document (``default_spec_path()``), or a skip / failure as above."""
+    return reference_file(default_spec_path(), "OpenAPI spec", SPEC_ENV)
 
 
 # --------------------------------------------------------------------------- request adapter

@@ -85,32 +85,41 @@ def _quiet_legacy_deprecations() -> Iterator[None]:
 
 
 @pytest.fixture
-def new_api(stack: Stack) -> Iterator[httpx.Client]:
+def target_stack(stack: Stack) -> Stack:
+    """The stack the client fixtures below talk to: the session stack, unless a package with a
+    private stack (``tests/e2e/sdk``, ``tests/e2e/klaviyo3``) overrides this fixture."""
+    return stack
+
+
+@pytest.fixture
+def new_api(target_stack: Stack) -> Iterator[httpx.Client]:
     """httpx client for the proxy's new-API pass-through (private key, revision header)."""
-    with stack.new_api() as client:
+    with target_stack.new_api() as client:
         yield client
 
 
 @pytest.fixture
-def k3(stack: Stack) -> Callable[..., Any]:
+def k3(target_stack: Stack) -> Callable[..., Any]:
     """Build a ``klaviyo==3.1.7`` API class pointed at the proxy: ``k3(Profiles)``."""
 
     def make(cls: type[T], public_token: str | None = None) -> T:
         return cls(  # type: ignore[call-arg]
-            public_token=public_token or stack.public_token,
-            private_token=stack.private_key,
-            api_server=stack.legacy_api,
+            public_token=public_token or target_stack.public_token,
+            private_token=target_stack.private_key,
+            api_server=target_stack.legacy_api,
         )
 
     return make
 
 
 @pytest.fixture
-def sdk(stack: Stack) -> Any:
+def sdk(target_stack: Stack) -> Any:
     """``klaviyo-sdk==1.0.9.20220329`` client pointed at the proxy (no retries: failures show)."""
     from klaviyo_sdk import Client
 
-    return Client(stack.private_key, max_delay=HTTP_TIMEOUT, max_retries=1, test_host=stack.legacy_api)
+    return Client(
+        target_stack.private_key, max_delay=HTTP_TIMEOUT, max_retries=1, test_host=target_stack.legacy_api
+    )
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
-"""A private sandbox + proxy for one e2e module, with ``a.klaviyo.com`` re-pointed at it.
+"""A private sandbox + proxy for one e2e package, with ``a.klaviyo.com`` re-pointed at it.
 
-The all-operations suites create campaigns, templates, lists and events and then read the
-v1 collections (campaigns, templates, metrics, exclusions) back. On the session stack that
-would interfere with ``test_legacy_clients`` (which asserts the account holds exactly its
-seven campaigns) and with the collection cache (a v1 collection enumerated by one test
-serves later pages for the cache TTL). So each such module runs on its own stack, built by
-the same ``build_stack`` and recording into the same session recorder (the contract tests
-see its traffic), and the loopback resolver sends the legacy clients' hard-coded
-``https://a.klaviyo.com`` to this stack's TLS proxy while the module runs.
+The all-operations suites (``tests/e2e/sdk``, ``tests/e2e/klaviyo3``) create campaigns,
+templates, lists and events and then read the v1 collections (campaigns, templates, metrics,
+exclusions) back. On the session stack that would interfere with
+``test_legacy_campaign_pages`` (which asserts the account holds exactly its seven campaigns)
+and with the collection cache (a v1 collection enumerated by one test serves later pages for
+the cache TTL). So each such package runs on its own stack (a package-scoped ``own`` fixture),
+built by the same ``build_stack`` and recording into the same session recorder (the contract
+tests see its traffic), and the loopback resolver sends the legacy clients' hard-coded
+``https://a.klaviyo.com`` to this stack's TLS proxy while the package runs.
 """
 
 from __future__ import annotations

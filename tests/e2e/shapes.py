@@ -1,4 +1,4 @@
-"""Legacy response shapes (legacy-endpoints.md) asserted by the all-operations e2e suites."""
+"""Legacy response shapes (legacy-endpoints.md) asserted by the e2e suites, and their helpers."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ V1_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 EVENT_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+00:00$")
 V2_CREATED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 SUCCESSOR = re.compile(r"Successor: .+ \(https://developers\.klaviyo\.com/\S+\)\.$")
+HTML = "text/html; charset=utf-8"  # track/identify answers
 
 
 def unique(label: str) -> str:
@@ -78,6 +79,12 @@ def assert_person(person: dict[str, Any], custom: Iterable[str] = ()) -> None:
     assert V1_DATETIME.match(person["created"]) and V1_DATETIME.match(person["updated"]), person
     assert person["email"] == person["$email"]
     assert person["first_name"] == person["$first_name"] and person["last_name"] == person["$last_name"]
+
+
+def assert_public_one(response: Any) -> None:
+    """Legacy track/identify success: HTTP 200, ``text/html; charset=utf-8``, body ``1``."""
+    assert response.status_code == 200 and response.text == "1", response.text
+    assert response.headers["content-type"].lower().replace(" ", "") == HTML.replace(" ", "")
 
 
 def assert_campaign(campaign: dict[str, Any]) -> None:

@@ -26,9 +26,9 @@ import pytest
 
 from mappings.base import Operation
 from mappings.registry import REGISTRY
+from tests.contract.validator import reference_file
 from tests.mappings.legacy_catalog import OPERATIONS, CatalogRow
 
-REQUIRE_ENV = "KLAVIYO_COMPAT_REQUIRE_SPEC"
 CATALOG_ENV = "KLAVIYO_LEGACY_CATALOG"
 EXPECTED_ROWS = 51
 SDK_OPERATIONS = 47
@@ -39,10 +39,6 @@ def catalog_path() -> Path:
     if override:
         return Path(override)
     return (Path(__file__).resolve().parents[2] / "../shared/reference/legacy-endpoints.md").resolve()
-
-
-def _required() -> bool:
-    return os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 _ROW = re.compile(r"^\|\s*([A-Z]\d+)\s*\|\s*([A-Z]+)\s*\|\s*`([^`]+)`\s*\|\s*([^|]*)\|")
@@ -151,12 +147,7 @@ def test_a_made_up_unmapped_row_is_reported() -> None:
 
 @pytest.fixture(scope="module")
 def reference_catalog() -> list[CatalogRow]:
-    path = catalog_path()
-    if not path.is_file():
-        message = f"legacy catalog not found at {path} (set {CATALOG_ENV} to its location)"
-        if _required():
-            pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
-        pytest.skip(message)
+    path = reference_file(catalog_path(), "legacy catalog", CATALOG_ENV)
     return parse_operation_index(path.read_text(encoding="utf-8"))
 
 

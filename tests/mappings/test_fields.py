@@ -69,13 +69,16 @@ def test_stringify_custom_values() -> None:
     attrs = legacy_to_profile_attributes(
         {"n": 10.32, "b": True, "l": ["a"], "o": {"k": 1}, "s": "x", "$first_name": "Jo"}, stringify=True
     )
-    assert attrs == {"first_name": "Jo", "properties": {"n": "10.32", "b": "true", "l": '["a"]',
-                                                        "o": '{"k": 1}', "s": "x"}}
+    assert attrs == {
+        "first_name": "Jo",
+        "properties": {"n": "10.32", "b": "true", "l": '["a"]', "o": '{"k": 1}', "s": "x"},
+    }
 
 
 def test_attribute_the_target_lacks_stays_a_property() -> None:
-    attrs = legacy_to_profile_attributes({"$anonymous": "anon", "$exchange_id": "kx"},
-                                         accepts=PATCH_PROFILE_ATTRIBUTES)
+    attrs = legacy_to_profile_attributes(
+        {"$anonymous": "anon", "$exchange_id": "kx"}, accepts=PATCH_PROFILE_ATTRIBUTES
+    )
     assert attrs == {"properties": {"$anonymous": "anon", "$exchange_id": "kx"}}
 
 
@@ -116,11 +119,22 @@ LEGACY_ORDER = [
 
 
 def test_person_matches_legacy_example_key_order() -> None:
-    person = profile_to_legacy_person({"type": "profile", "id": "P1", "attributes": {
-        "email": "abe@example.com", "first_name": "Abraham", "last_name": "Lincoln",
-        "location": {"city": "Springfield", "ip": "1.2.3.4"}, "locale": "en-US",
-        "properties": {"Plan": "Premium", "$source": "Pop", "$consent": ["email"]},
-        "created": "2022-01-07T16:52:45+00:00", "updated": "2022-01-07T16:52:56.5+00:00"}})
+    person = profile_to_legacy_person(
+        {
+            "type": "profile",
+            "id": "P1",
+            "attributes": {
+                "email": "abe@example.com",
+                "first_name": "Abraham",
+                "last_name": "Lincoln",
+                "location": {"city": "Springfield", "ip": "1.2.3.4"},
+                "locale": "en-US",
+                "properties": {"Plan": "Premium", "$source": "Pop", "$consent": ["email"]},
+                "created": "2022-01-07T16:52:45+00:00",
+                "updated": "2022-01-07T16:52:56.5+00:00",
+            },
+        }
+    )
     assert list(person) == LEGACY_ORDER
     assert person["$city"] == "Springfield" and person["$zip"] == "" and person["email"] == "abe@example.com"
     assert (person["created"], person["updated"]) == ("2022-01-07 16:52:45", "2022-01-07 16:52:56")
@@ -133,9 +147,16 @@ def test_empty_profile_has_every_fixed_key() -> None:
 
 
 def test_image_and_reserved_custom_keys() -> None:
-    person = profile_to_legacy_person({"id": "P1", "attributes": {
-        "email": "real@x.com", "image": "https://i/x.png",
-        "properties": {"email": "spoof", "$email": "spoof", "object": "x", "created": "x", "ok": 1}}})
+    person = profile_to_legacy_person(
+        {
+            "id": "P1",
+            "attributes": {
+                "email": "real@x.com",
+                "image": "https://i/x.png",
+                "properties": {"email": "spoof", "$email": "spoof", "object": "x", "created": "x", "ok": 1},
+            },
+        }
+    )
     assert person["$image"] == "https://i/x.png"
     assert person["email"] == person["$email"] == "real@x.com"
     assert person["object"] == "person" and person["ok"] == 1 and person["created"] == ""
@@ -147,10 +168,18 @@ def test_image_and_reserved_custom_keys() -> None:
 @pytest.mark.parametrize(
     ("iso", "v1", "timeline", "v2"),
     [
-        ("2022-11-08T00:00:00+00:00", "2022-11-08 00:00:00", "2022-11-08 00:00:00+00:00",
-         "2022-11-08T00:00:00Z"),
-        ("2022-11-08T01:30:00.999+02:00", "2022-11-07 23:30:00", "2022-11-07 23:30:00+00:00",
-         "2022-11-07T23:30:00Z"),
+        (
+            "2022-11-08T00:00:00+00:00",
+            "2022-11-08 00:00:00",
+            "2022-11-08 00:00:00+00:00",
+            "2022-11-08T00:00:00Z",
+        ),
+        (
+            "2022-11-08T01:30:00.999+02:00",
+            "2022-11-07 23:30:00",
+            "2022-11-07 23:30:00+00:00",
+            "2022-11-07T23:30:00Z",
+        ),
         ("2022-11-08T00:00:00Z", "2022-11-08 00:00:00", "2022-11-08 00:00:00+00:00", "2022-11-08T00:00:00Z"),
         ("2022-11-08T00:00:00", "2022-11-08 00:00:00", "2022-11-08 00:00:00+00:00", "2022-11-08T00:00:00Z"),
     ],
@@ -193,12 +222,26 @@ def test_track_payload_doc_example() -> None:
         "customer_properties": {"$email": "abe@example.com", "$first_name": "Abraham", "Plan": "Premium"},
         "properties": {"item_name": "Boots", "$value": 100, "$event_id": "order-1001"},
         "time": 1589983886})  # fmt: skip
-    assert data == {"type": "event", "attributes": {
-        "properties": {"item_name": "Boots"}, "time": "2020-05-20T14:11:26+00:00", "value": 100,
-        "unique_id": "order-1001",
-        "metric": {"data": {"type": "metric", "attributes": {"name": "Ordered Product"}}},
-        "profile": {"data": {"type": "profile", "attributes": {
-            "email": "abe@example.com", "first_name": "Abraham", "properties": {"Plan": "Premium"}}}}}}
+    assert data == {
+        "type": "event",
+        "attributes": {
+            "properties": {"item_name": "Boots"},
+            "time": "2020-05-20T14:11:26+00:00",
+            "value": 100,
+            "unique_id": "order-1001",
+            "metric": {"data": {"type": "metric", "attributes": {"name": "Ordered Product"}}},
+            "profile": {
+                "data": {
+                    "type": "profile",
+                    "attributes": {
+                        "email": "abe@example.com",
+                        "first_name": "Abraham",
+                        "properties": {"Plan": "Premium"},
+                    },
+                }
+            },
+        },
+    }
 
 
 @pytest.mark.parametrize(
@@ -222,8 +265,15 @@ def test_track_specials(props: dict[str, Any], top: dict[str, Any], rest: dict[s
 
 
 def test_track_ip_and_missing_properties() -> None:
-    attrs = track_payload_to_event({"event": "E", "customer_properties": {"$anonymous": "a"}, "ip": "1.2.3.4",
-                                    "time": None, "properties": None})["attributes"]
+    attrs = track_payload_to_event(
+        {
+            "event": "E",
+            "customer_properties": {"$anonymous": "a"},
+            "ip": "1.2.3.4",
+            "time": None,
+            "properties": None,
+        }
+    )["attributes"]
     assert attrs["properties"] == {}
     assert attrs["profile"]["data"]["attributes"] == {"anonymous_id": "a", "location": {"ip": "1.2.3.4"}}
 
@@ -241,8 +291,22 @@ def test_track_invalid(payload: dict[str, Any]) -> None:
 _text = st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != "")
 _FIXED_SPECIALS = [k for k in PERSON_KEYS]
 _custom_key = st.text(min_size=1, max_size=12).filter(
-    lambda k: not k.startswith("$") and k not in {"email", "phone_number", "id", "_kx", "first_name",
-                                                  "last_name", "object", "created", "updated"})
+    lambda k: (
+        not k.startswith("$")
+        and k
+        not in {
+            "email",
+            "phone_number",
+            "id",
+            "_kx",
+            "first_name",
+            "last_name",
+            "object",
+            "created",
+            "updated",
+        }
+    )
+)
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(), _text)
 
 

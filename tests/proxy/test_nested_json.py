@@ -16,7 +16,9 @@ def _client() -> TestClient:
         raise AssertionError(f"no upstream call expected, got {request.method} {request.url.path}")
 
     settings = Settings(upstream="https://upstream.test", access_log=False)
-    return TestClient(create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test")
+    return TestClient(
+        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/track", "/api/identify"])

@@ -56,6 +56,8 @@ def test_new_api_request_and_response_are_forwarded_verbatim() -> None:
     assert req.headers["authorization"] == "Klaviyo-API-Key pk_x"
     assert "keep-alive" not in req.headers and "te" not in req.headers
     assert req.url.host == "upstream.test"
+    # Host is hop-by-hop for a proxy: upstream sees its own name, never the caller's proxy.test.
+    assert req.headers.get_list("host") == ["upstream.test"]
 
 
 def test_nothing_is_added_to_a_passed_through_request() -> None:
@@ -75,6 +77,7 @@ def test_nothing_is_added_to_a_passed_through_request() -> None:
     sent = seen[0].headers
     # Exactly the caller's end-to-end headers; nothing of httpx's defaults, no revision.
     assert sorted(sent.keys()) == ["accept", "accept-encoding", "host", "user-agent"]
+    assert sent["host"] == "upstream.test"
     assert sent["user-agent"] == "shop/1.0" and sent["accept"] == "application/json"
     # A caller that asked for no encoding gets none: we must not let the transport ask for gzip.
     assert sent["accept-encoding"] == "identity"
@@ -89,7 +92,9 @@ def test_encoded_path_and_caller_encoding_are_kept() -> None:
         return httpx.Response(200, headers={"date": "Thu, 01 Jan 2026 00:00:00 GMT"}, json={})
 
     with _app(handler) as client:
-        resp = client.get("/api/templates/a%2Fb?filter=equals(name,%22x%22)", headers={"accept-encoding": "gzip"})
+        resp = client.get(
+            "/api/templates/a%2Fb?filter=equals(name,%22x%22)", headers={"accept-encoding": "gzip"}
+        )
     assert seen[0].url.raw_path == b"/api/templates/a%2Fb?filter=equals(name,%22x%22)"
     assert seen[0].headers["accept-encoding"] == "gzip"
     assert resp.headers.get_list("date") != ["Thu, 01 Jan 2026 00:00:00 GMT"]  # ours, not a duplicate

@@ -1,0 +1,75 @@
+"""Recording stays off the request path at the application level: with the traffic store stuck
+inside a write (a dead disk), concurrent legacy requests are still all answered."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from proxy import create_app
+from proxy.traffic.record import TrafficRecord
+from proxy.traffic.store import CallerUsage, DayCount
+from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, serve, track_query, traffic_settings
+
+
+class StuckStore:
+    """A traffic store whose writes block until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.written: list[TrafficRecord] = []
+        self.closed = False
+
+    def write(self, records: Sequence[TrafficRecord]) -> None:
+        self.entered.set()
+        self.release.wait(30)
+        self.written.extend(records)
+
+    def usage(self, since: float, until: float) -> list[CallerUsage]:
+        return []
+
+    def total(self, since: float, until: float) -> int:
+        return 0
+
+    def daily(self, since: float, until: float) -> list[DayCount]:
+        return []
+
+    def prune(self, before: float) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_legacy_requests_complete_while_the_store_is_stuck(tmp_path: Path) -> None:
+    store = StuckStore()
+    settings = replace(
+        traffic_settings(tmp_path / "unused.sqlite3"), traffic_batch_size=1, traffic_queue_size=50
+    )
+    app = create_app(settings, transport=FakeUpstream().transport(), traffic_store=store)
+    with serve(app) as s:
+        with httpx.Client(base_url=s.url, timeout=5) as client:
+            assert client.get(f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A}).status_code == 200
+        assert store.entered.wait(5)  # the writer is now stuck inside write()
+
+        def call(i: int) -> int:
+            with httpx.Client(base_url=s.url, timeout=5) as client:
+                if i % 2:
+                    return client.get("/api/track", params=track_query(event=f"E{i}")).status_code
+                return client.get(f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A}).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(call, range(40)))
+        # Every request was answered while the writer is still stuck inside write(): the store
+        # is not on the request path. (How fast answers are is the benchmarks' business.)
+        assert statuses == [200] * 40
+        assert not store.release.is_set() and not store.written
+        store.release.set()
+    assert len(store.written) == 41  # queued records are written once the disk is back
+    assert not store.closed  # an injected store is its owner's to close
