@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
+from starlette.types import Receive, Scope, Send
 
 from mappings import protocol
 from mappings.registry import REGISTRY, validate
@@ -39,7 +40,20 @@ from proxy.settings import Settings
 from proxy.token_store import TokenStore
 from proxy.traffic.store import TrafficStore
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+class _AnyMethod:
+    """Wraps a request handler as an ASGI app so its Route accepts every HTTP method.
+
+    Starlette limits function endpoints to listed methods and answers others with a plain-text
+    405; a legacy caller must get its legacy shape and a new-API caller the upstream's answer.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(handler)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
 
 # At import, not in create_app: a logger configured before the app is built (the CLI configures
 # logging first) must already redact the wire protocol's key and personal fields.
@@ -138,7 +152,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/_compat/health", health, methods=["GET"]),
         *admin_routes(ctx, public_access),
-        Route("/{path:path}", dispatch, methods=ALL_METHODS),
+        Route("/{path:path}", _AnyMethod(dispatch)),
     ]
     app = Starlette(
         routes=routes,

@@ -83,3 +83,17 @@ def test_a_legacy_call_has_one_overall_deadline_across_its_upstream_calls() -> N
     assert resp.status_code == 503
     assert "did not finish within 0.3 s" in resp.json()["message"]
     assert started == ["/api/profiles/01ABC"]
+
+
+def test_any_http_method_on_a_legacy_path_gets_a_legacy_shaped_answer() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(405, json={"errors": [{"detail": "method not allowed"}]})
+
+    with _client(handler) as client:
+        trace = client.request("TRACE", f"/api/v2/lists?api_key={KEY}")
+        propfind = client.request("PROPFIND", "/api/v1/campaigns")
+        new_api = client.request("PROPFIND", "/api/profiles")
+    assert trace.status_code == 501 and set(trace.json()) == {"detail"}
+    assert propfind.status_code == 501 and set(propfind.json()) == {"status", "message"}
+    assert new_api.status_code == 405  # passed through to the upstream's own answer
+    assert new_api.json()["errors"][0]["detail"] == "method not allowed"
