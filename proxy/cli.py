@@ -68,6 +68,20 @@ def _run(app: Any, settings: Settings) -> None:
     )
 
 
+def _busy_port(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on, or None (checked up front for a one-line error)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def _url_host(host: str) -> str:
     """A listen address as URL host: wildcards become loopback, IPv6 literals get brackets."""
     if host in ("0.0.0.0", "::", ""):
@@ -92,6 +106,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.modes import from_settings
 
     from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
+    busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
+    if busy:
+        print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
+        return 2
     configure(settings.log_level, settings.log_format)
     transport: httpx.AsyncBaseTransport | None = None
     if settings.sandbox:

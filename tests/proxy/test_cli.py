@@ -70,3 +70,20 @@ def test_sandbox_links_use_a_reachable_url_host(host: str, url_host: str) -> Non
     from proxy.cli import _url_host
 
     assert _url_host(host) == url_host
+
+
+def test_a_busy_admin_port_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("KLAVIYO_COMPAT_ADMIN_PORT", str(port))
+        monkeypatch.setenv("KLAVIYO_COMPAT_TRAFFIC_DB", "off")
+        assert main(["serve", "--sandbox", "--port", "18298"]) == 2
+    err = capsys.readouterr().err
+    assert f"admin port {port} is not available" in err
+    assert "Traceback" not in err
