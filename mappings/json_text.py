@@ -12,11 +12,12 @@ from typing import Any
 MAX_DEPTH = 32  # the new API accepts at most 10 levels; legacy payloads never needed more
 
 
-def _too_deep(value: Any) -> bool:
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Nested deeper than ``limit``; iterative, so it cannot fail on the input it guards against."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        if depth > limit:
             return True
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
@@ -31,6 +32,6 @@ def loads(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    if _too_deep(value):
+    if too_deep(value):
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
     return value

@@ -17,23 +17,9 @@ import orjson
 
 from mappings import protocol
 from mappings.base import LegacyRequest
+from mappings.json_text import MAX_DEPTH, too_deep
 
 MAX_BODY = 5 * 1024 * 1024  # the upstream API's own payload ceiling
-MAX_DEPTH = 32  # well above the nesting the upstream API itself accepts (10 levels)
-
-
-def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Iterative depth check (a recursive one would fail on the very input it guards against)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
 
 
 class BadLegacyRequest(Exception):
@@ -101,7 +87,7 @@ def parse(
             json_body = orjson.loads(stripped)
         except orjson.JSONDecodeError:
             raise BadLegacyRequest("Request body is not valid JSON.") from None
-        if _too_deep(json_body):
+        if too_deep(json_body):
             raise BadLegacyRequest(f"Request body is nested deeper than {MAX_DEPTH} levels.")
         if isinstance(json_body, dict):
             for name, value in json_body.items():

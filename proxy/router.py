@@ -30,14 +30,15 @@ class Match:
 
 class LegacyRouter:
     def __init__(self, operations: Iterable[Operation]) -> None:
-        self._routes = [(compile_template(op.path), op) for op in operations]
+        # Grouped by method once, so a request only tries the templates of its own method.
+        self._routes: dict[str, list[tuple[re.Pattern[str], Operation]]] = {}
+        for op in operations:
+            self._routes.setdefault(op.method, []).append((compile_template(op.path), op))
 
     def match(self, method: str, path: str) -> Match | None:
         """The operation serving ``method path``; HEAD is served by the GET operation (RFC 9110)."""
         wanted = "GET" if method == "HEAD" else method
-        for pattern, op in self._routes:
-            if op.method != wanted:
-                continue
+        for pattern, op in self._routes.get(wanted, ()):
             m = pattern.match(path)
             if m:
                 return Match(op, m.groupdict())

@@ -156,19 +156,20 @@ class Runner:
         key = creds.key_for(step.auth, step.token)
         if step.auth == "private" and key is None:
             return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
-        method, path = self.upstream.url_for(step.op, step.path_params)
 
         async def send(call: Call) -> Reply:
             return await self._send(op, call, key, stats)
 
-        if dry is not None and method != "GET":
-            stats.not_sent.append(step.op)
-            log_not_sent(op.id, step, method, path)
-            reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
-        elif dry is not None:
-            reply = await dry.read(step, send) or await send(step)
-        else:
+        if dry is None:
             reply = await send(step)
+        else:
+            method, path = self.upstream.url_for(step.op, step.path_params)
+            if method != "GET":
+                stats.not_sent.append(step.op)
+                log_not_sent(op.id, step, method, path)
+                reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
+            else:
+                reply = await dry.read(step, send) or await send(step)
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply

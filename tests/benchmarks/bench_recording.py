@@ -15,9 +15,7 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,34 +23,7 @@ import httpx
 
 from proxy import create_app
 from proxy.logs import configure
-from proxy.traffic.record import TrafficRecord
-from proxy.traffic.store import CallerUsage, DayCount
-from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, serve, traffic_settings
-
-
-class StuckStore:
-    """Every write blocks until ``release`` is set."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-
-    def write(self, records: Sequence[TrafficRecord]) -> None:
-        self.release.wait()
-
-    def usage(self, since: float, until: float) -> list[CallerUsage]:
-        return []
-
-    def total(self, since: float, until: float) -> int:
-        return 0
-
-    def daily(self, since: float, until: float) -> list[DayCount]:
-        return []
-
-    def prune(self, before: float) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass
+from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, StuckStore, serve, traffic_settings
 
 
 async def drive(url: str, n: int, concurrency: int) -> list[float]:

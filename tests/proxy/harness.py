@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import httpx
 from proxy.redact import fingerprint
 from proxy.settings import Settings
 from proxy.traffic.record import TrafficRecord
+from proxy.traffic.store import CallerUsage, DayCount
 from tests.e2e.harness import LOOPBACK, wait_until
 from tests.e2e.harness import serve as serve  # re-exported: the proxy tests start servers with it
 
@@ -184,3 +185,33 @@ def rec(ts: float = T0, op: str = "E1", caller: str | None = "key#a", **kw: obje
         client="ip#1",
     )
     return replace(base, **kw)  # type: ignore[arg-type]
+
+
+class StuckStore:
+    """A traffic store whose writes block until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.written: list[TrafficRecord] = []
+        self.closed = False
+
+    def write(self, records: Sequence[TrafficRecord]) -> None:
+        self.entered.set()
+        self.release.wait(30)
+        self.written.extend(records)
+
+    def usage(self, since: float, until: float) -> list[CallerUsage]:
+        return []
+
+    def total(self, since: float, until: float) -> int:
+        return 0
+
+    def daily(self, since: float, until: float) -> list[DayCount]:
+        return []
+
+    def prune(self, before: float) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.closed = True

@@ -3,8 +3,6 @@ inside a write (a dead disk), concurrent legacy requests are still all answered.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -12,39 +10,15 @@ from pathlib import Path
 import httpx
 
 from proxy import create_app
-from proxy.traffic.record import TrafficRecord
-from proxy.traffic.store import CallerUsage, DayCount
-from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, serve, track_query, traffic_settings
-
-
-class StuckStore:
-    """A traffic store whose writes block until ``release`` is set."""
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.written: list[TrafficRecord] = []
-        self.closed = False
-
-    def write(self, records: Sequence[TrafficRecord]) -> None:
-        self.entered.set()
-        self.release.wait(30)
-        self.written.extend(records)
-
-    def usage(self, since: float, until: float) -> list[CallerUsage]:
-        return []
-
-    def total(self, since: float, until: float) -> int:
-        return 0
-
-    def daily(self, since: float, until: float) -> list[DayCount]:
-        return []
-
-    def prune(self, before: float) -> int:
-        return 0
-
-    def close(self) -> None:
-        self.closed = True
+from tests.proxy.harness import (
+    KEY_A,
+    PROFILE_ID,
+    FakeUpstream,
+    StuckStore,
+    serve,
+    track_query,
+    traffic_settings,
+)
 
 
 def test_legacy_requests_complete_while_the_store_is_stuck(tmp_path: Path) -> None:
