@@ -107,7 +107,7 @@ class Call:
     expect: tuple[int, ...] = (200, 201, 202, 204)
     # Never sent. Attributes the new API sets by itself on the resource this write answers
     # (e.g. a new draft's status): dry-run mode, which answers writes without sending them,
-    # adds them to its simulated answer (see ``proxy.dry_run``).
+    # adds them to its simulated answer (see ``proxy.policy.dry_run``).
     dry_run_attributes: Mapping[str, JSON] = field(default_factory=dict)
 
 

@@ -20,7 +20,7 @@ PRIVATE_KEY_RE = re.compile(r"^pk_\w{20,64}$")
 PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
 
 # Field names whose values never reach a log in clear, at any depth, on top of the engine's
-# generic credential names (``proxy.redact``): where keys and public tokens arrive, and the
+# generic credential names (``proxy.observe.redact``): where keys and public tokens arrive, and the
 # personal identifiers of legacy payloads (``data`` is track/identify's encoded payload).
 SENSITIVE_FIELDS: frozenset[str] = frozenset(
     {

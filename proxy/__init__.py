@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from proxy.settings import Settings
 
 if TYPE_CHECKING:
-    from proxy.app import create_app
+    from proxy.engine.app import create_app
 
 __all__ = ["Settings", "create_app"]
 
@@ -13,7 +13,7 @@ __all__ = ["Settings", "create_app"]
 def __getattr__(name: str) -> Any:
     # Lazy, so importing a small engine module does not load the whole mapping registry.
     if name == "create_app":
-        from proxy.app import create_app
+        from proxy.engine.app import create_app
 
         return create_app
     raise AttributeError(name)

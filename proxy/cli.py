@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from mappings.base import Operation
-    from proxy.modes import ModeTable
+    from proxy.policy.modes import ModeTable
 
 NO_UPSTREAM = (
     "klaviyo-compat: refusing to start without an upstream.\n"
@@ -92,8 +92,8 @@ def _url_host(host: str) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import httpx
 
-    from proxy.app import create_app
-    from proxy.logs import configure
+    from proxy.engine.app import create_app
+    from proxy.observe.logs import configure
 
     settings = _serve_settings(args)
     if settings.sandbox and settings.upstream:
@@ -103,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(NO_UPSTREAM, file=sys.stderr)
         return 2
     from mappings.registry import REGISTRY
-    from proxy.modes import from_settings
+    from proxy.policy.modes import from_settings
 
     from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
     busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
@@ -142,7 +142,7 @@ def _env_config() -> Path | None:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from proxy.logs import configure
+    from proxy.observe.logs import configure
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, create_sandbox_app
 
     settings = load(flags={"host": args.host, "port": args.port})
@@ -159,7 +159,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
     """The catalog; ``table`` and ``json`` also show each operation's mode (``markdown`` is the README's)."""
     from mappings.registry import REGISTRY
-    from proxy.modes import ModeTable
+    from proxy.policy.modes import ModeTable
 
     table = modes if modes is not None else ModeTable()
     rows = []
@@ -198,7 +198,7 @@ def _short(text: str, width: int = 28) -> str:
 
 def _mode_table(config: str | None) -> ModeTable:
     from mappings.registry import REGISTRY
-    from proxy.modes import from_settings
+    from proxy.policy.modes import from_settings
 
     return from_settings(load(config=Path(config) if config else None), REGISTRY)
 
@@ -213,9 +213,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from mappings.registry import REGISTRY
     from mappings.upstream_ops import OPERATIONS
-    from proxy.modes import from_settings
-    from proxy.report import build_report, parse_since
-    from proxy.report_format import render
+    from proxy.policy.modes import from_settings
+    from proxy.traffic.report import build_report, parse_since
+    from proxy.traffic.report_format import render
     from proxy.traffic.sqlite_store import SqliteStore
 
     try:

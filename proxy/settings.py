@@ -49,7 +49,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "json"  # or "console"
     access_log: bool = True
-    # Staged migration: the raw [modes] table (parsed by proxy.modes) and the Sunset date
+    # Staged migration: the raw [modes] table (parsed by proxy.policy.modes) and the Sunset date
     # (YYYY-MM-DD; "" = the date the legacy API was retired). Both reload without a restart.
     modes: Mapping[str, Any] = field(default_factory=dict)
     sunset: str = ""

@@ -10,7 +10,7 @@ from datetime import date
 from html import escape
 
 from proxy.admin.chart import daily_chart, days_between
-from proxy.report import Report
+from proxy.traffic.report import Report
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;background:#fafafa}

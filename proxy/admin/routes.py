@@ -16,10 +16,10 @@ from starlette.routing import BaseRoute, Route
 from mappings.base import Operation
 from proxy.admin.access import AdminAccess
 from proxy.admin.dashboard import render_dashboard
-from proxy.metrics import Metrics
-from proxy.mode_reload import ModeHolder
-from proxy.report import Report, build_report, parse_since
-from proxy.report_fold import DEFAULT_MAX_CALLERS
+from proxy.observe.metrics import Metrics
+from proxy.policy.reload import ModeHolder
+from proxy.traffic.fold import DEFAULT_MAX_CALLERS
+from proxy.traffic.report import Report, build_report, parse_since
 from proxy.traffic.store import TrafficStore
 
 DEFAULT_WINDOW = "30d"

@@ -10,7 +10,7 @@ method, path template, rate limit (burst/steady), scopes, the query parameter na
 operation accepts, its documented success statuses, the JSON:API resource type its success
 answer carries and that resource's creation/update timestamp attributes. The registry
 validates every mapping against it at start-up; dry-run mode uses the last three to
-simulate a write's answer (``proxy.dry_run``).
+simulate a write's answer (``proxy.policy.dry_run``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proxy.redact import scrub_text
+from proxy.observe.redact import scrub_text
 
 UNMAPPED = "unmapped"  # the operation of a legacy path no mapping serves
 

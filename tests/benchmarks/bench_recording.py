@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from proxy import create_app
-from proxy.logs import configure
+from proxy.observe.logs import configure
 from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, StuckStore, serve, traffic_settings
 
 

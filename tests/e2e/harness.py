@@ -1,8 +1,8 @@
 """Real-socket test harness: uvicorn servers on 127.0.0.1, a recording upstream transport,
 TLS for the legacy clients' hard-coded ``https://a.klaviyo.com`` and a loopback-only resolver.
 
-Used by ``tests/e2e`` (session fixtures in its conftest), ``tests/proxy/test_bad_input.py``
-and ``tests/proxy/test_log_redaction.py``; the recordings feed ``tests/contract``.
+Used by ``tests/e2e`` (session fixtures in its conftest), ``tests/proxy/engine/test_bad_input.py``
+and ``tests/proxy/observe/test_log_redaction.py``; the recordings feed ``tests/contract``.
 
 Nothing here opens a socket to anything but 127.0.0.1: servers bind loopback, the proxy's
 upstream is the sandbox on loopback, and ``LoopbackNetwork`` makes every other name or
@@ -320,10 +320,10 @@ def build_stack(
     Two proxy app instances share the settings and the recorder but not a transport: an
     httpx connection pool belongs to one event loop, and each uvicorn thread has its own.
     """
-    from proxy.app import create_app
+    from proxy.engine.app import create_app
+    from proxy.engine.upstream import build_transport
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Store, create_sandbox_app
     from proxy.settings import Settings
-    from proxy.upstream import build_transport
 
     store = Store()
     with serve(create_sandbox_app(store)) as sandbox:

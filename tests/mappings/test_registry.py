@@ -34,7 +34,8 @@ def test_unknown_upstream_operation_is_refused() -> None:
 
 
 def test_create_app_fails_fast_on_a_broken_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from proxy import Settings, app
+    from proxy import Settings
+    from proxy.engine import app
 
     broken = replace(REGISTRY[0], id="Z7", path="/api/v9/x", upstream=("nope",))
     monkeypatch.setattr(app, "REGISTRY", (*REGISTRY, broken))

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from proxy.redact import fingerprint
+from proxy.observe.redact import fingerprint
 from proxy.settings import Settings
 from proxy.traffic.record import TrafficRecord
 from proxy.traffic.store import CallerUsage, DayCount

@@ -14,8 +14,8 @@ import pytest
 
 from mappings.registry import REGISTRY
 from mappings.upstream_ops import OPERATIONS
-from proxy.modes import ModeTable
-from proxy.report import build_report
+from proxy.policy.modes import ModeTable
+from proxy.traffic.report import build_report
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.writer import BatchWriter
 from tests.proxy.harness import DAY, T0, rec

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy.metrics import Metrics
+from proxy.observe.metrics import Metrics
 from proxy.traffic.record import TrafficRecord, clean
 from proxy.traffic.retention import prune_once
 from proxy.traffic.sqlite_store import SqliteStore

@@ -1,0 +1,287 @@
+"""Serves one legacy request: match, parse, authenticate, apply the route's mode, run, render, record.
+
+Modes (``proxy.policy.modes``): ``reject`` answers the retired-API 410 without calling upstream;
+``dry-run`` runs the plan with upstream writes logged instead of sent; ``brownout`` is a
+reject or a translate decided per call. Every answer carries the Deprecation, Sunset and
+successor Link headers, and every call is counted (metrics) and recorded (traffic store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mappings import protocol
+from mappings.base import Family, LegacyReply, Operation
+from proxy.engine.middleware import STATE_KEY
+from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
+from proxy.engine.router import LegacyRouter, Match
+from proxy.engine.runner import Credentials, Runner, RunStats
+from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
+from proxy.observe.callers import key_caller, token_caller
+from proxy.observe.metrics import Metrics
+from proxy.observe.redact import fingerprint
+from proxy.policy.modes import Mode, ModeTable
+from proxy.policy.reload import ModeHolder
+from proxy.policy.successor import deprecation_headers, retired_reply
+from proxy.settings import Settings
+from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
+
+log = structlog.get_logger("klaviyo_compat.legacy")
+
+# A family's failure answer, when it is a body rather than a status (e.g. a 200 with "0").
+_FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refusing (413) as soon as it is known to exceed ``limit``: never buffer more."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadLegacyRequest("Request body too large.", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadLegacyRequest("Request body too large.", status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def render(reply: LegacyReply) -> Response:
+    """Legacy clients accept only 200/202 as success: 201 and 204 become 200."""
+    status = 200 if reply.status in (201, 204) else reply.status
+    try:
+        content = reply.text.encode("utf-8") if reply.text is not None else orjson.dumps(reply.body)
+    except (TypeError, orjson.JSONEncodeError):
+        # A body that cannot be encoded is a mapping bug: answer a plain legacy 500, never a traceback.
+        log.error("legacy.unencodable_reply", status=reply.status)
+        status, content = 500, b'{"status": 500, "message": "Internal error in klaviyo-compat."}'
+    return Response(
+        content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers)
+    )
+
+
+def headers_only(response: Response) -> Response:
+    """A HEAD answer: the GET answer's status and headers (its Content-Length included), no body."""
+    head = Response(content=b"", status_code=response.status_code)
+    head.raw_headers = list(response.raw_headers)
+    return head
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What one call was routed to: the operation, its configured mode and what the call got."""
+
+    operation: str
+    family: Family
+    mode: Mode
+    action: Mode
+    fidelity: str
+    doc: str  # successor documentation (the Link header)
+
+
+def failed(family: Family, reply: LegacyReply) -> bool:
+    return reply.status >= 400 or (reply.text is not None and reply.text == _FAILURE_TEXT[family])
+
+
+class LegacyHandler:
+    def __init__(
+        self,
+        settings: Settings,
+        router: LegacyRouter,
+        runner: Runner,
+        *,
+        modes: ModeHolder | None = None,
+        operations: Mapping[str, Mapping[str, Any]] | None = None,
+        metrics: Metrics | None = None,
+        record: Callable[[TrafficRecord], None] | None = None,
+        draw: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.runner = runner
+        self.server_side_tokens = frozenset(settings.token_keys)
+        self.modes = modes or ModeHolder(ModeTable())
+        self.operations = operations if operations is not None else runner.upstream.operations
+        self.metrics = metrics
+        self.record = record
+        self.draw = draw  # brownout fractions; tests inject a seeded generator
+        self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
+
+    async def __call__(self, request: Request, family: Family) -> Response:
+        state: dict[str, Any] = request.scope.setdefault(STATE_KEY, {})
+        state["kind"] = "legacy"
+        if request.method == "OPTIONS" and family is Family.PUBLIC:
+            return Response(status_code=200, headers=protocol.PUBLIC_CORS)
+        started, arrived = time.perf_counter(), self.clock()
+        now = datetime.fromtimestamp(arrived, UTC)  # the one time the route's mode and its plan see
+        table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
+        match = self.router.match(request.method, request.url.path)
+        stats = RunStats()
+        if match is None:
+            state["operation"] = UNMAPPED
+            log.warning("legacy.unmapped", method=request.method, path=request.url.path)
+            reply = protocol.unmapped(family, request.method, request.url.path)
+            state["caller"] = await self._unmapped_caller(request, now)
+            route = _Route(
+                UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
+            )
+        else:
+            op = match.operation
+            mode = table.for_op(op.id)
+            action = mode.action(now, self.draw)
+            state["operation"], state["mode"] = op.id, action.value
+            reply = await self._serve(request, family, match, action, state, stats, now)
+            route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
+        response = render(reply)
+        if request.method == "HEAD":
+            response = headers_only(response)
+        for name, value in deprecation_headers(route.doc, table.sunset):
+            response.headers[name] = value
+        self._account(request, state, route, reply, response, stats, arrived, time.perf_counter() - started)
+        return response
+
+    async def _serve(
+        self,
+        request: Request,
+        family: Family,
+        match: Match,
+        action: Mode,
+        state: dict[str, Any],
+        stats: RunStats,
+        now: datetime,
+    ) -> LegacyReply:
+        op = match.operation
+        try:
+            parsed = await self._parse(request, match.path_params, now)
+        except BadLegacyRequest as exc:
+            if action is Mode.REJECT:
+                return retired_reply(op, self.operations)
+            log.info("legacy.bad_request", operation=op.id, reason=str(exc))
+            return protocol.error(family, exc.status, str(exc))
+        try:
+            state["caller"] = self._caller(op, parsed)
+        except Exception:  # a mapping's caller extractor must never fail the call
+            log.exception("legacy.caller_extractor_failed", operation=op.id)
+            state["caller"] = None
+        if action is Mode.REJECT:
+            log.info("legacy.rejected", operation=op.id)
+            return retired_reply(op, self.operations)
+        key = parsed.private_key
+        if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
+            return protocol.missing_key(family)
+        # A HEAD of a GET that writes (a beacon-style operation) must not write: it runs as a dry-run.
+        dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
+        try:
+            async with asyncio.timeout(self.settings.request_deadline):
+                reply = await self.runner.run(
+                    op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+                )
+        except TimeoutError:
+            log.warning(
+                "legacy.deadline_exceeded",
+                operation=op.id,
+                seconds=self.settings.request_deadline,
+                upstream_calls=stats.upstream_calls,
+            )
+            reply = protocol.error(
+                family,
+                503,
+                f"The translation did not finish within {self.settings.request_deadline:g} s "
+                f"({stats.upstream_calls} upstream calls made). Please retry.",
+            )
+        except UpstreamUnavailable as exc:
+            log.warning("upstream.unavailable", operation=op.id, reason=str(exc))
+            reply = protocol.upstream_unavailable(family)
+        except UnencodableRequest as exc:
+            log.info("legacy.bad_request", operation=op.id, reason=f"unencodable: {exc}")
+            reply = protocol.bad_request(
+                family,
+                "The request carries a value the new API cannot accept (e.g. an integer beyond 64 bits).",
+            )
+        except Exception:
+            # A mapping bug must never leak a traceback to the client; it is logged (redacted).
+            log.exception("legacy.internal_error", operation=op.id)
+            reply = protocol.error(
+                family, 500, f"Internal error in klaviyo-compat (request id {state.get('request_id')})."
+            )
+        finally:
+            state["upstream_calls"] = stats.upstream_calls
+        if action is Mode.DRY_RUN:
+            log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
+        log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
+        return reply
+
+    async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:
+        return parse(
+            method="GET" if request.method == "HEAD" else request.method,
+            path=request.url.path,
+            path_params=path_params,
+            query_items=request.query_params.multi_items(),
+            headers=request.headers,
+            body=await read_limited(request, MAX_BODY),
+            server_side_tokens=self.server_side_tokens,
+            now=now,
+        )
+
+    async def _unmapped_caller(self, request: Request, now: datetime) -> str | None:
+        """Who still calls a path nobody translates: the hash of the private key it sent, if any."""
+        try:
+            parsed = await self._parse(request, {}, now)
+        except BadLegacyRequest:
+            return None
+        return key_caller(parsed.private_key) if parsed.private_key else None
+
+    @staticmethod
+    def _caller(op: Operation, parsed: Parsed) -> str | None:
+        """A hash of the private key, else of the public identity the mapping declares."""
+        if parsed.private_key:
+            return key_caller(parsed.private_key)
+        token = op.caller(parsed.request) if op.caller is not None else None
+        return token_caller(token) if token else None
+
+    def _account(
+        self,
+        request: Request,
+        state: dict[str, Any],
+        route: _Route,
+        reply: LegacyReply,
+        response: Response,
+        stats: RunStats,
+        arrived: float,
+        seconds: float,
+    ) -> None:
+        """Count the call (metrics) and hand its record to the writer (never waits)."""
+        if self.metrics is not None:
+            self.metrics.legacy(route.operation, route.mode.value, response.status_code, seconds)
+        if self.record is None:
+            return
+        self.record(
+            TrafficRecord(
+                ts=arrived,
+                operation=route.operation,
+                mode=route.mode.value,
+                action=route.action.value,
+                status=response.status_code,
+                failed=failed(route.family, reply),
+                upstream_calls=stats.upstream_calls,
+                latency_ms=round(seconds * 1000, 2),
+                fidelity=route.fidelity,
+                caller=state.get("caller"),
+                label=clean(request.headers.get(self.settings.caller_header), 64),
+                user_agent=clean(request.headers.get("user-agent"), 200),
+                client=fingerprint(request.client.host, "ip") if request.client else None,
+            )
+        )

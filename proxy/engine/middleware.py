@@ -1,0 +1,80 @@
+"""Pure ASGI middleware: request id in contextvars, one redacted access line per request.
+
+Starlette's BaseHTTPMiddleware runs the app in another task, which loses contextvars
+(structlog's request binding); a plain ASGI wrapper keeps one context end to end.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from proxy.observe.redact import fingerprint
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+STATE_KEY = "klaviyo_compat"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.log = structlog.get_logger("klaviyo_compat.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = {"request_id": request_id}
+        scope[STATE_KEY] = state
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if self.access_log:
+                client = scope.get("client")
+                self.log.info(
+                    "access",
+                    method=scope["method"],
+                    path=scope["path"],  # never the query string: it carries keys and payloads
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    kind=state.get("kind", "other"),
+                    operation=state.get("operation"),
+                    mode=state.get("mode"),
+                    upstream_calls=state.get("upstream_calls", 0),
+                    caller=state.get("caller"),
+                    client=fingerprint(client[0], "ip") if client else None,
+                    user_agent=_header(scope, b"user-agent"),
+                )
+            structlog.contextvars.clear_contextvars()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1")[:200])
+    return None

@@ -1,0 +1,256 @@
+"""Drives a mapping's sans-IO plan: executes each yielded step, sends the answer back in.
+
+The runner enforces the declaration (a plan may only use the upstream operations it
+declared), resolves credentials per step, follows cursors for ``CollectAll`` and counts
+upstream calls for the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from mappings import protocol
+from mappings.base import (
+    Call,
+    CollectAll,
+    Collected,
+    CollectPages,
+    Gather,
+    LegacyReply,
+    LegacyRequest,
+    LoadToken,
+    Operation,
+    Reply,
+    SaveToken,
+    Step,
+    UpstreamError,
+)
+from proxy.engine.upstream import Upstream, cursor_of
+from proxy.observe.redact import fingerprint
+from proxy.policy.dry_run import DryRun, log_not_sent
+from proxy.state.collection_cache import CollectionCache
+from proxy.state.tokens import TokenStore
+
+log = structlog.get_logger("klaviyo_compat.runner")
+
+
+class PlanBug(Exception):
+    """The plan broke its own declaration; answered as a legacy 500, logged for developers."""
+
+
+@dataclass
+class Credentials:
+    """The caller's private key (if any) and the operator's token -> private key map."""
+
+    private_key: str | None
+    token_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def key_for(self, step_auth: str, token: str | None) -> str | None:
+        if step_auth == "public":
+            return None
+        if token is not None:
+            return self.token_keys.get(token)
+        return self.private_key
+
+    def account(self) -> str:
+        """Cache partition: a hash of the key, never the key."""
+        return fingerprint(self.private_key or "", "acct")
+
+
+@dataclass
+class RunStats:
+    upstream_calls: int = 0
+    upstream_ops: list[str] = field(default_factory=list)
+    not_sent: list[str] = field(default_factory=list)  # dry-run: writes logged instead of sent
+
+
+class Runner:
+    def __init__(self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore) -> None:
+        self.upstream = upstream
+        self.cache = cache
+        self.tokens = tokens
+
+    async def run(
+        self,
+        op: Operation,
+        req: LegacyRequest,
+        creds: Credentials,
+        stats: RunStats,
+        *,
+        dry_run: bool = False,
+    ) -> LegacyReply:
+        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
+        plan = op.plan(req)
+        dry = DryRun(self.upstream.operations) if dry_run else None
+        to_send: Any = None
+        to_throw: UpstreamError | None = None
+        while True:
+            try:
+                step = plan.throw(to_throw) if to_throw is not None else plan.send(to_send)
+            except StopIteration as stop:
+                reply = stop.value
+                if not isinstance(reply, LegacyReply):
+                    raise PlanBug(f"{op.id} returned {type(reply).__name__}, not LegacyReply") from None
+                return reply
+            except UpstreamError as err:
+                return protocol.translate_error(op.family, err.reply)
+            to_send, to_throw = None, None
+            try:
+                to_send = await self._execute(op, step, creds, stats, dry)
+            except UpstreamError as err:
+                to_throw = err
+
+    async def _execute(
+        self, op: Operation, step: Step, creds: Credentials, stats: RunStats, dry: DryRun | None
+    ) -> Any:
+        if isinstance(step, Call):
+            return await self._call(op, step, creds, stats, dry=dry)
+        if isinstance(step, Gather):
+            results = await asyncio.gather(
+                *(self._call(op, c, creds, stats, raise_errors=False, dry=dry) for c in step.calls)
+            )
+            for call, result in zip(step.calls, results, strict=True):
+                if result.status not in call.expect:
+                    raise UpstreamError(call.op, result)
+            return list(results)
+        if isinstance(step, CollectAll | CollectPages) and dry is not None and dry.invents(step.path_params):
+            return Collected(data=[], pages=0)  # the collection of a resource this dry-run invented
+        if isinstance(step, CollectAll):
+            return await self._collect(op, step, creds, stats)
+        if isinstance(step, CollectPages):
+            self._check_declared(op, step.op)
+            return await self._walk(
+                step.op,
+                step.path_params,
+                step.query,
+                step.cursor,
+                step.max_pages,
+                creds.key_for(step.auth, None),
+                stats,
+            )
+        if isinstance(step, SaveToken):
+            return await self.tokens.save(creds.account(), step.value, step.numeric)
+        if isinstance(step, LoadToken):
+            return await self.tokens.load(creds.account(), step.token)
+        raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
+
+    def _check_declared(self, op: Operation, name: str) -> None:
+        if name not in op.upstream:
+            raise PlanBug(f"{op.id} used undeclared upstream operation {name}")
+
+    async def _call(
+        self,
+        op: Operation,
+        step: Call,
+        creds: Credentials,
+        stats: RunStats,
+        raise_errors: bool = True,
+        dry: DryRun | None = None,
+    ) -> Reply:
+        self._check_declared(op, step.op)
+        key = creds.key_for(step.auth, step.token)
+        if step.auth == "private" and key is None:
+            return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
+
+        async def send(call: Call) -> Reply:
+            return await self._send(op, call, key, stats)
+
+        if dry is None:
+            reply = await send(step)
+        else:
+            method, path = self.upstream.url_for(step.op, step.path_params)
+            if method != "GET":
+                stats.not_sent.append(step.op)
+                log_not_sent(op.id, step, method, path)
+                reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
+            else:
+                reply = await dry.read(step, send) or await send(step)
+        if raise_errors and reply.status not in step.expect:
+            raise UpstreamError(step.op, reply)
+        return reply
+
+    async def _send(self, op: Operation, step: Call, key: str | None, stats: RunStats) -> Reply:
+        """One upstream call, counted."""
+        stats.upstream_calls += 1
+        stats.upstream_ops.append(step.op)
+        reply = await self.upstream.call(step, key)
+        if reply.status in (401, 403) and step.token is not None:
+            # The operator's token -> key map holds a key upstream refuses: callers only see
+            # the legacy "0", so say it loudly here.
+            log.warning(
+                "upstream.configured_key_refused", operation=op.id, upstream=step.op, status=reply.status
+            )
+        if reply.status == 200 and self.upstream.method_of(step.op) == "GET" and not _is_document(reply.body):
+            # A 200 read without a JSON:API document is an upstream fault, not an empty result.
+            reply = Reply(status=502, body=None, headers=reply.headers)
+        return reply
+
+    async def _walk(
+        self,
+        name: str,
+        path_params: Mapping[str, str],
+        base_query: Mapping[str, str],
+        cursor: str | None,
+        max_pages: int,
+        key: str | None,
+        stats: RunStats,
+    ) -> Collected:
+        """Follow ``links.next`` cursors (never the link's host) for at most ``max_pages`` pages."""
+        data: list[Any] = []
+        included: list[Any] = []
+        pages = 0
+        while pages < max_pages:
+            query = dict(base_query) if cursor is None else {**dict(base_query), "page[cursor]": cursor}
+            stats.upstream_calls += 1
+            stats.upstream_ops.append(name)
+            reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
+            pages += 1
+            if reply.status != 200 or not isinstance(reply.body, dict):
+                raise UpstreamError(name, reply)
+            page = reply.body.get("data") or []
+            data.extend(page if isinstance(page, list) else [page])
+            included.extend(reply.body.get("included") or [])
+            links = reply.body.get("links") or {}
+            cursor = cursor_of(links.get("next") if isinstance(links, dict) else None)
+            if cursor is None:
+                break
+        return Collected(data=data, included=_dedupe(included), pages=pages, next_cursor=cursor)
+
+    async def _collect(
+        self, op: Operation, step: CollectAll, creds: Credentials, stats: RunStats
+    ) -> Collected:
+        self._check_declared(op, step.op)
+        key = creds.key_for(step.auth, None)
+
+        async def walk() -> Collected:
+            return await self._walk(step.op, step.path_params, step.query, None, step.max_pages, key, stats)
+
+        if not step.cache:
+            return await walk()
+        cache_key = (
+            creds.account(),
+            step.op,
+            tuple(sorted(step.path_params.items())),
+            tuple(sorted(step.query.items())),
+        )
+        return await self.cache.get_or_fill(cache_key, walk)
+
+
+def _is_document(body: Any) -> bool:
+    return isinstance(body, dict) and "data" in body
+
+
+def _dedupe(included: list[Any]) -> list[Any]:
+    seen: set[tuple[Any, Any]] = set()
+    out: list[Any] = []
+    for item in included:
+        ident = (item.get("type"), item.get("id")) if isinstance(item, dict) else (None, id(item))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(item)
+    return out

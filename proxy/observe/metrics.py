@@ -1,0 +1,94 @@
+"""Prometheus metrics (``/metrics``), one registry per app.
+
+Labels are bounded: legacy operation ids (plus ``unmapped``), the four modes, status classes,
+new-API operation ids from the pinned spec and HTTP status codes. Never a raw path, key,
+token or caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+_LEADING_INT = re.compile(r"^\s*(\d+)")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Implements ``proxy.engine.upstream.UpstreamObserver``; the legacy handler reports each call."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.legacy_requests = Counter(
+            "klaviyo_compat_legacy_requests",
+            "Legacy requests answered, by operation, mode and status class.",
+            ["operation", "mode", "status_class"],
+            registry=r,
+        )
+        self.legacy_latency = Histogram(
+            "klaviyo_compat_legacy_request_duration_seconds",
+            "Time to answer a legacy request.",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upstream_requests = Counter(
+            "klaviyo_compat_upstream_requests",
+            "New-API calls made, by operation and HTTP status.",
+            ["operation", "status"],
+            registry=r,
+        )
+        self.upstream_latency = Histogram(
+            "klaviyo_compat_upstream_request_duration_seconds",
+            "New-API call duration.",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ratelimit_remaining = Gauge(
+            "klaviyo_compat_upstream_ratelimit_remaining",
+            "Last RateLimit-Remaining the new API reported, by operation.",
+            ["operation"],
+            registry=r,
+        )
+        self.traffic_dropped = Counter(
+            "klaviyo_compat_traffic_records_dropped",
+            "Traffic records not stored (queue full or store failure).",
+            registry=r,
+        )
+        self.mode_reloads = Counter(
+            "klaviyo_compat_mode_reloads",
+            "Mode table reloads, by result (ok or refused).",
+            ["result"],
+            registry=r,
+        )
+
+    def legacy(self, operation: str, mode: str, status: int, seconds: float) -> None:
+        self.legacy_requests.labels(operation, mode, f"{status // 100}xx").inc()
+        self.legacy_latency.labels(operation).observe(seconds)
+
+    def upstream(self, operation: str, status: str, seconds: float, headers: Mapping[str, str]) -> None:
+        self.upstream_requests.labels(operation, status).inc()
+        self.upstream_latency.labels(operation).observe(seconds)
+        m = _LEADING_INT.match(headers.get("ratelimit-remaining", ""))
+        if m:
+            self.ratelimit_remaining.labels(operation).set(int(m.group(1)))
+
+    def dropped(self, n: int = 1) -> None:
+        self.traffic_dropped.inc(n)
+
+    def reload(self, result: str) -> None:
+        self.mode_reloads.labels(result).inc()
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,107 @@
+"""Redaction of secrets and personal data before anything reaches a log line.
+
+Private keys, public tokens, Authorization values, e-mail addresses and phone numbers are
+replaced by a short stable hash, so two log lines about the same caller still correlate.
+
+A value stored under a sensitive field name is redacted whatever it looks like. This module
+knows only generic credential names; the wire protocol adds its own with
+``add_sensitive_keys`` (``proxy.engine.app`` registers ``mappings.protocol.SENSITIVE_FIELDS`` when it
+is imported, so a logger configured before the app is built is covered too).
+
+The hash is HMAC-SHA256 under a secret (``configure_secret``, called at app start with the
+installation's secret from ``proxy.observe.hash_secret``; until then, or without one, a random
+per-process secret), so a short value cannot be recovered by hashing every candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_PROCESS_SECRET = secrets.token_bytes(32)
+_secret = _PROCESS_SECRET
+
+# Credential and session names any HTTP API may use (lower-case).
+GENERIC_SENSITIVE_KEYS = frozenset(
+    {
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "api_key",
+        "api-key",
+        "key",
+        "private_key",
+        "public_key",
+        "token",
+    }
+)
+_sensitive: set[str] = set(GENERIC_SENSITIVE_KEYS)
+
+_PRIVATE_KEY = re.compile(r"pk_\w{6,}")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Phone numbers: international (+ and 8-15 digits, grouped by single spaces, dots, dashes or an
+# "(area)" group), and national 3-3-4 numbers written "(415) 555-0111", "415-555-0111",
+# "415.555.0111" or "415 555 0111". Dates, times, ids, durations and IP addresses do not fit:
+# the digits must not continue a word, a dotted or dashed token, or a number.
+_PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d)")
+_PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
+_PHONE_DIGITS = (8, 15)
+_BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
+
+
+def add_sensitive_keys(names: Iterable[str]) -> None:
+    """Redact values stored under these field names too (case-insensitive), in every log from now on."""
+    _sensitive.update(name.lower() for name in names)
+
+
+def sensitive_keys() -> frozenset[str]:
+    """The field names currently redacted whatever their value."""
+    return frozenset(_sensitive)
+
+
+def configure_secret(secret: bytes | None) -> None:
+    """Hash under ``secret`` from now on (None: this process's random secret)."""
+    global _secret
+    _secret = secret or _PROCESS_SECRET
+
+
+def fingerprint(value: str, kind: str = "") -> str:
+    """A short, stable, non-reversible tag for a secret or personal value."""
+    mac = hmac.new(_secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    digest = mac.hexdigest()[:12]
+    return f"{kind}#{digest}" if kind else digest
+
+
+def scrub_text(text: str) -> str:
+    text = _BEARER.sub(lambda m: f"{m.group(1)} <{fingerprint(m.group(0), 'key')}>", text)
+    text = _PRIVATE_KEY.sub(lambda m: f"<{fingerprint(m.group(0), 'key')}>", text)
+    text = _EMAIL.sub(lambda m: f"<{fingerprint(m.group(0).lower(), 'email')}>", text)
+    text = _PHONE_INTL.sub(_phone, text)
+    return _PHONE_LOCAL.sub(_phone, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    """The fingerprint of a phone number (by its digits, so every spelling correlates)."""
+    digits = "".join(ch for ch in match.group(0) if ch.isdigit())
+    low, high = _PHONE_DIGITS
+    if not low <= len(digits) <= high:
+        return match.group(0)
+    plus = "+" if match.group(0).startswith("+") else ""
+    return f"<{fingerprint(plus + digits, 'phone')}>"
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """Recursively redact a log value; ``key`` is the name it is stored under."""
+    if key.lower() in _sensitive and value is not None:
+        return f"<{fingerprint(str(value), 'redacted')}>"
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {k: scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value

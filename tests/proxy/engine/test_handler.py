@@ -1,0 +1,191 @@
+"""``proxy.engine.handler``'s building blocks: the bounded body read and the rendering of legacy replies."""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import orjson
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.testing import capture_logs
+
+from mappings.base import HTML, JSON_TYPE, LegacyReply
+from proxy import Settings, create_app
+from proxy.engine.handler import read_limited, render
+from proxy.engine.parse import MAX_BODY, BadLegacyRequest
+from tests.proxy.harness import KEY_A, FakeUpstream, serve
+
+# --------------------------------------------------------------------------- read_limited
+
+
+class CountingRequest:
+    """What ``read_limited`` uses of a Starlette ``Request``; counts the chunks pulled from it."""
+
+    def __init__(self, chunks: list[bytes], headers: dict[str, str] | None = None) -> None:
+        self.headers = headers or {}
+        self._chunks = chunks
+        self.pulled = 0
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            self.pulled += 1
+            yield chunk
+
+
+LIMIT = 1000
+CHUNK = 64
+
+
+def chunked(total: int) -> list[bytes]:
+    """A chunked upload (no Content-Length) of ``total`` bytes in ``CHUNK``-byte pieces."""
+    return [b"x" * min(CHUNK, total - start) for start in range(0, total, CHUNK)]
+
+
+async def test_a_body_within_the_limit_is_read_whole() -> None:
+    for total in (0, 1, LIMIT - 1, LIMIT):
+        request = CountingRequest(chunked(total))
+        assert await read_limited(request, LIMIT) == b"x" * total  # type: ignore[arg-type]
+
+
+async def test_a_chunked_body_over_the_limit_stops_being_read_one_chunk_past_it() -> None:
+    request = CountingRequest(chunked(5 * LIMIT))
+    with pytest.raises(BadLegacyRequest) as refused:
+        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+    assert refused.value.status == 413
+    assert request.pulled == math.ceil((LIMIT + 1) / CHUNK), "read no further than the chunk that crossed"
+    assert request.pulled * CHUNK <= LIMIT + CHUNK
+
+
+async def test_a_body_one_byte_over_the_limit_is_refused() -> None:
+    with pytest.raises(BadLegacyRequest) as refused:
+        await read_limited(CountingRequest([b"x" * LIMIT, b"y"]), LIMIT)  # type: ignore[arg-type]
+    assert refused.value.status == 413
+
+
+async def test_a_declared_oversized_length_is_refused_before_reading() -> None:
+    request = CountingRequest(chunked(LIMIT + 1), headers={"content-length": str(LIMIT + 1)})
+    with pytest.raises(BadLegacyRequest) as refused:
+        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+    assert refused.value.status == 413 and request.pulled == 0
+
+
+async def test_an_understated_length_does_not_lift_the_limit() -> None:
+    request = CountingRequest(chunked(3 * LIMIT), headers={"content-length": "10"})
+    with pytest.raises(BadLegacyRequest):
+        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+    assert request.pulled * CHUNK <= LIMIT + CHUNK
+
+
+# --------------------------------------------------------------------------- render
+
+
+@pytest.mark.parametrize("status", [201, 204])
+def test_created_and_no_content_become_200_for_legacy_clients(status: int) -> None:
+    response = render(LegacyReply(status=status, body={"id": "AbC"}))
+    assert response.status_code == 200
+    assert orjson.loads(response.body) == {"id": "AbC"}
+
+
+def test_accepted_and_errors_keep_their_status() -> None:
+    assert render(LegacyReply(status=202, body={"results": "queued"})).status_code == 202
+    assert render(LegacyReply(status=200, body=[])).status_code == 200
+    assert render(LegacyReply(status=404, body={"status": 404, "message": "x"})).status_code == 404
+
+
+def test_a_text_reply_is_sent_as_is_and_a_json_reply_is_encoded() -> None:
+    one = render(LegacyReply.html("1"))
+    assert (one.status_code, one.body, one.headers["content-type"]) == (200, b"1", HTML)
+    empty = render(LegacyReply.empty(204))
+    assert (empty.status_code, empty.body) == (200, b"")
+    assert empty.headers["content-type"] == JSON_TYPE
+    unicode = render(LegacyReply(body={"name": "Zoë", "n": None}))
+    assert orjson.loads(unicode.body) == {"name": "Zoë", "n": None}
+    assert unicode.headers["content-type"] == JSON_TYPE
+    assert render(LegacyReply(text="é")).body == "é".encode()
+
+
+def test_reply_headers_are_kept() -> None:
+    response = render(LegacyReply(status=429, body={}, headers={"Retry-After": "7"}))
+    assert response.headers["retry-after"] == "7"
+
+
+@pytest.mark.parametrize("body", [{"n": 2**64}, {"when": object()}, {1.5: "non-string key"}])
+def test_an_unencodable_body_is_a_plain_legacy_500_and_logged(body: object) -> None:
+    with capture_logs() as logs:
+        response = render(LegacyReply(status=201, body=body))
+    assert response.status_code == 500
+    assert orjson.loads(response.body) == {"status": 500, "message": "Internal error in klaviyo-compat."}
+    assert [(e["event"], e["status"]) for e in logs] == [("legacy.unencodable_reply", 201)]
+
+
+# --------------------------------------------------------------------------- over a real socket
+
+
+class BodyMeter:
+    """ASGI wrapper counting the request body bytes the application pulled with ``receive()``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.received = 0
+        self.largest = 0  # the biggest single ``http.request`` message: one "chunk" server-side
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def metered() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                size = len(message.get("body", b""))
+                self.received += size
+                self.largest = max(self.largest, size)
+            return message
+
+        await self.app(scope, metered if scope["type"] == "http" else receive, send)
+
+
+def chunked_upload(url: str, path: str, chunks: Iterator[bytes]) -> tuple[bytes, int]:
+    """POST ``chunks`` as a chunked body (no Content-Length) over a raw socket, reading the answer
+    while still sending, as a streaming client does: (status line, chunks pulled from ``chunks``)."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+    sock.sendall(head.encode() + b"Transfer-Encoding: chunked\r\n\r\n")
+    pulled = 0
+
+    def send_body() -> None:
+        nonlocal pulled
+        try:
+            for chunk in chunks:
+                pulled += 1
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and stopped reading: expected
+
+    sender = threading.Thread(target=send_body, daemon=True)
+    sender.start()
+    answer = b""
+    while b"\r\n" not in answer:
+        data = sock.recv(4096)
+        if not data:
+            break
+        answer += data
+    sock.shutdown(socket.SHUT_RDWR)  # wakes the sender if it is blocked on a full socket
+    sender.join(10)
+    sock.close()
+    return answer.split(b"\r\n", 1)[0], pulled
+
+
+def test_a_chunked_body_over_the_limit_is_refused_having_read_at_most_one_chunk_past_it() -> None:
+    chunk, total = b" " * 65536, 3 * MAX_BODY // 65536
+    app = BodyMeter(
+        create_app(Settings(upstream="https://upstream.test", access_log=False), FakeUpstream().transport())
+    )
+    with serve(app) as served:
+        status, pulled = chunked_upload(
+            served.url, f"/api/v2/list/AbC123/subscribe?api_key={KEY_A}", (chunk for _ in range(total))
+        )
+    assert status.startswith(b"HTTP/1.1 413 "), status
+    assert MAX_BODY < app.received <= MAX_BODY + app.largest, (app.received, app.largest)
+    assert pulled < total, "the upload was cut short, not drained"
