@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mappings.base import Family, LegacyReply, Plan, Reply
+from mappings.core import Family, LegacyReply, Reply
 
 # Where a legacy private key may arrive (§0.1), checked in this order:
 # header, query parameter, JSON body key, form body key.
@@ -112,15 +112,6 @@ def unsupported(family: Family, what: str, successor: str, doc_url: str) -> Lega
         f"{what} is not supported by the new Klaviyo API, so klaviyo-compat cannot translate it. "
         f"Successor: {successor} ({doc_url}).",
     )
-
-
-def unsupported_plan(family: Family, what: str, successor: str, doc_url: str) -> Plan:
-    """The whole plan of an unsupported operation: no upstream step, the ``unsupported`` answer.
-
-    Use as ``return (yield from protocol.unsupported_plan(...))``.
-    """
-    return unsupported(family, what, successor, doc_url)
-    yield  # pragma: no cover - makes this function a generator like every plan
 
 
 def bad_request(family: Family, message: str) -> LegacyReply:

@@ -1,10 +1,10 @@
 """The explicit, ordered registry of legacy operations, validated at start-up.
 
-``MODULES`` lists every module that declares operations, each exactly once: one module per
-legacy resource family, whose ``OPERATIONS`` holds the operations it declares itself (never
-re-exported ones; ``_collect`` refuses those). Modules that only hold converters or shared plan
-steps (``timelines``, ``metric_export``, ``profile_lookup``, ``campaign_writes``, ...) declare
-nothing and are not listed.
+``MODULES`` lists every module of ``mappings.operations``, each exactly once: one module per
+legacy resource family, whose ``ops`` declarer (``mappings.core.declarer``) holds the operations
+it declares itself (a declarer shared by two modules, or an operation whose plan lives in another
+module, is refused). Converters and shared plan steps live in ``mappings.translate`` and declare
+nothing.
 
 Order matters only for display (``klaviyo-compat routes``, the README catalog): the
 catalog ids (A1..G1, S1..S4 of legacy-endpoints.md) sort the table.
@@ -12,12 +12,15 @@ catalog ids (A1..G1, S1..S4 of legacy-endpoints.md) sort the table.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-from mappings import (
+from mappings.core import Operation
+from mappings.core.declarer import Declarer
+from mappings.operations import (
     campaign_actions,
     campaigns,
     data_privacy,
@@ -30,8 +33,7 @@ from mappings import (
     templates,
     track_identify,
 )
-from mappings.base import Operation
-from mappings.upstream_ops import OPERATIONS
+from mappings.upstream_ops import SPEC_OPERATIONS
 
 MODULES: tuple[ModuleType, ...] = (
     track_identify,  # A1-A4: /api/track, /api/identify
@@ -54,19 +56,29 @@ class RegistryError(ValueError):
 
 
 def _collect(modules: Iterable[ModuleType]) -> tuple[Operation, ...]:
-    """Every module's own operations, in catalog order; a module listing another's is refused."""
+    """Every module's own operations, in catalog order; every problem is reported at once."""
     ops: list[Operation] = []
     problems: list[str] = []
     seen: set[str] = set()
+    declarers: dict[int, str] = {}
     for module in modules:
         if module.__name__ in seen:
             problems.append(f"{module.__name__} is listed twice")
+            continue
         seen.add(module.__name__)
-        for op in module.OPERATIONS:
-            declared_in = getattr(op.plan, "__module__", None)
+        declarer = getattr(module, "ops", None)
+        if not isinstance(declarer, Declarer):
+            problems.append(f"{module.__name__} has no `ops` declarer: it declares nothing, do not list it")
+            continue
+        if id(declarer) in declarers:
+            problems.append(f"{module.__name__} re-exports the declarer of {declarers[id(declarer)]}")
+            continue
+        declarers[id(declarer)] = module.__name__
+        for op in declarer.operations:
+            declared_in = op.plan.__module__ if inspect.isfunction(op.plan) else module.__name__
             if declared_in != module.__name__:
                 problems.append(
-                    f"{module.__name__} re-exports {op.id} (declared in {declared_in}): list that module"
+                    f"{module.__name__} declares {op.id} with a plan of {declared_in}: declare it there"
                 )
             ops.append(op)
     if problems:
@@ -92,7 +104,7 @@ def route_shape(op: Operation) -> tuple[str, str]:
     return op.method, _PARAM.sub("{}", op.path.rstrip("/"))
 
 
-def validate(ops: Iterable[Operation], upstream: Mapping[str, Mapping[str, Any]] = OPERATIONS) -> None:
+def validate(ops: Iterable[Operation], upstream: Mapping[str, Mapping[str, Any]] = SPEC_OPERATIONS) -> None:
     """Fail fast: unique ids, unique routes, every upstream operation id known to the spec."""
     seen_ids: set[str] = set()
     seen_routes: dict[tuple[str, str], str] = {}

@@ -8,7 +8,7 @@ from typing import Any
 REVISION = '2026-07-15'
 SPEC_SHA256 = 'deb88f1dfad82fd530433555d3180fdc29633143d21e7347a9726cbea3fae2a9'
 
-OPERATIONS: dict[str, dict[str, Any]] = {
+SPEC_OPERATIONS: dict[str, dict[str, Any]] = {
     'get_accounts': {'method': 'GET', 'path': '/api/accounts', 'burst': '1/s', 'steady': '15/m', 'scopes': ('accounts:read',), 'query': ('fields[account]',), 'beta': False, 'success': (200,), 'type': 'account', 'stamps': ()},
     'get_account': {'method': 'GET', 'path': '/api/accounts/{id}', 'burst': '1/s', 'steady': '15/m', 'scopes': ('accounts:read',), 'query': ('fields[account]',), 'beta': False, 'success': (200,), 'type': 'account', 'stamps': ()},
     'create_back_in_stock_subscription': {'method': 'POST', 'path': '/api/back-in-stock-subscriptions', 'burst': '350/s', 'steady': '3500/m', 'scopes': ('catalogs:write', 'profiles:write'), 'query': (), 'beta': False, 'success': (202,), 'type': None, 'stamps': ()},

@@ -14,7 +14,7 @@ from proxy.settings import Settings, SettingsError, load
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from mappings.base import Operation
+    from mappings.core import Operation
     from proxy.policy.modes import ModeTable
 
 NO_UPSTREAM = (
@@ -166,7 +166,7 @@ def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
     for op in REGISTRY:
         fidelity = op.fidelity.value + (f": {op.lost}" if op.lost else "")
         upstream = ", ".join(op.upstream) or "-"
-        rows.append((op.id, f"{op.method} {op.path}", upstream, fidelity, op.doc, op.max_upstream_calls))
+        rows.append((op.id, f"{op.method} {op.path}", upstream, fidelity, op.doc, str(op.max_upstream_calls)))
     mode_of = {op.id: table.for_op(op.id).describe() for op in REGISTRY}
     if fmt == "markdown":
         lines = [
@@ -212,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import time
 
     from mappings.registry import REGISTRY
-    from mappings.upstream_ops import OPERATIONS
+    from mappings.upstream_ops import SPEC_OPERATIONS
     from proxy.policy.modes import from_settings
     from proxy.traffic.report import build_report, parse_since
     from proxy.traffic.report_format import render
@@ -255,7 +255,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             window=args.since.strip(),
             now=time.time(),
             operations=REGISTRY,
-            spec=OPERATIONS,
+            spec=SPEC_OPERATIONS,
             modes=from_settings(settings, REGISTRY),
             max_callers=settings.report_max_callers,
         )

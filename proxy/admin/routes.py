@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mappings.base import Operation
+from mappings.core import Operation
 from proxy.admin.access import AdminAccess
 from proxy.admin.dashboard import render_dashboard
 from proxy.observe.metrics import Metrics

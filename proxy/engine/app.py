@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from mappings import protocol
 from mappings.registry import REGISTRY, validate
-from mappings.upstream_ops import OPERATIONS, REVISION
+from mappings.upstream_ops import REVISION, SPEC_OPERATIONS
 from proxy.admin.access import AdminAccess
 from proxy.admin.routes import AdminContext, admin_routes
 from proxy.engine.middleware import STATE_KEY, RequestContextMiddleware
@@ -80,7 +80,7 @@ def create_app(
     tests pass a seeded generator.
     """
     # Fail fast on a broken mapping or mode table: at construction, not at the first request.
-    validate(REGISTRY, OPERATIONS)
+    validate(REGISTRY, SPEC_OPERATIONS)
     router = LegacyRouter(REGISTRY)
     modes = ModeHolder(from_settings(settings, REGISTRY))
     metrics = Metrics()
@@ -89,7 +89,7 @@ def create_app(
         modes,
         metrics,
         REGISTRY,
-        OPERATIONS,
+        SPEC_OPERATIONS,
         store=lambda: live[0].store if live else None,
         clock=clock,
         max_callers=settings.report_max_callers,

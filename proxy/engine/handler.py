@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mappings import protocol
-from mappings.base import Family, LegacyReply, Operation
+from mappings.core import Family, LegacyReply, Operation
 from proxy.engine.middleware import STATE_KEY
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.engine.router import LegacyRouter, Match

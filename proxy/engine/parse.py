@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 import orjson
 
 from mappings import protocol
-from mappings.base import LegacyRequest
-from mappings.json_text import MAX_DEPTH, too_deep
+from mappings.core import LegacyRequest
+from mappings.translate.json_text import MAX_DEPTH, too_deep
 
 MAX_BODY = 5 * 1024 * 1024  # the upstream API's own payload ceiling
 

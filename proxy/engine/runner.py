@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from mappings import protocol
-from mappings.base import (
+from mappings.core import (
     Call,
     CollectAll,
     Collected,

@@ -19,7 +19,7 @@ import structlog
 from starlette.types import ASGIApp
 
 from mappings.registry import REGISTRY
-from mappings.upstream_ops import OPERATIONS
+from mappings.upstream_ops import SPEC_OPERATIONS
 from proxy.admin.server import AdminServer
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.router import LegacyRouter
@@ -134,13 +134,13 @@ async def running(
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        runner = Runner(Upstream(client, OPERATIONS, observer=metrics), cache, tokens)
+        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=metrics), cache, tokens)
         handler = LegacyHandler(
             settings,
             router,
             runner,
             modes=modes,
-            operations=OPERATIONS,
+            operations=SPEC_OPERATIONS,
             metrics=metrics,
             record=writer.submit if writer is not None else None,
             draw=draw,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import orjson
 
-from mappings.base import Call, Reply
+from mappings.core import Call, Reply
 from proxy.settings import Settings
 
 JSONAPI = "application/vnd.api+json"

@@ -32,7 +32,7 @@ from typing import Any
 
 import structlog
 
-from mappings.base import Call, Reply
+from mappings.core import Call, Reply
 from proxy.policy.dry_run_documents import build, overlay, renamed, server_set, stamped
 
 log = structlog.get_logger("klaviyo_compat.dry_run")

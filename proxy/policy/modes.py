@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mappings import protocol
-from mappings.base import Operation
+from mappings.core import Operation
 from proxy.policy.windows import Window, parse_window
 from proxy.settings import Settings, SettingsError
 

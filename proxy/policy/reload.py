@@ -16,7 +16,7 @@ from pathlib import Path
 
 import structlog
 
-from mappings.base import Operation
+from mappings.core import Operation
 from proxy.policy.modes import ModeTable, from_settings
 from proxy.settings import SettingsError, load
 

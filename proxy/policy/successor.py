@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from mappings import protocol
-from mappings.base import LegacyReply, Operation
+from mappings.core import LegacyReply, Operation
 
 RETIRED = date.fromisoformat(protocol.RETIRED_ON)
 _PLAIN = "text/plain; charset=utf-8"

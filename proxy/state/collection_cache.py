@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
-from mappings.base import Collected
+from mappings.core import Collected
 
 
 class CollectionCache(Protocol):

@@ -116,7 +116,7 @@ def render(spec_path: Path) -> str:
         f"REVISION = {spec['info']['version']!r}",
         f"SPEC_SHA256 = {hashlib.sha256(raw).hexdigest()!r}",
         "",
-        "OPERATIONS: dict[str, dict[str, Any]] = {",
+        "SPEC_OPERATIONS: dict[str, dict[str, Any]] = {",
     ]
     for op_id, row in table.items():
         lines.append(f"    {op_id!r}: {row!r},")

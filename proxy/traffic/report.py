@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mappings import protocol
-from mappings.base import Operation
+from mappings.core import Operation
 from proxy.policy.modes import ModeTable
 from proxy.policy.successor import successor_endpoint
 from proxy.traffic.fold import DEFAULT_MAX_CALLERS, fold

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.base import Reply
-from mappings.campaign_objects import (
+from mappings.core import Reply
+from mappings.translate.campaign_objects import (
     audience_ids,
     campaign_message,
     distinct_audience_ids,
@@ -16,7 +16,7 @@ from mappings.campaign_objects import (
     legacy_list,
     legacy_status,
 )
-from mappings.campaign_steps import audience_calls, audience_objects
+from mappings.translate.campaign_steps import audience_calls, audience_objects
 
 
 def _campaign(**attributes: Any) -> dict[str, Any]:

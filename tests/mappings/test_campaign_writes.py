@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from mappings.base import Call, Gather, LegacyRequest, Reply, UpstreamError
-from mappings.campaign_actions import parse_send_time
-from mappings.campaign_objects import legacy_campaign, message_definition
-from mappings.campaign_steps import campaign_answer, merged, read_campaign, rollback
-from mappings.campaign_writes import CampaignFields, create_body, first_message_id
-from mappings.form_values import BadInput
+from mappings.core import Call, Gather, LegacyRequest, Reply, UpstreamError
+from mappings.operations.campaign_actions import parse_send_time
+from mappings.translate.campaign_objects import legacy_campaign, message_definition
+from mappings.translate.campaign_steps import campaign_answer, merged, read_campaign, rollback
+from mappings.translate.campaign_writes import CampaignFields, create_body, first_message_id
+from mappings.translate.form_values import BadInput
 
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 

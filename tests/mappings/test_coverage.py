@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from mappings.base import Operation
+from mappings.core import Operation
 from mappings.registry import REGISTRY
 from tests.contract.validator import reference_file
 from tests.mappings.legacy_catalog import OPERATIONS, CatalogRow

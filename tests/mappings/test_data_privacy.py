@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.base import Call, LegacyReply, LegacyRequest, Reply
-from mappings.data_privacy import NOT_FOUND, deletion_body, request_deletion
+from mappings.core import Call, LegacyReply, LegacyRequest, Reply
+from mappings.operations.data_privacy import NOT_FOUND, deletion_body, request_deletion
 
 
 def _req(**params: Any) -> LegacyRequest:

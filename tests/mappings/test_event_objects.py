@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mappings.event_objects import event_properties, legacy_event, legacy_events, legacy_metric
+from mappings.translate.event_objects import event_properties, legacy_event, legacy_events, legacy_metric
 from tests.mappings.golden import timelines as golden
 
 

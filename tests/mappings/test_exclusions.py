@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.exclusion_objects import REASONS, global_exclusion, legacy_reason, list_exclusion
-from mappings.exclusions import global_exclusions_query, list_exclusions_query, suppress_body
+from mappings.operations.exclusions import global_exclusions_query, list_exclusions_query, suppress_body
+from mappings.translate.exclusion_objects import REASONS, global_exclusion, legacy_reason, list_exclusion
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Pure tests of the profile/event field converters (mappings.fields, mappings.datetimes)."""
+"""Pure tests of the profile/event field converters (mappings.translate.fields, mappings.translate.datetimes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mappings.fields import (
+from mappings.translate.fields import (
     LOCATION_ATTRIBUTES,
     PATCH_PROFILE_ATTRIBUTES,
     PERSON_KEYS,
@@ -352,7 +352,7 @@ def test_unix_round_trip(ts: int) -> None:
 def test_non_scalar_time_is_rejected_not_crashing() -> None:
     import pytest
 
-    from mappings.datetimes import unix_to_iso
+    from mappings.translate.datetimes import unix_to_iso
 
     for bad in ([1], {"t": 1}, None, 10**30):
         with pytest.raises(ValueError):

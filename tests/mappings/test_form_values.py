@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.base import LegacyRequest
-from mappings.form_values import BadInput, boolean, json_object, text
+from mappings.core import LegacyRequest
+from mappings.translate.form_values import BadInput, boolean, json_object, text
 
 
 def req(*pairs: tuple[str, Any]) -> LegacyRequest:

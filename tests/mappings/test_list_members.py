@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.base import Call, Gather, LegacyReply, LegacyRequest, Reply
-from mappings.list_members import add_members, unsubscribe, unsubscribe_jobs
-from mappings.member_lookup import EMAILS, PHONE_NUMBERS, PUSH_TOKENS, Match
+from mappings.core import Call, Gather, LegacyReply, LegacyRequest, Reply
+from mappings.operations.list_members import add_members, unsubscribe, unsubscribe_jobs
+from mappings.translate.member_lookup import EMAILS, PHONE_NUMBERS, PUSH_TOKENS, Match
 
 
 def _profile(pid: str, **attributes: Any) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.list_objects import legacy_list_info, legacy_list_names, list_body, newest_first
-from mappings.segments import member_record
+from mappings.operations.segments import member_record
+from mappings.translate.list_objects import legacy_list_info, legacy_list_names, list_body, newest_first
 
 
 def _res(kind: str, ident: str, name: str = "n", created: str | None = None) -> dict[str, Any]:

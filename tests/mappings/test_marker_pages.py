@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from mappings.base import Collected, CollectPages, LegacyReply, LegacyRequest, LoadToken, SaveToken
-from mappings.marker_pages import BadMarker, Position, page_body, parse_marker, read_page, resume
+from mappings.core import Collected, CollectPages, LegacyReply, LegacyRequest, LoadToken, SaveToken
+from mappings.translate.marker_pages import BadMarker, Position, page_body, parse_marker, read_page, resume
 from proxy import Settings, create_app
 from tests.mappings.golden._audiences import KEY, LIST_ID, NOT_FOUND, collection, exchange, profile
 from tests.mappings.test_golden import UPSTREAM, FakeUpstream

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.base import Call, Gather, Reply
-from mappings.member_lookup import (
+from mappings.core import Call, Gather, Reply
+from mappings.translate.member_lookup import (
     EMAILS,
     PHONE_NUMBERS,
     PUSH_TOKENS,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mappings.base import LegacyRequest
-from mappings.export_params import SUM_UNSUPPORTED, BadExport, ExportQuery, parse_export
-from mappings.metric_export import aggregate_body, export_results
+from mappings.core import LegacyRequest
+from mappings.translate.export_params import SUM_UNSUPPORTED, BadExport, ExportQuery, parse_export
+from mappings.translate.metric_export import aggregate_body, export_results
 
 TODAY = date(2021, 2, 10)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.base import LegacyRequest
-from mappings.offset_pages import BadPaging, OffsetPage, parse_offset_page
+from mappings.core import LegacyRequest
+from mappings.translate.offset_pages import BadPaging, OffsetPage, parse_offset_page
 
 
 def _req(**params: Any) -> LegacyRequest:

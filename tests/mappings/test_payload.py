@@ -1,4 +1,4 @@
-"""Pure tests of the track/identify payload decoder (mappings.payload)."""
+"""Pure tests of the track/identify payload decoder (mappings.translate.payload)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mappings.base import LegacyRequest
-from mappings.payload import InvalidPayload, decode_data, decode_payload
+from mappings.core import LegacyRequest
+from mappings.translate.payload import InvalidPayload, decode_data, decode_payload
 
 PAYLOAD = {"token": "AbC123", "event": "E", "properties": {"q": ">>>???~~~ é"}}
 RAW = json.dumps(PAYLOAD).encode()

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mappings.base import LegacyRequest, Reply
-from mappings.filter_terms import at, equals, literal, quote
-from mappings.profile_lookup import BadIdentifier, find_profile_call, first_id, one_identifier
+from mappings.core import LegacyRequest, Reply
+from mappings.translate.filter_terms import at, equals, literal, quote
+from mappings.translate.profile_lookup import BadIdentifier, find_profile_call, first_id, one_identifier
 
 NAMES = ("email", "phone_number", "external_id")
 

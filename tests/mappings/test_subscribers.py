@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from mappings.base import Call, Gather, LegacyReply, LegacyRequest, Reply
-from mappings.lists import UPSERT_GROUP, subscribe
-from mappings.subscribers import (
+from mappings.core import Call, Gather, LegacyReply, LegacyRequest, Reply
+from mappings.operations.lists import UPSERT_GROUP, subscribe
+from mappings.translate.subscribers import (
     BadSubscribers,
     parse_subscriber,
     parse_subscribers,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mappings.template_objects import by_id, legacy_rendered, legacy_template, template_body
-from mappings.templates import html_calls
+from mappings.operations.templates import html_calls
+from mappings.translate.template_objects import by_id, legacy_rendered, legacy_template, template_body
 
 
 def _template(**attributes: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from mappings.base import CollectPages, LegacyRequest, LoadToken
-from mappings.metrics import metric_timeline
-from mappings.timelines import (
+from mappings.core import CollectPages, LegacyRequest, LoadToken
+from mappings.operations.metrics import metric_timeline
+from mappings.translate.timelines import (
     BadTimeline,
     Scope,
     TimelineParams,

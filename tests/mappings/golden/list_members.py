@@ -28,7 +28,7 @@ ABE = profile("01FRTQ9XJE4WFWEG52Q5J8RY9Q", "abe@example.com", None, "2022-01-07
 MARY = profile("01FRTQC8TYHY5G3X0BA59NXTZZ", "mary@example.com", "+13125550100", "2022-02-01T08:00:00+00:00")
 EMPTY_200 = {"status": 200, "text": ""}
 UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
-# F9 fan-out: profile-imports run 25 at a time (mappings.lists.UPSERT_GROUP).
+# F9 fan-out: profile-imports run 25 at a time (mappings.operations.lists.UPSERT_GROUP).
 FANOUT = [f"p{i:02d}@example.com" for i in range(26)]
 
 

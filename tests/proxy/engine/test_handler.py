@@ -12,7 +12,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
-from mappings.base import HTML, JSON_TYPE, LegacyReply
+from mappings.core import HTML, JSON_TYPE, LegacyReply
 from proxy import Settings, create_app
 from proxy.engine.handler import read_limited, render
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from mappings.base import (
+from mappings.core import (
     Call,
     CollectAll,
     Collected,

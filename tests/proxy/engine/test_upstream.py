@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from mappings.base import Call
+from mappings.core import Call
 from proxy.engine.upstream import (
     JSONAPI,
     UnencodableRequest,

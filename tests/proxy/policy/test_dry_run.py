@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings.base import Call, Reply
+from mappings.core import Call, Reply
 from proxy.policy.dry_run import DRY_RUN_HEADER, DryRun
 
 NOW = "2030-01-02T03:04:05+00:00"

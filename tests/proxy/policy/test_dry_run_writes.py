@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mappings.base import Family, Fidelity
+from mappings.core import Family, Fidelity
 from mappings.registry import REGISTRY
 from proxy import create_app
 from proxy.sandbox import DEMO_PRIVATE_KEY, Store, create_sandbox_app

@@ -1,6 +1,6 @@
 import asyncio
 
-from mappings.base import Collected
+from mappings.core import Collected
 from proxy.state.collection_cache import MemoryCollectionCache
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from mappings.registry import REGISTRY
-from mappings.upstream_ops import OPERATIONS
+from mappings.upstream_ops import SPEC_OPERATIONS
 from proxy import create_app
 from proxy.admin.dashboard import render_dashboard
 from proxy.cli import main
@@ -46,7 +46,7 @@ def _report(store: SqliteStore, max_callers: int = 50) -> Report:
         window="7d",
         now=T0 + DAY,
         operations=REGISTRY,
-        spec=OPERATIONS,
+        spec=SPEC_OPERATIONS,
         modes=ModeTable(),
         max_callers=max_callers,
     )

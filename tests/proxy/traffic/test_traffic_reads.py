@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mappings.registry import REGISTRY
-from mappings.upstream_ops import OPERATIONS
+from mappings.upstream_ops import SPEC_OPERATIONS
 from proxy.policy.modes import ModeTable
 from proxy.traffic.report import build_report
 from proxy.traffic.sqlite_store import SqliteStore
@@ -62,7 +62,7 @@ def _slow_report(store: SqliteStore, out: list[Any]) -> threading.Thread:
                 window="7d",
                 now=T0 + DAY,
                 operations=REGISTRY,
-                spec=OPERATIONS,
+                spec=SPEC_OPERATIONS,
                 modes=ModeTable(),
             )
         )
