@@ -5,6 +5,9 @@ exactly: method, path, query, JSON body, Authorization key), the replies the fak
 upstream gives, and the exact legacy reply. The request goes through the real app
 (``create_app``); only the network boundary is an ``httpx.MockTransport``.
 
+Every case also checks the operation's declared upstream bound: the calls the case makes
+never exceed ``max_upstream_calls.limit`` of the operation its request routes to.
+
 Every case is deterministic: the app's clock is pinned to the case's ``"now"`` (ISO 8601
 with an offset; default ``NOW``), which is the ``req.now`` every plan sees. The response
 must pin its body: ``"text"`` or ``"json"``, or ``"body": None`` for an empty one.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,6 +28,8 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from mappings.core import Operation
+from mappings.registry import REGISTRY
 from proxy import Settings, create_app
 from tests.mappings import golden
 
@@ -97,6 +103,42 @@ class FakeUpstream:
         return httpx.Response(reply["status"], headers=reply.get("headers", {}), content=content)
 
 
+def _route(op: Operation) -> re.Pattern[str]:
+    template = re.escape(op.path.rstrip("/"))
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", template) + "/?")
+
+
+ROUTES = [(op, _route(op)) for op in REGISTRY]
+
+
+def routed(method: str, path: str) -> Operation | None:
+    """The declared operation a legacy request reaches, or None (an unmapped route)."""
+    for op, route in ROUTES:
+        if op.method == method.upper() and route.fullmatch(path):
+            return op
+    return None
+
+
+def bound_problem(method: str, path: str, calls: int) -> str | None:
+    """Why ``calls`` upstream calls break the declared bound of the operation, or None."""
+    op = routed(method, path)
+    if op is None:
+        return None
+    limit = op.max_upstream_calls.limit
+    if limit is not None and calls > limit:
+        return f"{op.id} made {calls} upstream calls, its declared bound is {limit} ({op.max_upstream_calls})"
+    return None
+
+
+def test_the_bound_check_can_fail() -> None:
+    assert routed("GET", "/api/v1/campaign/abc/recipients") is not None
+    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 0) is None
+    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 1) == (
+        "B9 made 1 upstream calls, its declared bound is 0 (0)"
+    )
+    assert bound_problem("GET", "/api/v1/nowhere", 99) is None
+
+
 def _clock(case: dict[str, Any]) -> float:
     moment = datetime.fromisoformat(case.get("now", NOW))
     assert moment.tzinfo is not None, f"case {case['id']}: now must carry a UTC offset"
@@ -134,6 +176,8 @@ def test_golden(case: dict[str, Any]) -> None:
     assert fake.position == len(fake.script), (
         f"only {fake.position} of {len(fake.script)} upstream calls made"
     )
+    problem = bound_problem(req["method"], req["path"], fake.position)
+    assert problem is None, problem
     assert resp.status_code == want["status"], resp.text
     for name, value in want.get("headers", {}).items():
         assert resp.headers.get(name) == value, f"header {name}: {resp.headers.get(name)!r}"

@@ -53,3 +53,36 @@ def test_spec_table_is_derived_from_the_pinned_spec() -> None:
     assert render(pinned_spec()) == Path(upstream_ops.__file__).read_text(), (
         "mappings/upstream_ops.py is stale: run python -m proxy.tools.derive_spec_table"
     )
+
+
+def test_operations_package_holds_exactly_the_declaring_modules() -> None:
+    """mappings/operations/ is the list of modules that declare; mappings/translate/ declares nothing."""
+    import importlib
+    import pkgutil
+
+    from mappings import operations, translate
+    from mappings.core.declarer import Declarer
+    from mappings.registry import MODULES
+
+    in_package = {f"{operations.__name__}.{m.name}" for m in pkgutil.iter_modules(operations.__path__)}
+    assert in_package == {module.__name__ for module in MODULES}
+    for info in pkgutil.iter_modules(translate.__path__):
+        module = importlib.import_module(f"{translate.__name__}.{info.name}")
+        assert not any(isinstance(v, Declarer) for v in vars(module).values()), module.__name__
+
+
+def test_registry_refuses_a_module_that_declares_nothing_or_borrows_a_declarer() -> None:
+    from types import ModuleType
+
+    from mappings.operations import campaigns
+    from mappings.registry import _collect
+
+    empty = ModuleType("mappings.operations.empty")
+    borrower = ModuleType("mappings.operations.borrower")
+    borrower.ops = campaigns.ops  # type: ignore[attr-defined]
+    with pytest.raises(RegistryError) as info:
+        _collect([campaigns, empty, borrower, campaigns])
+    message = str(info.value)
+    assert "mappings.operations.empty has no `ops` declarer" in message
+    assert "re-exports the declarer of mappings.operations.campaigns" in message
+    assert "mappings.operations.campaigns is listed twice" in message
