@@ -56,12 +56,9 @@ def send_job_call(campaign_id: str) -> Call:
 
 def queue_send(campaign_id: str, strategy: Mapping[str, Any] | None) -> Plan:
     """B5/B6's last steps: set ``strategy`` (unless None), start the send job, answer "queued"."""
-    try:
-        if strategy is not None:
-            yield strategy_call(campaign_id, strategy)
-        yield send_job_call(campaign_id)
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    if strategy is not None:
+        yield strategy_call(campaign_id, strategy)
+    yield send_job_call(campaign_id)
     return LegacyReply.json_body(dict(QUEUED))
 
 
@@ -100,12 +97,9 @@ def send_campaign(req: LegacyRequest) -> Plan:
     POST /api/campaign-send-jobs. Delivery runs asynchronously, as it did in legacy.
     """
     campaign_id = req.path_params["campaign_id"]
-    try:
-        found: Reply = yield Call(
-            "get_campaign", path_params={"id": campaign_id}, query={"fields[campaign]": "send_strategy"}
-        )
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    found: Reply = yield Call(
+        "get_campaign", path_params={"id": campaign_id}, query={"fields[campaign]": "send_strategy"}
+    )
     strategy = _attributes(found).get("send_strategy")
     method = strategy.get("method") if isinstance(strategy, Mapping) else None
     immediate = None if method == "immediate" else {"method": "immediate"}
@@ -170,23 +164,17 @@ def cancel_campaign(req: LegacyRequest) -> Plan:
     except UpstreamError as err:
         if err.reply.status != 404:
             return protocol.translate_error(Family.V1, err.reply)
-        try:
-            probe: Reply = yield Call(
-                "get_campaign", path_params={"id": campaign_id}, query={"fields[campaign]": "status"}
-            )
-        except UpstreamError as missing:
-            return protocol.translate_error(Family.V1, missing.reply)
+        probe: Reply = yield Call(
+            "get_campaign", path_params={"id": campaign_id}, query={"fields[campaign]": "status"}
+        )
         status = _attributes(probe).get("status")
         return protocol.bad_request(
             Family.V1,
             f"Campaign {campaign_id} ({status}) is not scheduled or sending, so there is nothing to "
             "cancel: the new Klaviyo API cancels only a campaign's send job.",
         )
-    try:
-        campaign, message = yield from read_campaign(campaign_id)
-        answer = yield from campaign_answer(campaign, message)
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    campaign, message = yield from read_campaign(campaign_id)
+    answer = yield from campaign_answer(campaign, message)
     answer["status"], answer["status_id"], answer["status_label"] = CANCELLED
     return LegacyReply.json_body(answer)
 
@@ -225,10 +213,7 @@ def clone_campaign(req: LegacyRequest) -> Plan:
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     body = {"data": {"type": "campaign", "id": campaign_id, "attributes": {"new_name": name}}}
-    try:
-        cloned: Reply = yield Call("create_campaign_clone", body=body, expect=(200, 201))
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    cloned: Reply = yield Call("create_campaign_clone", body=body, expect=(200, 201))
     new_id = str(resource(cloned).get("id") or "")
     if not new_id:
         return protocol.error(Family.V1, 502, "The campaign clone came back without an ID.")
@@ -238,11 +223,8 @@ def clone_campaign(req: LegacyRequest) -> Plan:
     except UpstreamError as err:
         yield from rollback(new_id)
         return protocol.translate_error(Family.V1, err.reply)
-    try:
-        campaign, message = yield from read_campaign(new_id)
-        answer = yield from campaign_answer(campaign, message)
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    campaign, message = yield from read_campaign(new_id)
+    answer = yield from campaign_answer(campaign, message)
     return LegacyReply.json_body(answer)
 
 

@@ -152,12 +152,9 @@ def create_campaign(req: LegacyRequest) -> Plan:
         return protocol.bad_request(Family.V1, str(exc))
     template_id = str(fields.template_id)  # required on create
     body = create_body(fields)
-    try:
-        created: Reply = yield Call(
-            "create_campaign", body=body, expect=(200, 201), dry_run_attributes={"status": "Draft"}
-        )
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    created: Reply = yield Call(
+        "create_campaign", body=body, expect=(200, 201), dry_run_attributes={"status": "Draft"}
+    )
     campaign = resource(created)
     campaign_id = str(campaign.get("id") or "")
     message_id = first_message_id(campaign)
@@ -198,11 +195,8 @@ def get_campaign(req: LegacyRequest) -> Plan:
     GET /api/segments (filter any(id,[...]), 10 IDs per call). An unknown ID answers 404
     "The requested resource does not exist.".
     """
-    try:
-        campaign, message = yield from read_campaign(req.path_params["campaign_id"])
-        answer = yield from campaign_answer(campaign, message)
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
+    campaign, message = yield from read_campaign(req.path_params["campaign_id"])
+    answer = yield from campaign_answer(campaign, message)
     return LegacyReply.json_body(answer)
 
 
@@ -245,6 +239,4 @@ def update_campaign(req: LegacyRequest) -> Plan:
         answer = yield from campaign_answer(campaign, message, template_id=fields.template_id)
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
-    except UpstreamError as err:
-        return protocol.translate_error(Family.V1, err.reply)
     return LegacyReply.json_body(answer)

@@ -25,7 +25,6 @@ from mappings.core import (
     Plan,
     Reply,
     UpstreamBound,
-    UpstreamError,
 )
 from mappings.core.declarer import Declarer
 from mappings.translate.event_objects import legacy_metric
@@ -69,12 +68,7 @@ def get_metrics(req: LegacyRequest) -> Plan:
         paging = parse_offset_page(req)
     except BadPaging as exc:
         return protocol.bad_request(Family.V1, str(exc))
-    try:
-        collected: Collected = yield CollectAll(
-            "get_metrics", query=METRIC_FIELDS, max_pages=MAX_METRIC_PAGES
-        )
-    except UpstreamError as exc:
-        return protocol.translate_error(Family.V1, exc.reply)
+    collected: Collected = yield CollectAll("get_metrics", query=METRIC_FIELDS, max_pages=MAX_METRIC_PAGES)
     metrics = [m for m in collected.data if isinstance(m, Mapping)]
     data = [legacy_metric(m) for m in paging.slice(metrics)]
     return LegacyReply.json_body(paging.envelope(len(metrics), data))
@@ -149,9 +143,6 @@ def metric_export(req: LegacyRequest) -> Plan:
         Call("get_metric", path_params={"id": metric_id}, query=METRIC_FIELDS),
         Call("query_metric_aggregates", body=aggregate_body(metric_id, query)),
     )
-    try:
-        metric, aggregate = yield Gather(calls)
-    except UpstreamError as exc:
-        return protocol.translate_error(Family.V1, exc.reply)
+    metric, aggregate = yield Gather(calls)
     assert isinstance(metric, Reply) and isinstance(aggregate, Reply)
     return LegacyReply.json_body(export_answer(query, metric.body, aggregate.body))

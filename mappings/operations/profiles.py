@@ -20,10 +20,8 @@ from mappings.core import (
     Plan,
     Reply,
     UpstreamBound,
-    UpstreamError,
 )
 from mappings.core.declarer import Declarer
-from mappings.protocol import translate_error
 from mappings.translate.fields import (
     META_KEYS,
     PATCH_PROFILE_ATTRIBUTES,
@@ -73,10 +71,7 @@ def get_person(req: LegacyRequest) -> Plan:
     `last_name` are duplicated and `created`/`updated` read `YYYY-MM-DD HH:MM:SS` (UTC). Fields that
     exist only in the new API (locale, location.ip, subscriptions, predictive analytics) are not
     shown. An unknown ID answers 404 "The requested resource does not exist."."""
-    try:
-        reply = yield Call("get_profile", path_params={"id": req.path_params["person_id"]})
-    except UpstreamError as exc:
-        return translate_error(Family.V1, exc.reply)
+    reply = yield Call("get_profile", path_params={"id": req.path_params["person_id"]})
     return _person(reply)
 
 
@@ -96,10 +91,7 @@ def update_person(req: LegacyRequest) -> Plan:
     repeated parameters) removes custom properties. A PHP-style null leaves a field alone. Changing
     the email or phone to one another profile already uses answers 409 with the upstream detail."""
     person_id = req.path_params["person_id"]
-    try:
-        reply = yield Call("update_profile", path_params={"id": person_id}, body=update_body(person_id, req))
-    except UpstreamError as exc:
-        return translate_error(Family.V1, exc.reply)
+    reply = yield Call("update_profile", path_params={"id": person_id}, body=update_body(person_id, req))
     return _person(reply)
 
 

@@ -20,7 +20,6 @@ from mappings.core import (
     Plan,
     Reply,
     UpstreamBound,
-    UpstreamError,
 )
 from mappings.core.declarer import Declarer
 from mappings.translate import form_values
@@ -50,10 +49,6 @@ def _resource(reply: Reply) -> Mapping[str, Any]:
     body = reply.body if isinstance(reply.body, Mapping) else {}
     data = body.get("data")
     return data if isinstance(data, Mapping) else {}
-
-
-def _fail(err: UpstreamError) -> LegacyReply:
-    return protocol.translate_error(Family.V1, err.reply)
 
 
 def html_calls(ids: Sequence[str]) -> tuple[Call, ...]:
@@ -109,17 +104,14 @@ def get_templates(req: LegacyRequest) -> Plan:
         paging = parse_offset_page(req)
     except BadPaging as exc:
         return protocol.bad_request(Family.V1, str(exc))
-    try:
-        index = CollectAll("get_templates", query=INDEX_QUERY, max_pages=MAX_TEMPLATE_PAGES)
-        collected: Collected = yield index
-        rows = [t for t in collected.data if isinstance(t, Mapping) and isinstance(t.get("id"), str)]
-        window = paging.slice(rows)
-        fresh: dict[str, Mapping[str, Any]] = {}
-        if window:
-            replies: list[Reply] = yield Gather(html_calls([t["id"] for t in window]))
-            fresh = by_id(_rows(replies))
-    except UpstreamError as err:
-        return _fail(err)
+    index = CollectAll("get_templates", query=INDEX_QUERY, max_pages=MAX_TEMPLATE_PAGES)
+    collected: Collected = yield index
+    rows = [t for t in collected.data if isinstance(t, Mapping) and isinstance(t.get("id"), str)]
+    window = paging.slice(rows)
+    fresh: dict[str, Mapping[str, Any]] = {}
+    if window:
+        replies: list[Reply] = yield Gather(html_calls([t["id"] for t in window]))
+        fresh = by_id(_rows(replies))
     data = [legacy_template(fresh.get(t["id"], t)) for t in window]
     return LegacyReply.json_body(paging.envelope(len(rows), data))
 
@@ -143,10 +135,7 @@ def create_template(req: LegacyRequest) -> Plan:
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     body = template_body({"name": name, "editor_type": WRITABLE_EDITOR, "html": html})
-    try:
-        reply: Reply = yield Call("create_template", query=FIELDS_QUERY, body=body, expect=(200, 201))
-    except UpstreamError as err:
-        return _fail(err)
+    reply: Reply = yield Call("create_template", query=FIELDS_QUERY, body=body, expect=(200, 201))
     return LegacyReply.json_body(legacy_template(_resource(reply)))
 
 
@@ -169,19 +158,16 @@ def update_template(req: LegacyRequest) -> Plan:
         changes = {k: v for k in ("name", "html") if (v := form_values.text(req, k)) is not None}
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
-    try:
-        if changes:
-            reply: Reply = yield Call(
-                "update_template",
-                path_params={"id": template_id},
-                query=FIELDS_QUERY,
-                body=template_body(changes, template_id),
-                expect=(200,),
-            )
-        else:
-            reply = yield Call("get_template", path_params={"id": template_id}, query=FIELDS_QUERY)
-    except UpstreamError as err:
-        return _fail(err)
+    if changes:
+        reply: Reply = yield Call(
+            "update_template",
+            path_params={"id": template_id},
+            query=FIELDS_QUERY,
+            body=template_body(changes, template_id),
+            expect=(200,),
+        )
+    else:
+        reply = yield Call("get_template", path_params={"id": template_id}, query=FIELDS_QUERY)
     return LegacyReply.json_body(legacy_template(_resource(reply)))
 
 
@@ -202,11 +188,8 @@ def delete_template(req: LegacyRequest) -> Plan:
     An unknown ID answers 404.
     """
     template_id = req.path_params["template_id"]
-    try:
-        found: Reply = yield Call("get_template", path_params={"id": template_id}, query=FIELDS_QUERY)
-        yield Call("delete_template", path_params={"id": template_id})
-    except UpstreamError as err:
-        return _fail(err)
+    found: Reply = yield Call("get_template", path_params={"id": template_id}, query=FIELDS_QUERY)
+    yield Call("delete_template", path_params={"id": template_id})
     return LegacyReply.json_body({**legacy_template(_resource(found)), "is_deleted": True})
 
 
@@ -229,10 +212,7 @@ def clone_template(req: LegacyRequest) -> Plan:
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     body = template_body({"name": name}, template_id)
-    try:
-        reply: Reply = yield Call("clone_template", query=FIELDS_QUERY, body=body, expect=(200, 201))
-    except UpstreamError as err:
-        return _fail(err)
+    reply: Reply = yield Call("clone_template", query=FIELDS_QUERY, body=body, expect=(200, 201))
     return LegacyReply.json_body(legacy_template(_resource(reply)))
 
 
@@ -261,12 +241,9 @@ def render_template(req: LegacyRequest) -> Plan:
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     body = template_body({"context": context}, template_id)
-    try:
-        reply: Reply = yield Call(
-            "render_template", query={"fields[template]": "name,html,text"}, body=body, expect=(200, 201)
-        )
-    except UpstreamError as err:
-        return _fail(err)
+    reply: Reply = yield Call(
+        "render_template", query={"fields[template]": "name,html,text"}, body=body, expect=(200, 201)
+    )
     return LegacyReply.json_body(legacy_rendered(template_id, _resource(reply)))
 
 

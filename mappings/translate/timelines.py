@@ -34,7 +34,6 @@ from mappings.core import (
     Plan,
     SaveToken,
     UpstreamBound,
-    UpstreamError,
 )
 from mappings.translate.datetimes import unix_to_iso
 from mappings.translate.event_objects import legacy_events
@@ -182,15 +181,12 @@ def timeline_plan(req: LegacyRequest, scope: Scope) -> Plan:
             return protocol.bad_request(Family.V1, str(exc))
     else:
         query = events_query(scope, params)
-    try:
-        page: Collected = yield CollectPages(
-            "get_events", query={**query, "page[size]": str(params.count)}, cursor=cursor, max_pages=1
-        )
-        checks = _existence_checks(scope) if not page.data and cursor is None else ()
-        if checks:
-            yield Gather(checks)
-    except UpstreamError as exc:
-        return protocol.translate_error(Family.V1, exc.reply)
+    page: Collected = yield CollectPages(
+        "get_events", query={**query, "page[size]": str(params.count)}, cursor=cursor, max_pages=1
+    )
+    checks = _existence_checks(scope) if not page.data and cursor is None else ()
+    if checks:
+        yield Gather(checks)
     token: str | int | None = None
     if page.next_cursor is not None:
         token = yield SaveToken({"timeline": scope.key, "query": query, "cursor": page.next_cursor})
