@@ -5,7 +5,12 @@ Accepted, in this order:
 1. a ``data`` parameter (query or form field) holding a JSON object, or standard or
    URL-safe base64 of one, padding optional;
 2. a raw JSON body that is the payload object itself (PHP SDK);
-3. an unparsed body (no or wrong content type) that is JSON or ``data=...`` form text.
+3. a JSON object posted with a form content type.
+
+The body is parsed once, by the engine (``LegacyRequest.params`` and ``json``): form text,
+``data=...`` included, arrives as parameters whatever its content type, and a JSON body (by
+content type or by its look) as ``json``. Only a JSON object the engine read as form fields,
+because the client labelled it a form, is parsed here, from ``raw_body``.
 
 Anything else is invalid: the mapping answers ``0``.
 """
@@ -16,7 +21,6 @@ import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from mappings.core import LegacyRequest
 from mappings.translate import json_text
@@ -70,17 +74,15 @@ def decode_data(value: Any) -> dict[str, Any]:
         raise InvalidPayload(f"decoded data is not JSON: {exc}") from None
 
 
-def _from_raw_body(body: bytes) -> dict[str, Any]:
+def _json_labelled_form(body: bytes) -> dict[str, Any]:
+    """A JSON object the client sent as a form: the engine parsed it as form fields (no ``data``)."""
     text = body.decode("utf-8", "replace").strip()
-    if text.startswith("{"):
-        try:
-            return _object(json_text.loads(text))
-        except ValueError:
-            raise InvalidPayload("the body is not valid JSON") from None
-    fields = parse_qs(text, keep_blank_values=True)
-    if "data" in fields:
-        return decode_data(fields["data"][-1])
-    raise InvalidPayload("no data field in the body")
+    if not text.startswith("{"):
+        raise InvalidPayload("no data field in the body")
+    try:
+        return _object(json_text.loads(text))
+    except ValueError:
+        raise InvalidPayload("the body is not valid JSON") from None
 
 
 def decode_payload(req: LegacyRequest) -> dict[str, Any]:
@@ -91,5 +93,5 @@ def decode_payload(req: LegacyRequest) -> dict[str, Any]:
     if isinstance(req.json, Mapping):
         return dict(req.json)
     if req.json is None and req.raw_body:
-        return _from_raw_body(req.raw_body)
+        return _json_labelled_form(req.raw_body)
     raise InvalidPayload("no data parameter and no JSON body")

@@ -86,7 +86,7 @@ class Runner:
     ) -> LegacyReply:
         """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
         plan = op.plan(req)
-        dry = DryRun(self.upstream.operations) if dry_run else None
+        dry = DryRun(self.upstream.operations, now=req.now) if dry_run else None
         to_send: Any = None
         to_throw: UpstreamError | None = None
         while True:

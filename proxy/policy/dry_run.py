@@ -5,14 +5,15 @@ success statuses, the resource type it answers and that type's creation/update t
 attributes), never from knowledge of a particular resource:
 
 * A write whose documented success is ``201 Created`` answers a **new resource**: it gets a
-  fresh id ``dry-run-N``, the request's attributes, and its timestamps read now. An attribute
+  fresh id ``dry-run-N``, the request's attributes, and its timestamps the request's arrival time
+  (``LegacyRequest.now``, from the engine's clock). An attribute
   holding whole resources (``{"data": {...}}`` or ``{"data": [...]}``, typed) is created with
   it: it becomes a relationship, each item with a fresh id, and the items are ``included``.
 * A new resource whose request names an existing one (``data.id``: a copy) is that resource,
   read (dry-run sends reads), under the fresh id with the request's attributes over it
   (``new_<name>`` sets ``<name>``).
 * A write whose success is ``200`` answers **the resource it names**, read by type and id,
-  with the change applied and its ``updated*`` timestamps now.
+  with the change applied and its ``updated*`` timestamps the request's arrival time.
 * Other writes (``202`` jobs, ``204``) echo the request document (a fresh id if it has none).
 * What only the server decides (a new draft's status) no spec says: a plan's ``Call`` may name
   it in ``dry_run_attributes``, which the simulated resource takes.
@@ -73,10 +74,6 @@ def log_not_sent(operation: str, step: Call, method: str, path: str) -> None:
     )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _data(body: Any) -> Mapping[str, Any] | None:
     data = body.get("data") if isinstance(body, Mapping) else None
     return data if isinstance(data, Mapping) else None
@@ -94,9 +91,10 @@ class Invented:
 class DryRun:
     """The simulation state of one legacy call in dry-run mode."""
 
-    def __init__(self, table: Mapping[str, Mapping[str, Any]], now: Callable[[], str] = _now) -> None:
+    def __init__(self, table: Mapping[str, Mapping[str, Any]], now: datetime) -> None:
+        """``now`` is the legacy request's arrival time (the engine's clock), stamped on writes."""
         self.table = table
-        self.now = now
+        self.now = now.astimezone(UTC).isoformat(timespec="seconds")
         self.issued = 0
         self.invented: dict[str, Invented] = {}
         self._readers: dict[str, tuple[str, str] | None] = {}
@@ -184,7 +182,7 @@ class DryRun:
                 existing = base.get("attributes")
                 attrs = renamed(resource["attributes"], existing if isinstance(existing, Mapping) else {})
                 resource = overlay(base, {**resource, "attributes": attrs}, ident)
-        resource = stamped(resource, row.get("stamps") or (), self.now(), created=True)
+        resource = stamped(resource, row.get("stamps") or (), self.now, created=True)
         resource = server_set(resource, step.dry_run_attributes)
         included = [self._embed(item) for item in included]
         self.invented[ident] = Invented(resource, included, source)
@@ -194,7 +192,7 @@ class DryRun:
         """An embedded resource created with its parent: stamped as its type reads, remembered."""
         found = self.reader(str(item.get("type") or ""))
         stamps = self._row(found[0]).get("stamps") or () if found else ()
-        item = stamped(item, stamps, self.now(), created=True)
+        item = stamped(item, stamps, self.now, created=True)
         if str(item.get("id") or "").startswith(ID_PREFIX):
             self.invented[str(item["id"])] = Invented(item)
         return item
@@ -210,7 +208,7 @@ class DryRun:
         else:
             base = await self._read(self._read_call(kind, named, step.query), send) if named else None
         resource = overlay(base, change, named) if base is not None else change
-        resource = stamped(resource, row.get("stamps") or (), self.now(), created=False)
+        resource = stamped(resource, row.get("stamps") or (), self.now, created=False)
         resource = server_set(resource, step.dry_run_attributes)
         if named in self.invented:
             self.invented[named].resource = resource

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mappings.core import Call, Reply
@@ -79,7 +80,7 @@ class Upstream:
 
 
 def dry() -> DryRun:
-    return DryRun(TABLE, now=lambda: NOW)
+    return DryRun(TABLE, now=datetime.fromisoformat(NOW))
 
 
 async def test_a_create_gets_a_fresh_id_its_attributes_timestamps_and_embedded_resources() -> None:
