@@ -4,7 +4,7 @@ In the spirit of Cadwyn's version changes, a declaration states only what is par
 the operation; what a whole module shares (its legacy family, where successor links point,
 how the caller is identified) is said once, when the declarer is made::
 
-    ops = Declarer(Family.V1, docs=protocol.DOCS)
+    ops = Declarer(Family.V1)  # successor links: protocol.DOCS + the successor's operation id
 
     @ops.declare("B1", "get_campaigns", "GET", "/api/v1/campaigns", upstream=("get_campaigns",),
                  fidelity=Fidelity.LOSSY, successor="get_campaigns", max_upstream_calls=1)
@@ -75,7 +75,7 @@ class Declarer:
         self,
         family: Family,
         *,
-        docs: str,
+        docs: str = protocol.DOCS,
         requires_private_key: bool = True,
         writes: bool | None = None,
         caller: Caller | None = None,

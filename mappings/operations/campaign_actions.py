@@ -35,7 +35,7 @@ from mappings.translate.campaign_steps import (
 from mappings.translate.datetimes import parse_iso
 from mappings.translate.form_values import BadInput
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 QUEUED: Final = {"status": "queued"}
 
 

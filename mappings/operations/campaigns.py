@@ -51,7 +51,7 @@ from mappings.translate.campaign_writes import (
 from mappings.translate.form_values import BadInput
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 
 # Every email campaign, newest first, with its message(s). No sparse fieldsets: the spec
 # lists only attributes in ``fields[campaign]`` / ``fields[campaign-message]``, and under

@@ -32,7 +32,7 @@ NOT_FOUND: Final = (
 )
 SUBMITTED: Final = "Submitted new deletion task for customer."
 
-ops = Declarer(Family.V2, docs=protocol.DOCS)
+ops = Declarer(Family.V2)
 
 
 def deletion_body(profile_id: str) -> dict[str, Any]:

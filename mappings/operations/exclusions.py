@@ -30,7 +30,7 @@ from mappings.translate.exclusion_objects import REASONS, global_exclusion, list
 from mappings.translate.marker_pages import PAGE_SIZE, UPSTREAM_PAGES, page_body, read_page, resume
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 v2_ops = ops.also(Family.V2)
 SUPPRESSION: Final = "subscriptions.email.marketing.suppression"
 LIST_SUPPRESSION: Final = "subscriptions.email.marketing.list_suppressions"

@@ -46,7 +46,7 @@ from mappings.translate.subscribers import (
     upsert_body,
 )
 
-ops = Declarer(Family.V2, docs=protocol.DOCS)
+ops = Declarer(Family.V2)
 LIST_PROFILES: Final = "get_profiles_for_list"
 UNSUBSCRIBE_JOB: Final = "profile-subscription-bulk-delete-job"
 JOB_PROFILES: Final = 100  # bulk_unsubscribe_profiles ceiling

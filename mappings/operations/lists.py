@@ -38,7 +38,7 @@ from mappings.translate.subscribers import (
 LIST_NOT_FOUND: Final = "List not found."
 # Profile upserts run concurrently in groups of this size (profile-import allows 75/s).
 UPSERT_GROUP: Final = 25
-ops = Declarer(Family.V2, docs=protocol.DOCS)
+ops = Declarer(Family.V2)
 v1_ops = ops.also(Family.V1)
 # Every list, 10 per page (the spec's ceiling), by ID.
 MAX_LIST_PAGES: Final = 1000  # 10 000 lists (or segments, for S4)

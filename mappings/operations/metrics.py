@@ -33,7 +33,7 @@ from mappings.translate.metric_export import aggregate_body, export_answer
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 from mappings.translate.timelines import LOST, ONE_CHECK_CALLS, SUCCESSOR, Scope, timeline_plan
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 # The legacy metric object's fields (D1, and D4's `metric`).
 METRIC_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
     {"fields[metric]": "name,integration,created,updated"}

@@ -32,7 +32,7 @@ from mappings.translate.fields import (
 from mappings.translate.profile_lookup import SEARCH_IDENTIFIERS, BadIdentifier, lookup_plan, one_identifier
 from mappings.translate.timelines import LOST, ONE_CHECK_CALLS, SUCCESSOR, Scope, timeline_plan
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 v2_ops = ops.also(Family.V2)
 # Parameters that patch rather than set (``$unset[]`` is the PHP spelling of repeats).
 _PATCH_PARAMS = frozenset(META_KEYS) | {"$unset[]"}

@@ -21,7 +21,7 @@ from mappings.translate.marker_pages import PAGE_SIZE, UPSTREAM_PAGES, Position,
 from mappings.translate.member_checks import CHECK_CALLS, check_members
 from mappings.translate.member_lookup import V1_EMAIL
 
-ops = Declarer(Family.V2, docs=protocol.DOCS)
+ops = Declarer(Family.V2)
 v1_ops = ops.also(Family.V1)
 LIST_PROFILES: Final = "get_profiles_for_list"
 SEGMENT_PROFILES: Final = "get_profiles_for_segment"

@@ -34,7 +34,7 @@ from mappings.translate.template_objects import (
     template_body,
 )
 
-ops = Declarer(Family.V1, docs=protocol.DOCS)
+ops = Declarer(Family.V1)
 FIELDS_QUERY: Final[Mapping[str, str]] = MappingProxyType({"fields[template]": TEMPLATE_FIELDS})
 # C1 enumerates a light index (no html) sorted by name, 10 per page (the spec's maximum),
 # and fetches the html of the requested page's templates only.

@@ -68,9 +68,7 @@ def payload_token(req: LegacyRequest) -> str | None:
 
 # Keyed by the payload's public token, not a private key; GET track/identify are writes too
 # (browser beacons).
-ops = Declarer(
-    Family.PUBLIC, docs=protocol.DOCS, requires_private_key=False, writes=True, caller=payload_token
-)
+ops = Declarer(Family.PUBLIC, requires_private_key=False, writes=True, caller=payload_token)
 
 
 def _throttled(reply: Reply) -> LegacyReply:

@@ -130,6 +130,14 @@ def bound_problem(method: str, path: str, calls: int) -> str | None:
     return None
 
 
+def test_every_operation_has_a_golden_case() -> None:
+    """Adding an operation is one declaration plus at least one golden case (checked here)."""
+    reached = {
+        routed(case.values[0]["request"]["method"], case.values[0]["request"]["path"]) for case in CASES
+    }
+    assert [op.id for op in REGISTRY if op not in reached] == []
+
+
 def test_the_bound_check_can_fail() -> None:
     assert routed("GET", "/api/v1/campaign/abc/recipients") is not None
     assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 0) is None
