@@ -25,8 +25,8 @@ from mappings.core import (
     UpstreamError,
 )
 from mappings.core.declarer import Declarer
-from mappings.operations.lists import LIST_NOT_FOUND
 from mappings.translate.exclusion_objects import REASONS, global_exclusion, list_exclusion
+from mappings.translate.list_objects import LIST_NOT_FOUND
 from mappings.translate.marker_pages import PAGE_SIZE, UPSTREAM_PAGES, page_body, read_page, resume
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 

@@ -21,7 +21,7 @@ from mappings.core import (
     UpstreamError,
 )
 from mappings.core.declarer import Declarer
-from mappings.operations.lists import LIST_NOT_FOUND, UPSERT_GROUP
+from mappings.translate.list_objects import LIST_NOT_FOUND
 from mappings.translate.member_checks import CHECK_CALLS, check_members
 from mappings.translate.member_lookup import (
     BATCH,
@@ -40,6 +40,7 @@ from mappings.translate.member_lookup import (
 )
 from mappings.translate.subscribers import (
     MAX_PROFILES,
+    UPSERT_GROUP,
     BadSubscribers,
     Subscriber,
     parse_subscriber,

@@ -23,21 +23,23 @@ from mappings.core import (
 )
 from mappings.core.declarer import Declarer
 from mappings.translate.campaign_objects import legacy_list
-from mappings.translate.list_objects import legacy_list_info, legacy_list_names, list_body, newest_first
+from mappings.translate.list_objects import (
+    LIST_NOT_FOUND,
+    legacy_list_info,
+    legacy_list_names,
+    list_body,
+    newest_first,
+)
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 from mappings.translate.subscribers import (
     MAX_PROFILES,
+    UPSERT_GROUP,
     BadSubscribers,
     parse_subscribers,
     subscribe_job,
     upsert_body,
 )
 
-# The legacy v2 answer for an unknown list ID (or a segment ID): "list not found"
-# (python-klaviyo#14); the exact wording was not recorded.
-LIST_NOT_FOUND: Final = "List not found."
-# Profile upserts run concurrently in groups of this size (profile-import allows 75/s).
-UPSERT_GROUP: Final = 25
 ops = Declarer(Family.V2)
 v1_ops = ops.also(Family.V1)
 # Every list, 10 per page (the spec's ceiling), by ID.

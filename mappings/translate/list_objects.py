@@ -6,9 +6,13 @@ Pure functions on decoded JSON:API dicts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from mappings.translate.datetimes import legacy_datetime, parse_iso
+
+# The legacy v2 answer for an unknown list ID (or a segment ID): "list not found"
+# (python-klaviyo#14); the exact wording was not recorded.
+LIST_NOT_FOUND: Final = "List not found."
 
 
 def _attributes(resource: Any) -> Mapping[str, Any]:

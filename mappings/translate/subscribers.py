@@ -14,6 +14,8 @@ from typing import Any, Final
 from mappings.translate.fields import legacy_to_profile_attributes
 
 MAX_PROFILES: Final = 1000  # bulk_subscribe_profiles ceiling
+# Profile upserts run concurrently in groups of this size (profile-import allows 75/s).
+UPSERT_GROUP: Final = 25
 IDENTIFIERS: Final = ("email", "phone_number")
 NOT_PROFILE_FIELDS: Final = frozenset({"sms_consent"})  # consent flags, not properties
 JOB_TYPE: Final = "profile-subscription-bulk-create-job"

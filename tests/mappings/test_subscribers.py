@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from mappings.core import Call, Gather, LegacyReply, LegacyRequest, Reply
-from mappings.operations.lists import UPSERT_GROUP, subscribe
+from mappings.operations.lists import subscribe
 from mappings.translate.subscribers import (
+    UPSERT_GROUP,
     BadSubscribers,
     parse_subscriber,
     parse_subscribers,
