@@ -24,7 +24,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 from tests.mappings import golden
 
 UPSTREAM = "https://upstream.test"
@@ -113,7 +113,9 @@ def test_golden(case: dict[str, Any]) -> None:
     instant = _clock(case)
     fake = FakeUpstream(case.get("upstream", []))
     settings = replace(Settings(upstream=UPSTREAM, access_log=False), **case.get("settings", {}))
-    app = create_app(settings, transport=httpx.MockTransport(fake), clock=lambda: instant)
+    app = create_app(
+        settings, overrides=Overrides(transport=httpx.MockTransport(fake), clock=lambda: instant)
+    )
     req = case["request"]
     kwargs: dict[str, Any] = {"params": req.get("query", []), "headers": req.get("headers", {})}
     if "json" in req:

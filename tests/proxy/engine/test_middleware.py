@@ -11,14 +11,15 @@ import structlog
 from starlette.types import Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
-from proxy.engine.middleware import STATE_KEY, RequestContextMiddleware
+from proxy.engine.call import CallOutcome, call_slot
+from proxy.engine.middleware import RequestContextMiddleware
 
 FRESH = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """Logs one line of its own, then answers 204."""
-    scope[STATE_KEY]["operation"] = "E1"
+    call_slot(scope).outcome = CallOutcome(kind="legacy", operation="E1")
     structlog.get_logger("test.app").info("inside")
     await send({"type": "http.response.start", "status": 204, "headers": []})
     await send({"type": "http.response.body", "body": b""})

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.observe import redact
 from proxy.observe.hash_secret import resolve, secret_path
 from proxy.observe.redact import configure_secret, fingerprint
@@ -38,7 +38,9 @@ def _settings(db: Path, **kw: object) -> Settings:
 
 def _call_and_read(db: Path, **kw: object) -> list[tuple[str, str]]:
     """One legacy call through a proxy on ``db``; the (caller, client) hashes the store holds."""
-    with serve(create_app(_settings(db, **kw), transport=FakeUpstream().transport())) as s:
+    with serve(
+        create_app(_settings(db, **kw), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as s:
         assert httpx.get(s.url + f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A}).status_code == 200
     with sqlite3.connect(db) as conn:
         return [
