@@ -1,5 +1,8 @@
 """Pure ASGI middleware: request id in contextvars, one redacted access line per request.
 
+It opens the request's ``CallSlot`` (``proxy.engine.call``); the access line reports the
+``CallOutcome`` whoever served the call left in it.
+
 Starlette's BaseHTTPMiddleware runs the app in another task, which loses contextvars
 (structlog's request binding); a plain ASGI wrapper keeps one context end to end.
 """
