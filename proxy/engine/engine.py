@@ -92,6 +92,8 @@ class Running:
 
 
 class Engine:
+    """Builds the proxy's parts once; ``async with engine:`` runs them (the app's lifespan)."""
+
     def __init__(
         self, settings: Settings, registry: Sequence[Operation], overrides: Overrides = DEFAULTS
     ) -> None:
@@ -121,6 +123,8 @@ class Engine:
         return self.running.store if self.running is not None else None
 
     async def __aenter__(self) -> Engine:
+        if self._stack is not None:
+            raise RuntimeError("this Engine is already running; build one per app")
         stack = contextlib.AsyncExitStack()
         try:
             self.running = await self._open(stack)
