@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +24,10 @@ ADMIN = "tok-" + "q" * 28
 ADMIN_PATHS = ("/_compat/", "/_compat/report", "/metrics")
 
 
-def _settings(tmp_path: Path, **kw: object) -> Settings:
+def _settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(
         upstream="https://upstream.test", traffic_db=str(tmp_path / "t.sqlite3"), access_log=False, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_without_token_or_port_admin_paths_do_not_exist(tmp_path: Path) -> None:

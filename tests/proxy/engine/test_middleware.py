@@ -4,6 +4,7 @@ else replaced), echoed in ``X-Request-Id`` and bound to every log line, the acce
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def call(request_id: bytes | None) -> tuple[list[str], list[dict[str, Any]]]:
+async def call(request_id: bytes | None) -> tuple[list[str], list[MutableMapping[str, Any]]]:
     """One GET through the middleware: the X-Request-Id values answered, and the log lines."""
     headers = [(b"user-agent", b"test/1.0")]
     if request_id is not None:

@@ -9,6 +9,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,10 +31,10 @@ def _process_secret_afterwards() -> Iterator[None]:
     configure_secret(None)
 
 
-def _settings(db: Path, **kw: object) -> Settings:
+def _settings(db: Path, **kw: Any) -> Settings:
     return Settings(
         upstream="https://upstream.test", traffic_db=str(db), traffic_flush_ms=10, access_log=False, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def _call_and_read(db: Path, **kw: object) -> list[tuple[str, str]]:

@@ -202,7 +202,11 @@ def test_reload_during_traffic_never_fails_a_request(proxy_for: Start) -> None:
                 path.write_text(text)  # in place: a reader may catch it half-written (refused, harmless)
             else:
                 write_atomically(path, text)
-            wait_for(lambda m=mode: _mode_now(url) == m)
+
+            def applied(m: str = mode) -> bool:
+                return _mode_now(url) == m
+
+            wait_for(applied)
     finally:
         stop.set()
         for w in workers:
