@@ -93,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import httpx
 
     from proxy.engine.app import create_app
+    from proxy.engine.engine import Overrides
     from proxy.observe.logs import configure
 
     settings = _serve_settings(args)
@@ -130,7 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     config = Path(args.config) if args.config else _env_config()
-    _run(create_app(settings, transport=transport, config_path=config), settings)
+    _run(create_app(settings, overrides=Overrides(transport=transport, config_path=config)), settings)
     return 0
 
 

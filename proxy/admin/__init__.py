@@ -1,4 +1,7 @@
 """Operator pages: the migration dashboard, the JSON report and Prometheus metrics.
 
-Served only to an admin token, or on the separate admin port; never to legacy callers.
+Served only to an admin token, or on the separate admin port; never to legacy callers. Below
+``proxy.engine`` (which mounts the routes and runs the admin listener): it may import
+``proxy.traffic``, ``proxy.policy``, ``proxy.state``, ``proxy.observe``, ``proxy.settings``
+and ``mappings``.
 """

@@ -9,10 +9,9 @@ successor Link headers, and every call is counted (metrics) and recorded (traffi
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,15 +22,15 @@ from starlette.responses import Response
 
 from mappings import protocol
 from mappings.core import Family, LegacyReply, Operation
-from proxy.engine.middleware import STATE_KEY
+from proxy.engine.call import CallOutcome, CallSlot, call_slot
+from proxy.engine.failures import Failure, reply_for
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.engine.router import LegacyRouter, Match
 from proxy.engine.runner import Credentials, Runner, RunStats
-from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
 from proxy.observe.callers import key_caller, token_caller
 from proxy.observe.metrics import Metrics
 from proxy.observe.redact import fingerprint
-from proxy.policy.modes import Mode, ModeTable
+from proxy.policy.modes import Mode
 from proxy.policy.reload import ModeHolder
 from proxy.policy.successor import deprecation_headers, retired_reply
 from proxy.settings import Settings
@@ -96,33 +95,34 @@ def failed(family: Family, reply: LegacyReply) -> bool:
 
 
 class LegacyHandler:
+    """Built by ``proxy.engine.engine.Engine`` once its upstream client and traffic writer are open."""
+
     def __init__(
         self,
         settings: Settings,
         router: LegacyRouter,
         runner: Runner,
+        modes: ModeHolder,
         *,
-        modes: ModeHolder | None = None,
-        operations: Mapping[str, Mapping[str, Any]] | None = None,
-        metrics: Metrics | None = None,
-        record: Callable[[TrafficRecord], None] | None = None,
-        draw: Callable[[], float] = random.random,
-        clock: Callable[[], float] = time.time,
+        metrics: Metrics,
+        record: Callable[[TrafficRecord], None] | None,
+        draw: Callable[[], float],
+        clock: Callable[[], float],
     ) -> None:
         self.settings = settings
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
-        self.modes = modes or ModeHolder(ModeTable())
-        self.operations = operations if operations is not None else runner.upstream.operations
+        self.modes = modes
+        self.operations: Mapping[str, Mapping[str, Any]] = runner.upstream.operations  # the pinned spec
         self.metrics = metrics
         self.record = record
         self.draw = draw  # brownout fractions; tests inject a seeded generator
         self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
 
     async def __call__(self, request: Request, family: Family) -> Response:
-        state: dict[str, Any] = request.scope.setdefault(STATE_KEY, {})
-        state["kind"] = "legacy"
+        slot = call_slot(request.scope)
+        slot.outcome = CallOutcome(kind="legacy")
         if request.method == "OPTIONS" and family is Family.PUBLIC:
             return Response(status_code=200, headers=protocol.PUBLIC_CORS)
         started, arrived = time.perf_counter(), self.clock()
@@ -131,10 +131,10 @@ class LegacyHandler:
         match = self.router.match(request.method, request.url.path)
         stats = RunStats()
         if match is None:
-            state["operation"] = UNMAPPED
+            slot.outcome = replace(slot.outcome, operation=UNMAPPED)
             log.warning("legacy.unmapped", method=request.method, path=request.url.path)
             reply = protocol.unmapped(family, request.method, request.url.path)
-            state["caller"] = await self._unmapped_caller(request, now)
+            slot.outcome = replace(slot.outcome, caller=await self._unmapped_caller(request, now))
             route = _Route(
                 UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
             )
@@ -142,15 +142,16 @@ class LegacyHandler:
             op = match.operation
             mode = table.for_op(op.id)
             action = mode.action(now, self.draw)
-            state["operation"], state["mode"] = op.id, action.value
-            reply = await self._serve(request, family, match, action, state, stats, now)
+            slot.outcome = replace(slot.outcome, operation=op.id, mode=action.value)
+            reply = await self._serve(request, family, match, action, slot, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
         for name, value in deprecation_headers(route.doc, table.sunset):
             response.headers[name] = value
-        self._account(request, state, route, reply, response, stats, arrived, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        self._account(request, slot.outcome, route, reply, response, stats, arrived, seconds)
         return response
 
     async def _serve(
@@ -159,7 +160,7 @@ class LegacyHandler:
         family: Family,
         match: Match,
         action: Mode,
-        state: dict[str, Any],
+        slot: CallSlot,
         stats: RunStats,
         now: datetime,
     ) -> LegacyReply:
@@ -171,11 +172,12 @@ class LegacyHandler:
                 return retired_reply(op, self.operations)
             log.info("legacy.bad_request", operation=op.id, reason=str(exc))
             return protocol.error(family, exc.status, str(exc))
+        caller: str | None = None
         try:
-            state["caller"] = self._caller(op, parsed)
+            caller = self._caller(op, parsed)
         except Exception:  # a mapping's caller extractor must never fail the call
             log.exception("legacy.caller_extractor_failed", operation=op.id)
-            state["caller"] = None
+        slot.outcome = replace(slot.outcome, caller=caller)
         if action is Mode.REJECT:
             log.info("legacy.rejected", operation=op.id)
             return retired_reply(op, self.operations)
@@ -189,36 +191,11 @@ class LegacyHandler:
                 reply = await self.runner.run(
                     op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
                 )
-        except TimeoutError:
-            log.warning(
-                "legacy.deadline_exceeded",
-                operation=op.id,
-                seconds=self.settings.request_deadline,
-                upstream_calls=stats.upstream_calls,
-            )
-            reply = protocol.error(
-                family,
-                503,
-                f"The translation did not finish within {self.settings.request_deadline:g} s "
-                f"({stats.upstream_calls} upstream calls made). Please retry.",
-            )
-        except UpstreamUnavailable as exc:
-            log.warning("upstream.unavailable", operation=op.id, reason=str(exc))
-            reply = protocol.upstream_unavailable(family)
-        except UnencodableRequest as exc:
-            log.info("legacy.bad_request", operation=op.id, reason=f"unencodable: {exc}")
-            reply = protocol.bad_request(
-                family,
-                "The request carries a value the new API cannot accept (e.g. an integer beyond 64 bits).",
-            )
-        except Exception:
-            # A mapping bug must never leak a traceback to the client; it is logged (redacted).
-            log.exception("legacy.internal_error", operation=op.id)
-            reply = protocol.error(
-                family, 500, f"Internal error in klaviyo-compat (request id {state.get('request_id')})."
-            )
+        except Exception as exc:  # what each failure answers: proxy.engine.failures
+            failure = Failure(op.id, self.settings.request_deadline, stats.upstream_calls, slot.request_id)
+            reply = reply_for(exc, family, failure)
         finally:
-            state["upstream_calls"] = stats.upstream_calls
+            slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:
             log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
         log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
@@ -255,7 +232,7 @@ class LegacyHandler:
     def _account(
         self,
         request: Request,
-        state: dict[str, Any],
+        outcome: CallOutcome,
         route: _Route,
         reply: LegacyReply,
         response: Response,
@@ -279,7 +256,7 @@ class LegacyHandler:
                 upstream_calls=stats.upstream_calls,
                 latency_ms=round(seconds * 1000, 2),
                 fidelity=route.fidelity,
-                caller=state.get("caller"),
+                caller=outcome.caller,
                 label=clean(request.headers.get(self.settings.caller_header), 64),
                 user_agent=clean(request.headers.get("user-agent"), 200),
                 client=fingerprint(request.client.host, "ip") if request.client else None,

@@ -1,5 +1,8 @@
 """Pure ASGI middleware: request id in contextvars, one redacted access line per request.
 
+It opens the request's ``CallSlot`` (``proxy.engine.call``); the access line reports the
+``CallOutcome`` whoever served the call left in it.
+
 Starlette's BaseHTTPMiddleware runs the app in another task, which loses contextvars
 (structlog's request binding); a plain ASGI wrapper keeps one context end to end.
 """
@@ -9,15 +12,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from proxy.engine.call import SLOT_KEY, CallSlot
 from proxy.observe.redact import fingerprint
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-STATE_KEY = "klaviyo_compat"
 
 
 class RequestContextMiddleware:
@@ -36,8 +38,7 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        state: dict[str, Any] = {"request_id": request_id}
-        scope[STATE_KEY] = state
+        slot = scope[SLOT_KEY] = CallSlot(request_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -56,17 +57,18 @@ class RequestContextMiddleware:
         finally:
             if self.access_log:
                 client = scope.get("client")
+                outcome = slot.outcome
                 self.log.info(
                     "access",
                     method=scope["method"],
                     path=scope["path"],  # never the query string: it carries keys and payloads
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    kind=state.get("kind", "other"),
-                    operation=state.get("operation"),
-                    mode=state.get("mode"),
-                    upstream_calls=state.get("upstream_calls", 0),
-                    caller=state.get("caller"),
+                    kind=outcome.kind,
+                    operation=outcome.operation,
+                    mode=outcome.mode,
+                    upstream_calls=outcome.upstream_calls,
+                    caller=outcome.caller,
                     client=fingerprint(client[0], "ip") if client else None,
                     user_agent=_header(scope, b"user-agent"),
                 )

@@ -1,11 +1,12 @@
-"""In-memory, stateful emulator of Klaviyo's new JSON:API (revision 2026-07-15).
+"""In-memory, stateful emulator of Klaviyo's new JSON:API, at the pinned spec's revision.
 
 The proxy's embedded default upstream and the test double for it: one demo account, reached by
 any well-formed private key (``Authorization: Klaviyo-API-Key pk_...``) or, on ``/client/``
 endpoints, any 6-character public key in ``company_id``.
 
 ``create_sandbox_app(store)`` serves the operations listed by ``proxy.sandbox.app.operations()``
-over ``store`` (a fresh :class:`Store` when omitted). Tests seed and inspect state through the
+(each resource module's ``HANDLERS``, on the method, path and rate limits of the spec table) over
+``store`` (a fresh :class:`Store` when omitted). Tests seed and inspect state through the
 store: ``add_list``, ``add_segment``, ``add_template``, ``join``, ``metric_named``,
 ``find_profile`` / ``find_by_email``, ``exchange_id`` (a profile's ``_kx``),
 ``pending_for`` / ``confirm`` (double opt-in), ``delete_profile``, and the ``profiles``,

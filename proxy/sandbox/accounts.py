@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from proxy.sandbox.errors import not_found
 from proxy.sandbox.jsonapi import Ctx, resource, respond, single
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import fieldset
 
 # Any well-formed key reaches the demo account; these are the ones to advertise.
@@ -75,7 +75,8 @@ def get_account(ctx: Ctx) -> Response:
     return respond(single(ctx, _account(ctx)))
 
 
-OPERATIONS = [
-    Op("get_accounts", "GET", "/api/accounts", get_accounts, 1, 15),
-    Op("get_account", "GET", "/api/accounts/{id}", get_account, 1, 15),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_accounts": get_accounts,
+    "get_account": get_account,
+}

@@ -21,7 +21,7 @@ from proxy.sandbox.filters import Condition, compile_filter, conditions, rule, s
 from proxy.sandbox.ids import parse_iso
 from proxy.sandbox.jsonapi import Ctx, resource, respond, single
 from proxy.sandbox.models import Event
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 
 DIMENSIONS = (
     "$attributed_channel",
@@ -192,4 +192,7 @@ def _value(event: Event) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-OPERATIONS = [Op("query_metric_aggregates", "POST", "/api/metric-aggregates", query_metric_aggregates, 3, 60)]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "query_metric_aggregates": query_metric_aggregates,
+}

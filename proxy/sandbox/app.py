@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mappings.protocol import PRIVATE_KEY_RE, PUBLIC_KEY_RE
 from proxy.sandbox import (
     accounts,
     aggregates,
@@ -28,31 +29,47 @@ from proxy.sandbox import (
 )
 from proxy.sandbox.errors import ApiError, invalid
 from proxy.sandbox.jsonapi import Ctx, respond
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import REVISION, Handler, Op, serves
 from proxy.sandbox.store import Store
 
-REVISION = "2026-07-15"
-PRIVATE_KEY_RE = re.compile(r"^Klaviyo-API-Key pk_\w{20,64}$")
-PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
+# The new API's private key arrives as ``Authorization: Klaviyo-API-Key pk_...``.
+KEY_SCHEME = "Klaviyo-API-Key"
+# Limits echoed on answers that match no operation (unknown path, wrong method).
+DEFAULT_LIMITS = (75, 750)
 REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 JSON_TYPES = ("application/vnd.api+json", "application/json")
+# The resource modules; each one's ``HANDLERS`` maps spec operation ids to its handlers.
+RESOURCES = (
+    profiles,
+    events,
+    aggregates,
+    lists,
+    segments,
+    subscriptions,
+    campaigns,
+    campaign_jobs,
+    privacy,
+    accounts,
+    templates,
+)
 
 
 def operations() -> list[Op]:
-    """Every emulated operation, from each resource module."""
-    return [
-        *profiles.OPERATIONS,
-        *events.OPERATIONS,
-        *aggregates.OPERATIONS,
-        *lists.OPERATIONS,
-        *segments.OPERATIONS,
-        *subscriptions.OPERATIONS,
-        *campaigns.OPERATIONS,
-        *campaign_jobs.OPERATIONS,
-        *privacy.OPERATIONS,
-        *accounts.OPERATIONS,
-        *templates.OPERATIONS,
-    ]
+    """Every emulated operation: each resource module's handlers, on the spec's method and path.
+
+    Raises ``LookupError`` for an operation id the pinned spec does not define, ``ValueError`` for
+    one served by two modules.
+    """
+    ops: list[Op] = []
+    seen: set[str] = set()
+    for module in RESOURCES:
+        handlers: dict[str, Handler] = module.HANDLERS
+        for operation_id, handler in handlers.items():
+            if operation_id in seen:
+                raise ValueError(f"{operation_id!r} is served twice (again in {module.__name__})")
+            seen.add(operation_id)
+            ops.append(serves(operation_id, handler))
+    return ops
 
 
 def _authenticate(request: Request, op: Op) -> None:
@@ -68,7 +85,8 @@ def _authenticate(request: Request, op: Op) -> None:
     header = request.headers.get("authorization")
     if not header:
         raise ApiError(401, "not_authenticated", "Authentication credentials were not provided.")
-    if not PRIVATE_KEY_RE.match(header.strip()):
+    scheme, _, key = header.strip().partition(" ")
+    if scheme != KEY_SCHEME or not PRIVATE_KEY_RE.match(key):
         raise ApiError(
             401,
             "not_authenticated",
@@ -80,7 +98,7 @@ def _authenticate(request: Request, op: Op) -> None:
 def _check_revision(request: Request) -> None:
     revision = request.headers.get("revision")
     if not revision:
-        raise invalid("The revision header is required, e.g. 'revision: 2026-07-15'.", parameter="revision")
+        raise invalid(f"The revision header is required, e.g. 'revision: {REVISION}'.", parameter="revision")
     if not REVISION_RE.match(revision.strip()):
         raise invalid(f"'{revision}' is not a valid revision; expected YYYY-MM-DD.", parameter="revision")
 
@@ -109,7 +127,7 @@ async def _read_body(request: Request) -> object:
 
 
 def _rate_headers(response: Response, op: Op | None, revision: str | None) -> Response:
-    burst, steady = (op.burst, op.steady) if op else (75, 750)
+    burst, steady = (op.burst, op.steady) if op else DEFAULT_LIMITS
     response.headers["RateLimit-Limit"] = f"{burst}, {burst};w=1, {steady};w=60"
     response.headers["RateLimit-Remaining"] = str(burst - 1)
     response.headers["RateLimit-Reset"] = "1"

@@ -17,7 +17,7 @@ from proxy.sandbox.campaigns import find_campaign
 from proxy.sandbox.errors import invalid, not_found
 from proxy.sandbox.jsonapi import Ctx, empty, resource, respond, single
 from proxy.sandbox.models import Campaign, CampaignMessage, Job
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import fieldset
 
 SEND_JOB = "campaign-send-job"
@@ -165,30 +165,13 @@ def get_campaign_recipient_estimation(ctx: Ctx) -> Response:
     return respond(single(ctx, obj))
 
 
-OPERATIONS = [
-    Op(name, method, path, handler, 10, 150)
-    for name, method, path, handler in [
-        ("send_campaign", "POST", "/api/campaign-send-jobs", send_campaign),
-        ("get_campaign_send_job", "GET", "/api/campaign-send-jobs/{id}", get_campaign_send_job),
-        ("cancel_campaign_send", "PATCH", "/api/campaign-send-jobs/{id}", cancel_campaign_send),
-        ("create_campaign_clone", "POST", "/api/campaign-clone", create_campaign_clone),
-        (
-            "refresh_campaign_recipient_estimation",
-            "POST",
-            "/api/campaign-recipient-estimation-jobs",
-            refresh_campaign_recipient_estimation,
-        ),
-        (
-            "get_campaign_recipient_estimation_job",
-            "GET",
-            "/api/campaign-recipient-estimation-jobs/{id}",
-            get_campaign_recipient_estimation_job,
-        ),
-        (
-            "get_campaign_recipient_estimation",
-            "GET",
-            "/api/campaign-recipient-estimations/{id}",
-            get_campaign_recipient_estimation,
-        ),
-    ]
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "send_campaign": send_campaign,
+    "get_campaign_send_job": get_campaign_send_job,
+    "cancel_campaign_send": cancel_campaign_send,
+    "create_campaign_clone": create_campaign_clone,
+    "refresh_campaign_recipient_estimation": refresh_campaign_recipient_estimation,
+    "get_campaign_recipient_estimation_job": get_campaign_recipient_estimation_job,
+    "get_campaign_recipient_estimation": get_campaign_recipient_estimation,
+}

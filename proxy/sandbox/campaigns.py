@@ -12,7 +12,7 @@ from proxy.sandbox.errors import invalid, not_found, required
 from proxy.sandbox.filters import compile_filter, conditions, rule, select
 from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, respond, single
 from proxy.sandbox.models import Campaign, CampaignMessage
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import apply_sort, fieldset, includes, sort_spec
 from proxy.sandbox.templates import FIELDS as TEMPLATE_FIELDS
 from proxy.sandbox.templates import find_template, render_template
@@ -351,48 +351,20 @@ def get_campaign_id_for_campaign_message(ctx: Ctx) -> Response:
     )
 
 
-_M = "/api/campaign-messages/{id}"
-OPERATIONS = [
-    Op(name, method, path, handler, 10, 150)
-    for name, method, path, handler in [
-        ("get_campaigns", "GET", "/api/campaigns", get_campaigns),
-        ("create_campaign", "POST", "/api/campaigns", create_campaign),
-        ("get_campaign", "GET", "/api/campaigns/{id}", get_campaign),
-        ("update_campaign", "PATCH", "/api/campaigns/{id}", update_campaign),
-        ("delete_campaign", "DELETE", "/api/campaigns/{id}", delete_campaign),
-        (
-            "get_messages_for_campaign",
-            "GET",
-            "/api/campaigns/{id}/campaign-messages",
-            get_messages_for_campaign,
-        ),
-        (
-            "get_message_ids_for_campaign",
-            "GET",
-            "/api/campaigns/{id}/relationships/campaign-messages",
-            get_message_ids_for_campaign,
-        ),
-        ("get_campaign_message", "GET", _M, get_campaign_message),
-        ("update_campaign_message", "PATCH", _M, update_campaign_message),
-        (
-            "assign_template_to_campaign_message",
-            "POST",
-            "/api/campaign-message-assign-template",
-            assign_template_to_campaign_message,
-        ),
-        ("get_template_for_campaign_message", "GET", f"{_M}/template", get_template_for_campaign_message),
-        (
-            "get_template_id_for_campaign_message",
-            "GET",
-            f"{_M}/relationships/template",
-            get_template_id_for_campaign_message,
-        ),
-        ("get_campaign_for_campaign_message", "GET", f"{_M}/campaign", get_campaign_for_campaign_message),
-        (
-            "get_campaign_id_for_campaign_message",
-            "GET",
-            f"{_M}/relationships/campaign",
-            get_campaign_id_for_campaign_message,
-        ),
-    ]
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_campaigns": get_campaigns,
+    "create_campaign": create_campaign,
+    "get_campaign": get_campaign,
+    "update_campaign": update_campaign,
+    "delete_campaign": delete_campaign,
+    "get_messages_for_campaign": get_messages_for_campaign,
+    "get_message_ids_for_campaign": get_message_ids_for_campaign,
+    "get_campaign_message": get_campaign_message,
+    "update_campaign_message": update_campaign_message,
+    "assign_template_to_campaign_message": assign_template_to_campaign_message,
+    "get_template_for_campaign_message": get_template_for_campaign_message,
+    "get_template_id_for_campaign_message": get_template_id_for_campaign_message,
+    "get_campaign_for_campaign_message": get_campaign_for_campaign_message,
+    "get_campaign_id_for_campaign_message": get_campaign_id_for_campaign_message,
+}

@@ -21,7 +21,7 @@ from proxy.sandbox.jsonapi import (
     single,
 )
 from proxy.sandbox.models import Event, Metric
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import apply_sort, fieldset, includes, sort_spec
 
 _RANGE = "greater-or-equal greater-than less-or-equal less-than"
@@ -242,11 +242,12 @@ def create_client_event(ctx: Ctx) -> Response:
     return empty(202)
 
 
-OPERATIONS = [
-    Op("get_events", "GET", "/api/events", get_events, 350, 3500),
-    Op("create_event", "POST", "/api/events", create_event, 350, 3500),
-    Op("get_event", "GET", "/api/events/{id}", get_event, 350, 3500),
-    Op("get_metrics", "GET", "/api/metrics", get_metrics, 10, 150),
-    Op("get_metric", "GET", "/api/metrics/{id}", get_metric, 10, 150),
-    Op("create_client_event", "POST", "/client/events", create_client_event, 350, 3500),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_events": get_events,
+    "create_event": create_event,
+    "get_event": get_event,
+    "get_metrics": get_metrics,
+    "get_metric": get_metric,
+    "create_client_event": create_client_event,
+}

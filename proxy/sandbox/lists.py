@@ -10,7 +10,7 @@ from proxy.sandbox.filters import rule
 from proxy.sandbox.group_view import LIST_FIELDS, list_groups, members, render_group
 from proxy.sandbox.jsonapi import Ctx, empty, respond, single
 from proxy.sandbox.models import ListRecord
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import additional_fields, fieldset, includes
 
 OPT_IN = ("double_opt_in", "single_opt_in")
@@ -110,28 +110,15 @@ def remove_profiles_from_list(ctx: Ctx) -> Response:
     return empty(204)
 
 
-OPERATIONS = [
-    Op("get_lists", "GET", "/api/lists", get_lists),
-    Op("create_list", "POST", "/api/lists", create_list, 10, 150),
-    Op("get_list", "GET", "/api/lists/{id}", get_list),
-    Op("update_list", "PATCH", "/api/lists/{id}", update_list, 10, 150),
-    Op("delete_list", "DELETE", "/api/lists/{id}", delete_list, 10, 150),
-    Op("get_profiles_for_list", "GET", "/api/lists/{id}/profiles", get_profiles_for_list),
-    Op("get_profile_ids_for_list", "GET", "/api/lists/{id}/relationships/profiles", get_profile_ids_for_list),
-    Op(
-        "add_profiles_to_list",
-        "POST",
-        "/api/lists/{id}/relationships/profiles",
-        add_profiles_to_list,
-        10,
-        150,
-    ),
-    Op(
-        "remove_profiles_from_list",
-        "DELETE",
-        "/api/lists/{id}/relationships/profiles",
-        remove_profiles_from_list,
-        10,
-        150,
-    ),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_lists": get_lists,
+    "create_list": create_list,
+    "get_list": get_list,
+    "update_list": update_list,
+    "delete_list": delete_list,
+    "get_profiles_for_list": get_profiles_for_list,
+    "get_profile_ids_for_list": get_profile_ids_for_list,
+    "add_profiles_to_list": add_profiles_to_list,
+    "remove_profiles_from_list": remove_profiles_from_list,
+}

@@ -10,7 +10,7 @@ from proxy.sandbox import body, profile_data
 from proxy.sandbox.errors import invalid, not_found, required
 from proxy.sandbox.jsonapi import Ctx, empty, relationship_links, resource, respond, single
 from proxy.sandbox.models import Job, Profile
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 
 SUPPRESSION_JOB = "profile-suppression-bulk-create-job"
 MAX_SUPPRESSIONS = 100
@@ -159,15 +159,9 @@ def request_profile_deletion(ctx: Ctx) -> Response:
     return empty(202)
 
 
-OPERATIONS = [
-    Op("bulk_suppress_profiles", "POST", "/api/profile-suppression-bulk-create-jobs", bulk_suppress_profiles),
-    Op(
-        "get_bulk_suppress_profiles_job",
-        "GET",
-        "/api/profile-suppression-bulk-create-jobs/{job_id}",
-        get_bulk_suppress_profiles_job,
-    ),
-    Op(
-        "request_profile_deletion", "POST", "/api/data-privacy-deletion-jobs", request_profile_deletion, 3, 60
-    ),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "bulk_suppress_profiles": bulk_suppress_profiles,
+    "get_bulk_suppress_profiles_job": get_bulk_suppress_profiles_job,
+    "request_profile_deletion": request_profile_deletion,
+}

@@ -12,7 +12,7 @@ from proxy.sandbox.filters import compile_filter, rule, select
 from proxy.sandbox.group_view import LIST_FIELDS, SEGMENT_FIELDS, render_group
 from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, respond, single
 from proxy.sandbox.models import Group, ListRecord, Profile, Segment
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
 
 ADDITIONAL = ("subscriptions", "predictive_analytics")
@@ -152,6 +152,22 @@ def _related_group_ids(ctx: Ctx, kind: str) -> Response:
     return respond({"data": data, "links": {"self": str(ctx.request.url)}})
 
 
+def get_lists_for_profile(ctx: Ctx) -> Response:
+    return _related_groups(ctx, "list", LIST_FIELDS)
+
+
+def get_list_ids_for_profile(ctx: Ctx) -> Response:
+    return _related_group_ids(ctx, "list")
+
+
+def get_segments_for_profile(ctx: Ctx) -> Response:
+    return _related_groups(ctx, "segment", SEGMENT_FIELDS)
+
+
+def get_segment_ids_for_profile(ctx: Ctx) -> Response:
+    return _related_group_ids(ctx, "segment")
+
+
 def create_client_profile(ctx: Ctx) -> Response:
     data, attrs = _write_body(ctx, extra=("_kx", "anonymous_id"))
     profile_id = body.string(data, "id", "/data")
@@ -159,35 +175,16 @@ def create_client_profile(ctx: Ctx) -> Response:
     return empty(202)
 
 
-OPERATIONS = [
-    Op("get_profiles", "GET", "/api/profiles", get_profiles),
-    Op("create_profile", "POST", "/api/profiles", create_profile),
-    Op("get_profile", "GET", "/api/profiles/{id}", get_profile),
-    Op("update_profile", "PATCH", "/api/profiles/{id}", update_profile),
-    Op("create_or_update_profile", "POST", "/api/profile-import", create_or_update_profile),
-    Op(
-        "get_lists_for_profile",
-        "GET",
-        "/api/profiles/{id}/lists",
-        lambda c: _related_groups(c, "list", LIST_FIELDS),
-    ),
-    Op(
-        "get_list_ids_for_profile",
-        "GET",
-        "/api/profiles/{id}/relationships/lists",
-        lambda c: _related_group_ids(c, "list"),
-    ),
-    Op(
-        "get_segments_for_profile",
-        "GET",
-        "/api/profiles/{id}/segments",
-        lambda c: _related_groups(c, "segment", SEGMENT_FIELDS),
-    ),
-    Op(
-        "get_segment_ids_for_profile",
-        "GET",
-        "/api/profiles/{id}/relationships/segments",
-        lambda c: _related_group_ids(c, "segment"),
-    ),
-    Op("create_client_profile", "POST", "/client/profiles", create_client_profile, 350, 3500),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_profiles": get_profiles,
+    "create_profile": create_profile,
+    "get_profile": get_profile,
+    "update_profile": update_profile,
+    "create_or_update_profile": create_or_update_profile,
+    "get_lists_for_profile": get_lists_for_profile,
+    "get_list_ids_for_profile": get_list_ids_for_profile,
+    "get_segments_for_profile": get_segments_for_profile,
+    "get_segment_ids_for_profile": get_segment_ids_for_profile,
+    "create_client_profile": create_client_profile,
+}

@@ -9,7 +9,7 @@ from proxy.sandbox.filters import rule
 from proxy.sandbox.group_view import SEGMENT_FIELDS, list_groups, members, render_group
 from proxy.sandbox.jsonapi import Ctx, respond, single
 from proxy.sandbox.models import Segment
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import additional_fields, fieldset, includes
 
 FILTERS = {
@@ -50,14 +50,10 @@ def get_profile_ids_for_segment(ctx: Ctx) -> Response:
     return members(ctx, _segment(ctx, ctx.path("id")), ids_only=True)
 
 
-OPERATIONS = [
-    Op("get_segments", "GET", "/api/segments", get_segments),
-    Op("get_segment", "GET", "/api/segments/{id}", get_segment),
-    Op("get_profiles_for_segment", "GET", "/api/segments/{id}/profiles", get_profiles_for_segment),
-    Op(
-        "get_profile_ids_for_segment",
-        "GET",
-        "/api/segments/{id}/relationships/profiles",
-        get_profile_ids_for_segment,
-    ),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_segments": get_segments,
+    "get_segment": get_segment,
+    "get_profiles_for_segment": get_profiles_for_segment,
+    "get_profile_ids_for_segment": get_profile_ids_for_segment,
+}

@@ -22,7 +22,7 @@ from proxy.sandbox import body, profile_data
 from proxy.sandbox.errors import invalid, required
 from proxy.sandbox.jsonapi import Ctx, empty
 from proxy.sandbox.models import Consent, ListRecord, PendingConfirmation, Profile
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.store import Store
 
 CHANNELS = {"email": "email", "sms": "phone_number"}
@@ -265,18 +265,9 @@ def create_client_subscription(ctx: Ctx) -> Response:
     return empty(202)
 
 
-OPERATIONS = [
-    Op(
-        "bulk_subscribe_profiles",
-        "POST",
-        "/api/profile-subscription-bulk-create-jobs",
-        bulk_subscribe_profiles,
-    ),
-    Op(
-        "bulk_unsubscribe_profiles",
-        "POST",
-        "/api/profile-subscription-bulk-delete-jobs",
-        bulk_unsubscribe_profiles,
-    ),
-    Op("create_client_subscription", "POST", "/client/subscriptions", create_client_subscription, 350, 750),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "bulk_subscribe_profiles": bulk_subscribe_profiles,
+    "bulk_unsubscribe_profiles": bulk_unsubscribe_profiles,
+    "create_client_subscription": create_client_subscription,
+}

@@ -12,7 +12,7 @@ from proxy.sandbox.errors import invalid, not_found
 from proxy.sandbox.filters import compile_filter, rule, select
 from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, resource, respond, single, sparse
 from proxy.sandbox.models import Template
-from proxy.sandbox.operation import Op
+from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import additional_fields, apply_sort, fieldset, sort_spec
 
 EDITOR_TYPES = ("CODE", "USER_DRAGGABLE", "SYSTEM_DRAGGABLE")
@@ -187,12 +187,13 @@ def render_template_op(ctx: Ctx) -> Response:
     return respond(document, 201)
 
 
-OPERATIONS = [
-    Op("get_templates", "GET", "/api/templates", get_templates),
-    Op("create_template", "POST", "/api/templates", create_template),
-    Op("get_template", "GET", "/api/templates/{id}", get_template),
-    Op("update_template", "PATCH", "/api/templates/{id}", update_template),
-    Op("delete_template", "DELETE", "/api/templates/{id}", delete_template),
-    Op("clone_template", "POST", "/api/template-clone", clone_template),
-    Op("render_template", "POST", "/api/template-render", render_template_op, 3, 60),
-]
+# Spec operation id -> handler; method, path and rate limits come from the spec table.
+HANDLERS: dict[str, Handler] = {
+    "get_templates": get_templates,
+    "create_template": create_template,
+    "get_template": get_template,
+    "update_template": update_template,
+    "delete_template": delete_template,
+    "clone_template": clone_template,
+    "render_template": render_template_op,
+}

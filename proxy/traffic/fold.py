@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from proxy.traffic.report import ReportRow
+from proxy.traffic.report_row import ReportRow
 
 OTHER = "other"  # the caller of a folded row
 DEFAULT_MAX_CALLERS = 50

@@ -21,6 +21,7 @@ from proxy.policy.modes import ModeTable
 from proxy.policy.successor import successor_endpoint
 from proxy.traffic.fold import DEFAULT_MAX_CALLERS, fold
 from proxy.traffic.record import UNMAPPED
+from proxy.traffic.report_row import ReportRow
 from proxy.traffic.store import CallerUsage, TrafficStore
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -41,27 +42,6 @@ def parse_since(text: str) -> float:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    operation: str
-    legacy: str  # METHOD /path of the legacy operation
-    mode: str  # the route's mode now
-    caller: str | None
-    label: str | None
-    user_agent: str | None
-    count: int
-    errors: int
-    error_rate: float
-    rejected: int
-    clients: int
-    first_seen: str
-    last_seen: str
-    fidelity: str
-    successor: str  # METHOD /path of the new-API operation
-    doc: str
-    callers: int = 1  # callers this row stands for: more than 1 on a folded "other" row
 
 
 @dataclass(frozen=True)

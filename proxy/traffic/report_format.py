@@ -13,7 +13,8 @@ from dataclasses import astuple, fields
 
 import orjson
 
-from proxy.traffic.report import Report, ReportRow
+from proxy.traffic.report import Report
+from proxy.traffic.report_row import ReportRow
 
 FORMATS = ("table", "csv", "json")
 _TABLE = (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.observe.logs import configure
 from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, StuckStore, serve, traffic_settings
 
@@ -45,7 +45,7 @@ async def drive(url: str, n: int, concurrency: int) -> list[float]:
 def measure(name: str, stuck: StuckStore | None, db: Path, requests: int, concurrency: int) -> None:
     """``stuck`` None: the proxy records to its own SQLite store at ``db``."""
     settings = replace(traffic_settings(db), traffic_batch_size=50, traffic_queue_size=100_000)
-    app = create_app(settings, transport=FakeUpstream().transport(), traffic_store=stuck)
+    app = create_app(settings, overrides=Overrides(transport=FakeUpstream().transport(), traffic_store=stuck))
     url_path = f"/api/v1/person/{PROFILE_ID}?api_key={KEY_A}"
     with serve(app) as served:
         asyncio.run(drive(served.url + url_path, 100, 10))  # warm-up

@@ -102,8 +102,8 @@ def new_api(target_stack: Stack) -> Iterator[httpx.Client]:
 def k3(target_stack: Stack) -> Callable[..., Any]:
     """Build a ``klaviyo==3.1.7`` API class pointed at the proxy: ``k3(Profiles)``."""
 
-    def make(cls: type[T], public_token: str | None = None) -> T:
-        return cls(  # type: ignore[call-arg]
+    def make(cls: Callable[..., T], public_token: str | None = None) -> T:
+        return cls(
             public_token=public_token or target_stack.public_token,
             private_token=target_stack.private_key,
             api_server=target_stack.legacy_api,

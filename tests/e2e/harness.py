@@ -321,6 +321,7 @@ def build_stack(
     httpx connection pool belongs to one event loop, and each uvicorn thread has its own.
     """
     from proxy.engine.app import create_app
+    from proxy.engine.engine import Overrides
     from proxy.engine.upstream import build_transport
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Store, create_sandbox_app
     from proxy.settings import Settings
@@ -338,7 +339,7 @@ def build_stack(
             # The production transport (aiohttp by default; KLAVIYO_COMPAT_TRANSPORT=httpx for httpcore),
             # wrapped so every upstream request is recorded for the contract check.
             transport = RecordingTransport(build_transport(settings), recorder, tag)
-            return create_app(settings, transport=transport)
+            return create_app(settings, overrides=Overrides(transport=transport))
 
         with contextlib.ExitStack() as stack:
             proxy = stack.enter_context(serve(proxy_app(source)))

@@ -30,7 +30,7 @@ from starlette.testclient import TestClient
 
 from mappings.core import Operation
 from mappings.registry import REGISTRY
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 from tests.mappings import golden
 
 UPSTREAM = "https://upstream.test"
@@ -163,7 +163,9 @@ def test_golden(case: dict[str, Any]) -> None:
     instant = _clock(case)
     fake = FakeUpstream(case.get("upstream", []))
     settings = replace(Settings(upstream=UPSTREAM, access_log=False), **case.get("settings", {}))
-    app = create_app(settings, transport=httpx.MockTransport(fake), clock=lambda: instant)
+    app = create_app(
+        settings, overrides=Overrides(transport=httpx.MockTransport(fake), clock=lambda: instant)
+    )
     req = case["request"]
     kwargs: dict[str, Any] = {"params": req.get("query", []), "headers": req.get("headers", {})}
     if "json" in req:

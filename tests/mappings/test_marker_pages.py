@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from mappings.core import Collected, CollectPages, LegacyReply, LegacyRequest, LoadToken, SaveToken
 from mappings.translate.marker_pages import BadMarker, Position, page_body, parse_marker, read_page, resume
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 from tests.mappings.golden._audiences import KEY, LIST_ID, NOT_FOUND, collection, exchange, profile
 from tests.mappings.test_golden import UPSTREAM, FakeUpstream
 
@@ -117,7 +117,10 @@ def test_marker_round_trip_resumes_a_segment_walk() -> None:
         _segment_page(11, last=True),  # legacy page 2 resumes on the segment, not the list
     ]
     fake = FakeUpstream(script)
-    app = create_app(Settings(upstream=UPSTREAM, access_log=False), transport=httpx.MockTransport(fake))
+    app = create_app(
+        Settings(upstream=UPSTREAM, access_log=False),
+        overrides=Overrides(transport=httpx.MockTransport(fake)),
+    )
     path = f"/api/v2/group/{LIST_ID}/members/all"
     with TestClient(app, base_url="http://proxy.test") as client:
         first = client.get(path, params={"api_key": KEY})

@@ -33,14 +33,12 @@ def test_unknown_upstream_operation_is_refused() -> None:
         validate([*REGISTRY, broken])
 
 
-def test_create_app_fails_fast_on_a_broken_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from proxy import Settings
-    from proxy.engine import app
+def test_create_app_fails_fast_on_a_broken_registry() -> None:
+    from proxy import Settings, create_app
 
     broken = replace(REGISTRY[0], id="Z7", path="/api/v9/x", upstream=("nope",))
-    monkeypatch.setattr(app, "REGISTRY", (*REGISTRY, broken))
     with pytest.raises(RegistryError):
-        app.create_app(Settings(upstream="https://x.test"))
+        create_app(Settings(upstream="https://x.test"), registry=(*REGISTRY, broken))
 
 
 def test_every_mapping_is_documented_for_the_catalog() -> None:

@@ -17,7 +17,7 @@ from mappings.translate.timelines import (
     events_query,
     parse_timeline,
 )
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 from tests.mappings.golden import timelines as golden
 from tests.mappings.test_golden import UPSTREAM, FakeUpstream
 
@@ -125,7 +125,10 @@ def test_unusable_token_is_a_400(saved: Any, message: str) -> None:
 def _first_then_resume(second_path: str, second_upstream: list[dict[str, Any]]) -> tuple[Any, httpx.Response]:
     first = golden.events_call(golden.q(golden.BY_METRIC, size="2"), [golden.ORDER], next_link=golden.NEXT)
     fake = FakeUpstream([first, *second_upstream])
-    app = create_app(Settings(upstream=UPSTREAM, access_log=False), transport=httpx.MockTransport(fake))
+    app = create_app(
+        Settings(upstream=UPSTREAM, access_log=False),
+        overrides=Overrides(transport=httpx.MockTransport(fake)),
+    )
     with TestClient(app, base_url="http://proxy.test") as client:
         one = client.get(golden.METRIC_PATH, params={"api_key": golden.KEY, "count": "2"})
         token = one.json()["next"]

@@ -167,7 +167,7 @@ def run_mix(url: str) -> None:
         assert b.get("/api/identify", params=identify_query()).text == "1"
 
 
-def rec(ts: float = T0, op: str = "E1", caller: str | None = "key#a", **kw: object) -> TrafficRecord:
+def rec(ts: float = T0, op: str = "E1", caller: str | None = "key#a", **kw: Any) -> TrafficRecord:
     """One traffic record (an E1 call of caller ``key#a`` by default); ``kw`` overrides fields."""
     base = TrafficRecord(
         ts=ts,
@@ -184,7 +184,7 @@ def rec(ts: float = T0, op: str = "E1", caller: str | None = "key#a", **kw: obje
         user_agent="app/1.0",
         client="ip#1",
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return replace(base, **kw)
 
 
 class StuckStore:

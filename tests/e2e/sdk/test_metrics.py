@@ -74,7 +74,10 @@ class TestMetrics:
         [everyone] = counts["results"]
         assert everyone["segment"] == "Everyone"
         series = {point["date"][:10]: point["values"] for point in everyone["data"]}
-        day = lambda n: (activity["today"] - n * DAY).date().isoformat()  # noqa: E731
+
+        def day(n: int) -> str:
+            return str((activity["today"] - n * DAY).date().isoformat())
+
         assert series[day(3)] == [1.0] and series[day(2)] == [1.0] and series[day(1)] == [1.0]
         assert series[day(4)] == [0.0]
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.settings import Settings
 from tests.proxy.harness import (
     KEY_A,
@@ -23,14 +24,16 @@ ADMIN = "tok-" + "q" * 28
 ADMIN_PATHS = ("/_compat/", "/_compat/report", "/metrics")
 
 
-def _settings(tmp_path: Path, **kw: object) -> Settings:
+def _settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(
         upstream="https://upstream.test", traffic_db=str(tmp_path / "t.sqlite3"), access_log=False, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_without_token_or_port_admin_paths_do_not_exist(tmp_path: Path) -> None:
-    with serve(create_app(_settings(tmp_path), transport=FakeUpstream().transport())) as s:
+    with serve(
+        create_app(_settings(tmp_path), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as s:
         for path in ADMIN_PATHS:
             r = httpx.get(s.url + path, headers={"Authorization": "Bearer anything"})
             assert r.status_code == 404, path
@@ -38,7 +41,11 @@ def test_without_token_or_port_admin_paths_do_not_exist(tmp_path: Path) -> None:
 
 
 def test_admin_token_on_the_public_port(tmp_path: Path) -> None:
-    with serve(create_app(_settings(tmp_path, admin_token=ADMIN), transport=FakeUpstream().transport())) as s:
+    with serve(
+        create_app(
+            _settings(tmp_path, admin_token=ADMIN), overrides=Overrides(transport=FakeUpstream().transport())
+        )
+    ) as s:
         for path in ADMIN_PATHS:
             assert httpx.get(s.url + path).status_code == 401, path
             assert httpx.get(s.url + path, headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -58,7 +65,7 @@ def test_admin_token_on_the_public_port(tmp_path: Path) -> None:
 def test_admin_port_serves_admin_paths_and_the_public_port_does_not(tmp_path: Path) -> None:
     port = free_port()
     settings = _settings(tmp_path, admin_port=port, admin_token=ADMIN)
-    with serve(create_app(settings, transport=FakeUpstream().transport())) as s:
+    with serve(create_app(settings, overrides=Overrides(transport=FakeUpstream().transport()))) as s:
         admin = f"http://127.0.0.1:{port}"
         for path in ADMIN_PATHS:
             assert httpx.get(s.url + path, headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 404
@@ -73,13 +80,17 @@ def test_admin_port_serves_admin_paths_and_the_public_port_does_not(tmp_path: Pa
 
 def test_admin_port_without_token_is_open_to_whoever_reaches_it(tmp_path: Path) -> None:
     port = free_port()
-    with serve(create_app(_settings(tmp_path, admin_port=port), transport=FakeUpstream().transport())):
+    with serve(
+        create_app(
+            _settings(tmp_path, admin_port=port), overrides=Overrides(transport=FakeUpstream().transport())
+        )
+    ):
         assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
 
 
 def test_metrics_count_legacy_and_upstream_calls_with_bounded_labels(tmp_path: Path) -> None:
     settings = _settings(tmp_path, admin_token=ADMIN, modes={"E2": "reject"})
-    with serve(create_app(settings, transport=FakeUpstream().transport())) as s:
+    with serve(create_app(settings, overrides=Overrides(transport=FakeUpstream().transport()))) as s:
         for _ in range(3):
             httpx.get(s.url + f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A})
         httpx.get(s.url + "/api/v1/person/01HUNKNOWN", params={"api_key": KEY_A})

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from tests.proxy.harness import (
     ADMIN,
     REPO,
@@ -97,7 +97,9 @@ def test_dashboard_renders_the_recorded_traffic_in_chromium(tmp_path: Path) -> N
     binary = chromium()
     db = tmp_path / "traffic.sqlite3"
     first_day = datetime.now(UTC).date().isoformat()  # before the traffic: a run may cross midnight
-    with serve(create_app(traffic_settings(db), transport=FakeUpstream().transport())) as served:
+    with serve(
+        create_app(traffic_settings(db), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as served:
         run_mix(served.url)
         url = f"{served.url}/_compat/?token={ADMIN}&since=7d"
         wait_for(lambda: "Legacy calls in the last 7d: 11 " in httpx.get(url).text)

@@ -7,7 +7,7 @@ import httpx
 from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 
 KEY = "pk_" + "ab" * 17
 
@@ -15,7 +15,8 @@ KEY = "pk_" + "ab" * 17
 def _client(handler: Any) -> TestClient:
     settings = Settings(upstream="https://upstream.test", access_log=False)
     return TestClient(
-        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+        create_app(settings, overrides=Overrides(transport=httpx.MockTransport(handler))),
+        base_url="http://proxy.test",
     )
 
 
@@ -77,7 +78,7 @@ def test_a_legacy_call_has_one_overall_deadline_across_its_upstream_calls() -> N
         return httpx.Response(200, json={"data": {}})
 
     settings = Settings(upstream="https://upstream.test", access_log=False, request_deadline=0.3)
-    app = create_app(settings, transport=httpx.MockTransport(slow))
+    app = create_app(settings, overrides=Overrides(transport=httpx.MockTransport(slow)))
     with TestClient(app, base_url="http://proxy.test") as client:
         resp = client.get(f"/api/v1/person/01ABC?api_key={KEY}")
     assert resp.status_code == 503

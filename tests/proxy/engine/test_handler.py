@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
 from mappings.core import HTML, JSON_TYPE, LegacyReply
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 from proxy.engine.handler import read_limited, render
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest
 from tests.proxy.harness import KEY_A, FakeUpstream, serve
@@ -180,7 +180,10 @@ def chunked_upload(url: str, path: str, chunks: Iterator[bytes]) -> tuple[bytes,
 def test_a_chunked_body_over_the_limit_is_refused_having_read_at_most_one_chunk_past_it() -> None:
     chunk, total = b" " * 65536, 3 * MAX_BODY // 65536
     app = BodyMeter(
-        create_app(Settings(upstream="https://upstream.test", access_log=False), FakeUpstream().transport())
+        create_app(
+            Settings(upstream="https://upstream.test", access_log=False),
+            overrides=Overrides(transport=FakeUpstream().transport()),
+        )
     )
     with serve(app) as served:
         status, pulled = chunked_upload(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from tests.proxy.harness import KEY_A, PROFILE_ID, FakeUpstream, serve, track_query, traffic_settings
 
 E1 = f"/api/v1/person/{PROFILE_ID}"
@@ -17,7 +17,7 @@ E1 = f"/api/v1/person/{PROFILE_ID}"
 def test_head_is_the_get_without_its_body_and_is_recorded_as_the_operation(tmp_path: Path) -> None:
     db = tmp_path / "traffic.sqlite3"
     upstream = FakeUpstream()
-    with serve(create_app(traffic_settings(db), transport=upstream.transport())) as s:
+    with serve(create_app(traffic_settings(db), overrides=Overrides(transport=upstream.transport()))) as s:
         get = httpx.get(s.url + E1, params={"api_key": KEY_A})
         head = httpx.head(s.url + E1, params={"api_key": KEY_A})
         assert head.status_code == get.status_code == 200
@@ -37,7 +37,9 @@ def test_head_is_the_get_without_its_body_and_is_recorded_as_the_operation(tmp_p
 
 async def test_head_over_asgi_sends_no_body(tmp_path: Path) -> None:
     """Not only behind uvicorn: the application itself answers HEAD without a body."""
-    app = create_app(traffic_settings(tmp_path / "t.sqlite3"), transport=FakeUpstream().transport())
+    app = create_app(
+        traffic_settings(tmp_path / "t.sqlite3"), overrides=Overrides(transport=FakeUpstream().transport())
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://proxy") as client:

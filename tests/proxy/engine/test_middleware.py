@@ -4,6 +4,7 @@ else replaced), echoed in ``X-Request-Id`` and bound to every log line, the acce
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -11,20 +12,21 @@ import structlog
 from starlette.types import Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
-from proxy.engine.middleware import STATE_KEY, RequestContextMiddleware
+from proxy.engine.call import CallOutcome, call_slot
+from proxy.engine.middleware import RequestContextMiddleware
 
 FRESH = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     """Logs one line of its own, then answers 204."""
-    scope[STATE_KEY]["operation"] = "E1"
+    call_slot(scope).outcome = CallOutcome(kind="legacy", operation="E1")
     structlog.get_logger("test.app").info("inside")
     await send({"type": "http.response.start", "status": 204, "headers": []})
     await send({"type": "http.response.body", "body": b""})
 
 
-async def call(request_id: bytes | None) -> tuple[list[str], list[dict[str, Any]]]:
+async def call(request_id: bytes | None) -> tuple[list[str], list[MutableMapping[str, Any]]]:
     """One GET through the middleware: the X-Request-Id values answered, and the log lines."""
     headers = [(b"user-agent", b"test/1.0")]
     if request_id is not None:

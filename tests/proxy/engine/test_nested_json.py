@@ -4,7 +4,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 
 KEY = "pk_" + "ab" * 17
 DEEP_OBJECT = "{" + '"a":{' * 1500 + "}" * 1501
@@ -17,7 +17,8 @@ def _client() -> TestClient:
 
     settings = Settings(upstream="https://upstream.test", access_log=False)
     return TestClient(
-        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+        create_app(settings, overrides=Overrides(transport=httpx.MockTransport(handler))),
+        base_url="http://proxy.test",
     )
 
 

@@ -1,14 +1,15 @@
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from proxy.engine.parse import BadLegacyRequest, parse
+from proxy.engine.parse import BadLegacyRequest, Parsed, parse
 
 KEY = "pk_" + "0" * 34
 
 
-def _parse(**kw):  # type: ignore[no-untyped-def]
-    base = {
+def _parse(**kw: Any) -> Parsed:
+    base: dict[str, Any] = {
         "method": "GET",
         "path": "/api/v2/x",
         "path_params": {},

@@ -5,13 +5,14 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from proxy import Settings, create_app
+from proxy import Overrides, Settings, create_app
 
 
 def _app(handler: Any) -> TestClient:
     settings = Settings(upstream="https://upstream.test", access_log=False)
     return TestClient(
-        create_app(settings, transport=httpx.MockTransport(handler)), base_url="http://proxy.test"
+        create_app(settings, overrides=Overrides(transport=httpx.MockTransport(handler))),
+        base_url="http://proxy.test",
     )
 
 

@@ -9,12 +9,13 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.observe import redact
 from proxy.observe.hash_secret import resolve, secret_path
 from proxy.observe.redact import configure_secret, fingerprint
@@ -30,15 +31,17 @@ def _process_secret_afterwards() -> Iterator[None]:
     configure_secret(None)
 
 
-def _settings(db: Path, **kw: object) -> Settings:
+def _settings(db: Path, **kw: Any) -> Settings:
     return Settings(
         upstream="https://upstream.test", traffic_db=str(db), traffic_flush_ms=10, access_log=False, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def _call_and_read(db: Path, **kw: object) -> list[tuple[str, str]]:
     """One legacy call through a proxy on ``db``; the (caller, client) hashes the store holds."""
-    with serve(create_app(_settings(db, **kw), transport=FakeUpstream().transport())) as s:
+    with serve(
+        create_app(_settings(db, **kw), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as s:
         assert httpx.get(s.url + f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A}).status_code == 200
     with sqlite3.connect(db) as conn:
         return [

@@ -20,7 +20,7 @@ import pytest
 
 from mappings.core import Family, Fidelity
 from mappings.registry import REGISTRY
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.sandbox import DEMO_PRIVATE_KEY, Store, create_sandbox_app
 from proxy.settings import Settings
 
@@ -58,7 +58,7 @@ class Recording(httpx.AsyncBaseTransport):
 async def proxy(
     transport: httpx.AsyncBaseTransport, modes: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(replace(BASE, modes=modes), transport=transport)
+    app = create_app(replace(BASE, modes=modes), overrides=Overrides(transport=transport))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://proxy")
     async with app.router.lifespan_context(app), client:
         yield client

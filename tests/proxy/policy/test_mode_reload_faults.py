@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -22,7 +23,7 @@ from mappings.registry import REGISTRY
 from proxy.policy import reload as mode_reload
 from proxy.policy.modes import Mode, ModeTable
 from proxy.policy.reload import ModeHolder, ModeReloader
-from proxy.settings import SettingsError, from_toml
+from proxy.settings import Settings, SettingsError, from_toml, load
 from tests.proxy.harness import REPO, write_atomically
 
 BAD_BYTES = b'[modes]\nE1 = "reject"\n# caf\xe9 \xff\xfe\n'
@@ -52,10 +53,10 @@ def _mode(holder: ModeHolder) -> Mode:
     return holder.table.for_op("E1").mode
 
 
-async def _until(predicate: object, timeout: float = 5.0) -> None:
+async def _until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         assert loop.time() < deadline, "condition not met in time"
         await asyncio.sleep(0.01)
 
@@ -110,11 +111,11 @@ def test_a_file_changed_while_read_is_read_again(tmp_path: Path, monkeypatch: py
     path.write_text('[modes]\nE1 = "reject"\n')
     holder = ModeHolder(ModeTable())
     reloader = ModeReloader(holder, path, REGISTRY)
-    real = mode_reload.load
+    real = load  # what mode_reload.load is until patched below
     reads: list[int] = []
 
-    def load_then_edit(*args: object, **kwargs: object) -> object:
-        settings = real(*args, **kwargs)  # type: ignore[arg-type]
+    def load_then_edit(*args: Any, **kwargs: Any) -> Settings:
+        settings = real(*args, **kwargs)
         reads.append(1)
         if len(reads) == 1:  # an editor finishes writing while we read
             path.write_text('[modes]\nE1 = "dry-run"\n# and a longer file\n')

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.cli import main
 from proxy.settings import Settings, load
 from tests.proxy.harness import (
@@ -51,13 +51,15 @@ Start = Callable[..., tuple[str, Path]]
 
 @pytest.fixture
 def proxy_for(tmp_path: Path, upstream: FakeUpstream) -> Iterator[Start]:
-    """``proxy_for(config_text, **create_app_kwargs)`` -> (base URL, config path); polls every 50 ms."""
+    """``proxy_for(config_text, **overrides)`` -> (base URL, config path); polls every 50 ms."""
     with contextlib.ExitStack() as stack:
 
         def start(config: str, **kwargs: Any) -> tuple[str, Path]:
             settings, path = _settings(tmp_path, config)
             settings = replace(settings, config_poll_seconds=0.05)
-            app = create_app(settings, transport=upstream.transport(), config_path=path, **kwargs)
+            app = create_app(
+                settings, overrides=Overrides(transport=upstream.transport(), config_path=path, **kwargs)
+            )
             return stack.enter_context(serve(app)).url, path
 
         yield start
@@ -200,7 +202,11 @@ def test_reload_during_traffic_never_fails_a_request(proxy_for: Start) -> None:
                 path.write_text(text)  # in place: a reader may catch it half-written (refused, harmless)
             else:
                 write_atomically(path, text)
-            wait_for(lambda m=mode: _mode_now(url) == m)
+
+            def applied(m: str = mode) -> bool:
+                return _mode_now(url) == m
+
+            wait_for(applied)
     finally:
         stop.set()
         for w in workers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from proxy.policy.windows import parse_window
 from proxy.settings import load
 
 
-def table(raw: dict[str, Any], sunset: str = "") -> ModeTable:
+def table(raw: Mapping[str, Any], sunset: str = "") -> ModeTable:
     return parse_modes(raw, sunset, REGISTRY)
 
 

@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from mappings.core import Collected
 from proxy.state.collection_cache import MemoryCollectionCache
@@ -47,7 +48,7 @@ async def test_bounded_size_evicts_least_recently_used() -> None:
     cache = MemoryCollectionCache(ttl=100, max_entries=2)
     calls: list[str] = []
 
-    def filler(name: str):  # type: ignore[no-untyped-def]
+    def filler(name: str) -> Callable[[], Awaitable[Collected]]:
         async def fill() -> Collected:
             calls.append(name)
             return Collected(data=[name])

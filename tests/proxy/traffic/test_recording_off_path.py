@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from tests.proxy.harness import (
     KEY_A,
     PROFILE_ID,
@@ -26,7 +26,7 @@ def test_legacy_requests_complete_while_the_store_is_stuck(tmp_path: Path) -> No
     settings = replace(
         traffic_settings(tmp_path / "unused.sqlite3"), traffic_batch_size=1, traffic_queue_size=50
     )
-    app = create_app(settings, transport=FakeUpstream().transport(), traffic_store=store)
+    app = create_app(settings, overrides=Overrides(transport=FakeUpstream().transport(), traffic_store=store))
     with serve(app) as s:
         with httpx.Client(base_url=s.url, timeout=5) as client:
             assert client.get(f"/api/v1/person/{PROFILE_ID}", params={"api_key": KEY_A}).status_code == 200

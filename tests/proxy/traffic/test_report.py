@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.cli import main
 from proxy.traffic.sqlite_store import SqliteStore
 from tests.proxy.harness import (
@@ -46,7 +46,9 @@ def _mix(rows: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None, 
 def recorded(tmp_path: Path) -> Path:
     """Run the scripted mix through a real proxy, stop it (queued records are written on shutdown)."""
     db = tmp_path / "state" / "traffic.sqlite3"
-    with serve(create_app(traffic_settings(db), transport=FakeUpstream().transport())) as served:
+    with serve(
+        create_app(traffic_settings(db), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as served:
         run_mix(served.url)
     return db
 
@@ -90,7 +92,9 @@ def test_history_survives_a_restart_and_the_summary_compares_windows(
     old = SqliteStore(recorded)  # three calls 8 days ago: last week's window
     old.write([rec(time.time() - 8 * 86400, "B1", known) for _ in range(3)])
     old.close()
-    with serve(create_app(traffic_settings(recorded), transport=FakeUpstream().transport())) as served:
+    with serve(
+        create_app(traffic_settings(recorded), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as served:
         with httpx.Client(base_url=served.url, headers={"X-Compat-Caller": "billing-app"}) as a:
             assert a.get("/api/v1/campaigns", params={"api_key": KEY_A}).status_code == 200
         admin = {"Authorization": f"Bearer {ADMIN}"}

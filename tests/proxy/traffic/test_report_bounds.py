@@ -15,7 +15,7 @@ import pytest
 
 from mappings.registry import REGISTRY
 from mappings.upstream_ops import SPEC_OPERATIONS
-from proxy import create_app
+from proxy import Overrides, create_app
 from proxy.admin.dashboard import render_dashboard
 from proxy.cli import main
 from proxy.observe.callers import INVALID_KEY, INVALID_TOKEN
@@ -90,7 +90,9 @@ def test_caller_rows_are_capped_and_the_rest_folded_per_operation_with_exact_tot
 
 def test_junk_keys_and_tokens_are_one_caller_each(tmp_path: Path) -> None:
     db = tmp_path / "traffic.sqlite3"
-    with serve(create_app(traffic_settings(db), transport=FakeUpstream().transport())) as s:
+    with serve(
+        create_app(traffic_settings(db), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as s:
         for i in range(6):
             httpx.get(s.url + f"/api/v1/person/{PROFILE_ID}", params={"api_key": f"pk_junk{i}"})
             httpx.get(s.url + "/api/track", params=track_query(token=f"not-a-token-{i}"))
@@ -142,7 +144,10 @@ def test_a_window_beyond_ten_years_is_a_clear_error(
     err = capsys.readouterr().err
     assert "at most 3650d" in err and "Traceback" not in err
     with serve(
-        create_app(traffic_settings(tmp_path / "a.sqlite3"), transport=FakeUpstream().transport())
+        create_app(
+            traffic_settings(tmp_path / "a.sqlite3"),
+            overrides=Overrides(transport=FakeUpstream().transport()),
+        )
     ) as s:
         for path in ("/_compat/", "/_compat/report"):
             r = httpx.get(s.url + path, params={"since": since, "token": ADMIN})

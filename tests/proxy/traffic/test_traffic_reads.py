@@ -44,7 +44,7 @@ def stall(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stall]:
     real = sqlite3.connect
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        db = real(*args, **kwargs)
+        db: sqlite3.Connection = real(*args, **kwargs)
         db.set_progress_handler(stall.handler, 100)
         return db
 
@@ -105,7 +105,12 @@ def test_prune_is_not_held_up_by_a_read_either(tmp_path: Path, stall: Stall) -> 
     try:
         assert stall.entered.wait(10)
         done = threading.Event()
-        threading.Thread(target=lambda: (store.prune(T0 + 100), done.set()), daemon=True).start()
+
+        def prune() -> None:
+            store.prune(T0 + 100)
+            done.set()
+
+        threading.Thread(target=prune, daemon=True).start()
         assert done.wait(3), "prune waited for a report"
     finally:
         stall.release.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.proxy.sandbox.conformance.conftest import Recorded, new_list, new_profile
 
 IN_RANGE = ["greater-or-equal(datetime,2023-12-31T00:00:00)", "less-than(datetime,2024-01-02T00:00:00)"]
@@ -15,7 +17,7 @@ async def test_profiles(recorded: Recorded) -> None:
         "properties": {"a": 1},
     }
     pid = await new_profile(r, "spec@example.com", **attributes)
-    imported = {"data": {"type": "profile", "attributes": {"email": "spec2@example.com"}}}
+    imported: dict[str, Any] = {"data": {"type": "profile", "attributes": {"email": "spec2@example.com"}}}
     await r.ok("POST", "/api/profile-import", 201, json=imported)  # a new profile
     imported["data"]["attributes"]["last_name"] = "L"
     await r.ok("POST", "/api/profile-import", json=imported)  # an existing one

@@ -1,0 +1,44 @@
+"""What one request tells its access line: a typed slot in the ASGI scope instead of a loose dict.
+
+The middleware opens a :class:`CallSlot` with the request id; whoever serves the call (the legacy
+handler, the pass-through) records what it has learnt as a frozen :class:`CallOutcome`. The
+outcome is replaced, never mutated, at each step, so a call that fails half-way still reports
+how far it got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+SLOT_KEY = "klaviyo_compat.call"
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """The access line's view of a call, beyond method, path and status."""
+
+    kind: str = "other"  # legacy | passthrough | other (health, admin, unknown)
+    operation: str | None = None
+    mode: str | None = None  # what this call got (brownout decides per call)
+    caller: str | None = None  # a key or token hash, never the key
+    upstream_calls: int = 0
+
+
+class CallSlot:
+    """Per request: its id (set by the middleware) and the latest outcome (set by the server)."""
+
+    __slots__ = ("outcome", "request_id")
+
+    def __init__(self, request_id: str | None = None) -> None:
+        self.request_id = request_id
+        self.outcome = CallOutcome()
+
+
+def call_slot(scope: Scope) -> CallSlot:
+    """The request's slot; an app served without the middleware (a unit test) gets a fresh one."""
+    slot = scope.get(SLOT_KEY)
+    if not isinstance(slot, CallSlot):
+        slot = scope[SLOT_KEY] = CallSlot()
+    return slot

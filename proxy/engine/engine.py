@@ -1,0 +1,272 @@
+"""The composition root: every part of the proxy, built from settings, a registry and overrides.
+
+``Engine(settings, registry, overrides)`` validates the registry and the mode table at
+construction (a broken mapping fails at start-up, not at the first request) and builds what
+lives as long as the app: router, mode holder, metrics and the admin context. Entered as an
+async context manager (the app's lifespan), it opens in order the upstream clients, the traffic
+store and its batch writer, retention pruning, the mode reloader (file poll and SIGHUP) and the
+optional admin listener; leaving it closes them in reverse: the admin listener stops,
+background tasks end, queued traffic is written, the store and the upstream pool close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mappings import protocol
+from mappings.core import Operation
+from mappings.registry import validate
+from mappings.upstream_ops import SPEC_OPERATIONS
+from proxy.admin.routes import AdminContext
+from proxy.admin.server import AdminServer
+from proxy.engine.call import CallOutcome, call_slot
+from proxy.engine.handler import LegacyHandler
+from proxy.engine.passthrough import forward
+from proxy.engine.router import LegacyRouter
+from proxy.engine.runner import Runner
+from proxy.engine.upstream import Upstream, build_client, build_transport
+from proxy.engine.web import admin_app
+from proxy.observe.hash_secret import resolve as resolve_secret
+from proxy.observe.metrics import Metrics
+from proxy.observe.redact import configure_secret
+from proxy.policy.modes import from_settings
+from proxy.policy.reload import ModeHolder, ModeReloader
+from proxy.settings import Settings
+from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
+from proxy.state.tokens import MemoryTokenStore, TokenStore
+from proxy.traffic.retention import prune_forever
+from proxy.traffic.sqlite_store import SqliteStore
+from proxy.traffic.store import TrafficStore
+from proxy.traffic.writer import BatchWriter
+
+log = structlog.get_logger("klaviyo_compat.app")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What replaces a production default; every field left out keeps the default.
+
+    ``transport`` replaces the upstream network (tests, the embedded sandbox). ``token_store``
+    and ``collection_cache`` replace the in-memory defaults, e.g. with shared backends when
+    several replicas serve one account; ``traffic_store`` replaces the SQLite traffic record
+    (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
+    arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
+    a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
+    reload of the modes.
+    """
+
+    transport: httpx.AsyncBaseTransport | None = None
+    token_store: TokenStore | None = None
+    collection_cache: CollectionCache | None = None
+    traffic_store: TrafficStore | None = None
+    clock: Callable[[], float] = field(default=time.time)
+    draw: Callable[[], float] = field(default=random.random)
+    config_path: Path | None = None
+
+
+DEFAULTS = Overrides()  # production: nothing replaced
+
+
+@dataclass(frozen=True)
+class Running:
+    """What exists only between start-up and shutdown."""
+
+    legacy: LegacyHandler
+    passthrough_client: httpx.AsyncClient
+    store: TrafficStore | None
+    writer: BatchWriter | None
+    reloader: ModeReloader | None
+    admin: AdminServer | None
+
+
+class Engine:
+    """Builds the proxy's parts once; ``async with engine:`` runs them (the app's lifespan)."""
+
+    def __init__(
+        self, settings: Settings, registry: Sequence[Operation], overrides: Overrides = DEFAULTS
+    ) -> None:
+        # Fail fast on a broken mapping or mode table: at construction, not at the first request.
+        validate(registry, SPEC_OPERATIONS)
+        self.settings = settings
+        self.registry = tuple(registry)
+        self.overrides = overrides
+        self.router = LegacyRouter(self.registry)
+        self.modes = ModeHolder(from_settings(settings, self.registry))
+        self.metrics = Metrics()
+        self.admin_context = AdminContext(
+            self.modes,
+            self.metrics,
+            self.registry,
+            SPEC_OPERATIONS,
+            store=lambda: self.store,
+            clock=overrides.clock,
+            max_callers=settings.report_max_callers,
+        )
+        self.running: Running | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def store(self) -> TrafficStore | None:
+        """The open traffic store, or None (not running, recording off or unavailable)."""
+        return self.running.store if self.running is not None else None
+
+    async def __aenter__(self) -> Engine:
+        if self._stack is not None:
+            raise RuntimeError("this Engine is already running; build one per app")
+        stack = contextlib.AsyncExitStack()
+        try:
+            self.running = await self._open(stack)
+        except BaseException:
+            await stack.aclose()  # whatever opened before the failure closes again
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.running = None  # first: no request is dispatched to parts being closed
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)
+
+    async def dispatch(self, request: Request) -> Response:
+        """Any request no health or admin route took: a legacy call, else a new-API pass-through."""
+        running = self.running
+        if running is None:
+            return JSONResponse({"detail": "klaviyo-compat is starting up"}, status_code=503)
+        family = protocol.legacy_family(request.url.path)
+        if family is not None:
+            return await running.legacy(request, family)
+        call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
+        return await forward(request, running.passthrough_client)
+
+    async def _open(self, stack: contextlib.AsyncExitStack) -> Running:
+        """Open every part, registering its close on ``stack`` (which closes in reverse)."""
+        configure_secret(resolve_secret(self.settings))  # before the first fingerprint of this app
+        client, plain = self._open_upstream(stack)
+        tasks: list[asyncio.Task[None]] = []
+        store, writer = self._open_traffic(stack, tasks)
+        reloader = self._open_reloader(stack, tasks)
+        stack.push_async_callback(_cancel, tasks)
+        admin = await self._open_admin(stack)
+        return Running(self._handler(client, writer), plain, store, writer, reloader, admin)
+
+    def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+        """The translating client and the pass-through client, sharing one pool."""
+        settings, transport = self.settings, self.overrides.transport
+        tx = transport if transport is not None else build_transport(settings)
+        client = build_client(settings, tx)
+        stack.push_async_callback(client.aclose)  # closes the shared transport too
+        # The pass-through client shares the pool but adds no default headers.
+        plain = httpx.AsyncClient(
+            base_url=client.base_url, transport=tx, timeout=client.timeout, follow_redirects=False
+        )
+        plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
+        return client, plain
+
+    def _open_traffic(
+        self, stack: contextlib.AsyncExitStack, tasks: list[asyncio.Task[None]]
+    ) -> tuple[TrafficStore | None, BatchWriter | None]:
+        """The traffic store, its batch writer and retention pruning (None, None: not recording)."""
+        settings, injected = self.settings, self.overrides.traffic_store
+        store = injected or self._open_store()
+        if store is None:
+            return None, None
+        if injected is None:  # an injected store belongs to whoever made it
+            stack.callback(store.close)
+        writer = BatchWriter(
+            store,
+            batch_size=settings.traffic_batch_size,
+            flush_seconds=settings.traffic_flush_ms / 1000,
+            queue_size=settings.traffic_queue_size,
+            on_drop=self.metrics.dropped,
+        )
+        writer.start()
+        stack.push_async_callback(writer.close)
+        pruning = prune_forever(store, settings.traffic_retention_days, clock=self.overrides.clock)
+        tasks.append(asyncio.create_task(pruning))
+        return store, writer
+
+    def _open_store(self) -> TrafficStore | None:
+        """The SQLite store, or None (recording off, or the file cannot be opened: logged, not fatal)."""
+        settings = self.settings
+        if not settings.records_traffic:
+            return None
+        try:
+            return SqliteStore(settings.traffic_db)
+        except Exception as exc:
+            log.error(
+                "traffic.store_unavailable",
+                path=settings.traffic_db,
+                reason=f"{type(exc).__name__}: {exc}",
+                effect="legacy calls are served but not recorded",
+            )
+            return None
+
+    def _open_reloader(
+        self, stack: contextlib.AsyncExitStack, tasks: list[asyncio.Task[None]]
+    ) -> ModeReloader | None:
+        """Hot reload of the modes (file poll and SIGHUP), when the settings came from a file."""
+        config_path = self.overrides.config_path
+        if config_path is None:
+            return None
+        reloader = ModeReloader(self.modes, config_path, self.registry, observe=self.metrics.reload)
+        if self.settings.config_poll_seconds > 0:
+            tasks.append(asyncio.create_task(reloader.watch(self.settings.config_poll_seconds)))
+        uninstall = reloader.install_sighup()
+        if uninstall is not None:
+            stack.callback(uninstall)
+        return reloader
+
+    async def _open_admin(self, stack: contextlib.AsyncExitStack) -> AdminServer | None:
+        """The separate admin listener, when ``admin_port`` is set."""
+        settings = self.settings
+        if settings.admin_port <= 0:
+            return None
+        app = admin_app(settings, self.admin_context, len(self.registry))
+        admin = AdminServer(app, settings.admin_host, settings.admin_port)
+        await admin.start()
+        stack.push_async_callback(admin.stop)
+        return admin
+
+    def _handler(self, client: httpx.AsyncClient, writer: BatchWriter | None) -> LegacyHandler:
+        settings, overrides = self.settings, self.overrides
+        cache = overrides.collection_cache or MemoryCollectionCache(
+            settings.collection_cache_ttl, settings.collection_cache_entries
+        )
+        tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
+        return LegacyHandler(
+            settings,
+            self.router,
+            runner,
+            self.modes,
+            metrics=self.metrics,
+            record=writer.submit if writer is not None else None,
+            draw=overrides.draw,
+            clock=overrides.clock,
+        )
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,82 @@
+"""What a legacy caller gets when running a plan fails: one table from exception type to reply.
+
+Consulted in order, first match wins, so the catch-all ``Exception`` comes last. Each entry logs
+its own line (the operator's view) and builds the legacy reply (the caller's view); a mapping bug
+never leaks a traceback to the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from mappings import protocol
+from mappings.core import Family, LegacyReply
+from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
+
+log = structlog.get_logger("klaviyo_compat.legacy")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where the run stood when it failed."""
+
+    operation: str
+    deadline: float  # seconds (settings.request_deadline)
+    upstream_calls: int
+    request_id: str | None
+
+
+ReplyFor = Callable[[Exception, Family, Failure], LegacyReply]
+
+
+def _deadline_exceeded(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    log.warning(
+        "legacy.deadline_exceeded",
+        operation=ctx.operation,
+        seconds=ctx.deadline,
+        upstream_calls=ctx.upstream_calls,
+    )
+    return protocol.error(
+        family,
+        503,
+        f"The translation did not finish within {ctx.deadline:g} s "
+        f"({ctx.upstream_calls} upstream calls made). Please retry.",
+    )
+
+
+def _upstream_unavailable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    log.warning("upstream.unavailable", operation=ctx.operation, reason=str(exc))
+    return protocol.upstream_unavailable(family)
+
+
+def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    log.info("legacy.bad_request", operation=ctx.operation, reason=f"unencodable: {exc}")
+    return protocol.bad_request(
+        family,
+        "The request carries a value the new API cannot accept (e.g. an integer beyond 64 bits).",
+    )
+
+
+def _internal_error(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    # Called inside the ``except`` block, so the traceback is logged (redacted) with the line.
+    log.exception("legacy.internal_error", operation=ctx.operation)
+    return protocol.error(family, 500, f"Internal error in klaviyo-compat (request id {ctx.request_id}).")
+
+
+FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (
+    (TimeoutError, _deadline_exceeded),  # the request deadline (asyncio.timeout)
+    (UpstreamUnavailable, _upstream_unavailable),
+    (UnencodableRequest, _unencodable),
+    (Exception, _internal_error),  # last: anything else is a bug
+)
+
+
+def reply_for(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    """The legacy reply to ``exc``, from the first entry of ``FAILURES`` it is an instance of."""
+    for kind, reply in FAILURES:
+        if isinstance(exc, kind):
+            return reply(exc, family, ctx)
+    raise AssertionError("FAILURES ends with Exception") from exc  # pragma: no cover

@@ -1,0 +1,66 @@
+"""The HTTP surface around the engine: the health route, the catch-all route, the admin app.
+
+Shared by the public app (``proxy.engine.app``) and the separate admin listener the engine
+starts when ``admin_port`` is set, so both answer ``/_compat/health`` the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mappings.upstream_ops import REVISION
+from proxy.admin.access import AdminAccess
+from proxy.admin.routes import AdminContext, admin_routes
+from proxy.engine.middleware import RequestContextMiddleware
+from proxy.settings import Settings
+
+
+class _AnyMethod:
+    """Wraps a request handler as an ASGI app so its Route accepts every HTTP method.
+
+    Starlette limits function endpoints to listed methods and answers others with a plain-text
+    405; a legacy caller must get its legacy shape and a new-API caller the upstream's answer.
+    """
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(handler)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def catch_all(handler: Callable[[Request], Awaitable[Response]]) -> Route:
+    """The last route: every path and every method the routes before it did not take."""
+    return Route("/{path:path}", _AnyMethod(handler))
+
+
+def health_route(settings: Settings, routes: int) -> Route:
+    """``GET /_compat/health``: liveness plus the revisions and the number of legacy routes."""
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "revision": settings.revision,
+                "spec_revision": REVISION,
+                "routes": routes,
+            }
+        )
+
+    return Route("/_compat/health", health, methods=["GET"])
+
+
+def admin_app(settings: Settings, ctx: AdminContext, routes: int) -> ASGIApp:
+    """The app of the separate admin listener: health and the admin pages, always token-guarded."""
+    access = AdminAccess(enabled=True, token=settings.admin_token)
+    return Starlette(
+        routes=[health_route(settings, routes), *admin_routes(ctx, access)],
+        middleware=[Middleware(RequestContextMiddleware, access_log=settings.access_log)],
+    )
