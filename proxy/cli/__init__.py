@@ -1,4 +1,8 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report``."""
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois``.
+
+This module holds the parser and the original commands; newer commands live in modules of this
+package (``check``, ``plan``, ``cert``, ``whois``, ``output``), each registering its subparser.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxy.settings import Settings, SettingsError, load
+from proxy.settings import LOG_LEVELS, Settings, SettingsError, load
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -107,6 +111,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.policy.modes import from_settings
 
     from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
+    busy = _busy_port(settings.host, settings.port)
+    if busy:
+        print(
+            f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy}).",
+            file=sys.stderr,
+        )
+        return 2
     busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
     if busy:
         print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
@@ -277,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="klaviyo-compat",
         description="Drop-in bridge from Klaviyo's retired v1/v2 API to the new API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the proxy")
@@ -288,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--config", help="TOML settings file")
     serve.add_argument("--revision", help="new-API revision header (default 2026-07-15)")
-    serve.add_argument("--log-level", dest="log_level")
+    serve.add_argument("--log-level", dest="log_level", choices=LOG_LEVELS, help="default info")
     serve.add_argument("--log-format", dest="log_format", choices=["json", "console"])
     serve.add_argument("--transport", choices=["aiohttp", "httpx"])
     serve.add_argument(
@@ -318,16 +330,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
+    from proxy.cli import whois
+
+    for module in (whois,):
+        module.register(sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("klaviyo-compat")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe (``report | head``) shows here, inside the handler
     except SettingsError as exc:
         print(f"klaviyo-compat: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        import os
+
+        # The reader went away: say nothing more, and keep the interpreter's final flush quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for SIGPIPE
     return code
 
 

@@ -1,0 +1,120 @@
+"""Operator mistakes on the command line: one clear line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from proxy import Overrides, create_app
+from proxy.cli import main
+from tests.proxy.harness import KEY_A, TOKEN, FakeUpstream, run_mix, serve, traffic_settings
+
+CLI = [sys.executable, "-m", "proxy.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLAVIYO_COMPAT_")}
+    return {**env, "KLAVIYO_COMPAT_TRAFFIC_DB": "off", **extra}
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("KLAVIYO_COMPAT_")}
+
+
+def test_a_busy_main_port_is_one_clear_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [*CLI, "serve", "--sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(),
+        )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"klaviyo-compat: port {port} on 127.0.0.1 is not available (Address already in use)."
+    ]
+    assert "legacy base URL" not in out.stdout, "no banner advertises a URL that is not served"
+
+
+def test_an_unknown_log_level_is_refused_by_the_parser_and_listed_in_help() -> None:
+    out = subprocess.run(
+        [*CLI, "serve", "--sandbox", "--log-level", "verbose"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "invalid choice: 'verbose'" in out.stderr
+    help_text = subprocess.run([*CLI, "serve", "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "{debug,info,warning,error,critical}" in help_text
+
+
+def test_a_misspelled_variable_stops_serve_naming_the_setting_meant() -> None:
+    out = subprocess.run(
+        [*CLI, "serve", "--sandbox"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(KLAVIYO_COMPAT_SANDBOKS="1"),
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "klaviyo-compat: environment: KLAVIYO_COMPAT_SANDBOKS is not a setting "
+        "(did you mean KLAVIYO_COMPAT_SANDBOX?)"
+    )
+
+
+def test_version() -> None:
+    out = subprocess.run([*CLI, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("klaviyo-compat 0.")
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    proc = subprocess.Popen([*CLI, "routes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` exiting before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_whois_prints_the_hash_the_report_shows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "traffic.sqlite3"
+    with serve(
+        create_app(traffic_settings(db), overrides=Overrides(transport=FakeUpstream().transport()))
+    ) as s:
+        run_mix(s.url)
+    capsys.readouterr()
+    assert main(["report", "--db", str(db), "--format", "json"]) == 0
+    callers = {row["caller"] for row in json.loads(capsys.readouterr().out)["rows"]}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'traffic_db = "{db}"\n')
+    for key in (KEY_A, TOKEN):
+        out = subprocess.run(
+            [*CLI, "whois", "--config", str(cfg), key],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_clean_env(),
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split()[0] in callers
+    unknown = subprocess.run(
+        [*CLI, "whois", "--config", str(cfg), "nope nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+    )
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
