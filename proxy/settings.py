@@ -76,6 +76,8 @@ class Settings:
     admin_host: str = "127.0.0.1"
     # HMAC secret of every caller/client/log hash ("" = generated once, kept next to traffic_db).
     hash_secret: str = ""
+    # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
+    shutdown_timeout: float = 20.0
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
@@ -264,6 +266,7 @@ def validate(settings: Settings) -> None:
         "traffic_flush_ms",
         "traffic_queue_size",
         "report_max_callers",
+        "shutdown_timeout",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +68,7 @@ def _run(app: Any, settings: Settings) -> None:
         log_config=None,
         server_header=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
     )
 
 
@@ -125,21 +125,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure(settings.log_level, settings.log_format)
     transport: httpx.AsyncBaseTransport | None = None
     if settings.sandbox:
-        from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, create_sandbox_app
+        from proxy.cli.demo import sandbox_upstream
 
-        transport = httpx.ASGITransport(app=create_sandbox_app())
-        base = f"http://{_url_host(settings.host)}:{settings.port}"
-        # The sandbox builds its `links` from this URL, so a passed-through client that
-        # follows `links.next` comes back through the proxy.
-        settings = replace(settings, upstream=base)
-        example = example_path(REGISTRY)
-        try_line = f"\n  try: curl '{base}{example}?api_key={DEMO_PRIVATE_KEY}'" if example else ""
-        print(
-            "klaviyo-compat: SANDBOX upstream (in-memory, nothing leaves this process)\n"
-            f"  legacy base URL:  {base}/api\n"
-            f"  demo private key: {DEMO_PRIVATE_KEY}\n"
-            f"  demo public key:  {DEMO_PUBLIC_KEY}" + try_line,
-            flush=True,
+        transport, settings = sandbox_upstream(
+            settings,
+            empty=args.empty,
+            base=f"http://{_url_host(settings.host)}:{settings.port}",
+            example=example_path(REGISTRY),
         )
     config = Path(args.config) if args.config else _env_config()
     _run(create_app(settings, overrides=Overrides(transport=transport, config_path=config)), settings)
@@ -296,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--sandbox", action="store_true", help="use the embedded in-memory sandbox as upstream"
     )
+    serve.add_argument(
+        "--empty", action="store_true", help="with --sandbox: start with an empty account (no demo data)"
+    )
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--config", help="TOML settings file")
@@ -330,9 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
-    from proxy.cli import whois
+    from proxy.cli import check, whois
 
-    for module in (whois,):
+    for module in (check, whois):
         module.register(sub)
     return parser
 

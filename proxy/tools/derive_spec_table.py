@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m proxy.tools.derive_spec_table ../shared/reference/openapi/stable.json \
+    python -m proxy.tools.derive_spec_table tests/vendor/openapi/stable.json \
         > mappings/upstream_ops.py
 
 The output is a plain Python module (no I/O at import) listing, per operation id: HTTP
