@@ -34,6 +34,7 @@ from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
+from proxy.engine.readiness import Readiness, Verdict, store_check
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner
 from proxy.engine.upstream import Upstream, build_client, build_transport
@@ -105,6 +106,7 @@ class Engine:
         self.router = LegacyRouter(self.registry)
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
+        self.readiness = Readiness(self.metrics)  # tells the metrics, remembers upstream answers
         self.admin_context = AdminContext(
             self.modes,
             self.metrics,
@@ -116,6 +118,26 @@ class Engine:
         )
         self.running: Running | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def draining(self) -> bool:
+        """True once shutdown began (or the shutdown path set it): ``/_compat/ready`` answers 503."""
+        return self.readiness.draining
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        self.readiness.draining = value
+
+    async def ready(self) -> Verdict:
+        running = self.running
+        injected = self.overrides.traffic_store is not None
+        records = self.settings.records_traffic or injected
+        store = store_check(
+            records, self.settings.traffic_db, running is not None and running.store is not None
+        )
+        if injected and store is not None and store.startswith(("not writable", "directory")):
+            store = "ok"  # an injected store is not the file traffic_db names
+        return await self.readiness.check(running.passthrough_client if running else None, store)
 
     @property
     def store(self) -> TrafficStore | None:
@@ -140,6 +162,7 @@ class Engine:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.draining = True  # /_compat/ready says 503 from now on
         self.running = None  # first: no request is dispatched to parts being closed
         stack, self._stack = self._stack, None
         if stack is not None:
@@ -239,7 +262,7 @@ class Engine:
         settings = self.settings
         if settings.admin_port <= 0:
             return None
-        app = admin_app(settings, self.admin_context, len(self.registry))
+        app = admin_app(settings, self.admin_context, len(self.registry), self.ready)
         admin = AdminServer(app, settings.admin_host, settings.admin_port)
         await admin.start()
         stack.push_async_callback(admin.stop)
@@ -251,7 +274,7 @@ class Engine:
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
+        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.readiness), cache, tokens)
         return LegacyHandler(
             settings,
             self.router,
