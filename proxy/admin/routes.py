@@ -19,10 +19,9 @@ from proxy.admin.dashboard import render_dashboard
 from proxy.observe.metrics import Metrics
 from proxy.policy.reload import ModeHolder
 from proxy.traffic.fold import DEFAULT_MAX_CALLERS
-from proxy.traffic.report import Report, build_report, parse_since
+from proxy.traffic.report import DEFAULT_WINDOW, Report, build_report, parse_since
 from proxy.traffic.store import TrafficStore
 
-DEFAULT_WINDOW = "30d"
 NO_STORE = {"Cache-Control": "no-store"}
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -67,7 +66,9 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
     def guarded(handler: Handler) -> Handler:
         async def guard(request: Request) -> Response:
             denied = access.denied(request)
-            return denied if denied is not None else await handler(request)
+            response = denied if denied is not None else await handler(request)
+            response.headers["Referrer-Policy"] = "no-referrer"  # no admin URL leaves in a Referer
+            return response
 
         return guard
 
@@ -83,10 +84,7 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         report = await load(request)
         if isinstance(report, Response):
             return report
-        query = {"since": report.window}
-        if "token" in request.query_params:  # a browser that came with ?token= keeps it on the link
-            query["token"] = request.query_params["token"]
-        html = render_dashboard(report, f"report?{urlencode(query)}")
+        html = render_dashboard(report, f"report?{urlencode({'since': report.window})}")
         return HTMLResponse(html, headers=NO_STORE)
 
     async def report_json(request: Request) -> Response:
@@ -100,12 +98,13 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         return Response(body, headers={**NO_STORE, "Content-Type": content_type})
 
     async def to_dashboard(request: Request) -> Response:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"/_compat/{query}", status_code=308)
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        return RedirectResponse(f"/_compat/?{urlencode(query)}" if query else "/_compat/", status_code=308)
 
     return [
         Route("/_compat/", guarded(dashboard), methods=["GET"]),
         Route("/_compat", guarded(to_dashboard), methods=["GET"]),
         Route("/_compat/report", guarded(report_json), methods=["GET"]),
+        Route("/_compat/login", access.login, methods=["POST"]),
         Route("/metrics", guarded(metrics), methods=["GET"]),
     ]

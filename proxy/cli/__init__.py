@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proxy.settings import LOG_LEVELS, Settings, SettingsError, load
+from proxy.traffic.report import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -123,6 +124,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
         return 2
     configure(settings.log_level, settings.log_format)
+    if not settings.sunset:
+        import structlog
+
+        structlog.get_logger("klaviyo_compat.cli").warning(
+            "sunset.not_set",
+            header="Sunset: 2024-06-30 (the legacy API's retirement, already past)",
+            fix="set sunset (KLAVIYO_COMPAT_SUNSET) to your own cut-off date, e.g. 2027-01-31",
+        )
     transport: httpx.AsyncBaseTransport | None = None
     if settings.sandbox:
         from proxy.cli.demo import sandbox_upstream
@@ -160,7 +169,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
+def routes_table(fmt: str = "table", modes: ModeTable | None = None, width: int | None = None) -> str:
     """The catalog; ``table`` and ``json`` also show each operation's mode (``markdown`` is the README's)."""
     from mappings.registry import REGISTRY
     from proxy.policy.modes import ModeTable
@@ -190,10 +199,9 @@ def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
         ).decode()
     header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "MAX CALLS", "FIDELITY")
     cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], _short(r[5]), r[3]) for r in rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(5)]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(r)) for r in cells
-    )
+    from proxy.traffic import text_table
+
+    return text_table.render(cells, shrinkable={1, 3, 4, 5}, width=width)
 
 
 def _short(text: str, width: int = 28) -> str:
@@ -208,7 +216,9 @@ def _mode_table(config: str | None) -> ModeTable:
 
 
 def cmd_routes(args: argparse.Namespace) -> int:
-    print(routes_table(args.format, _mode_table(args.config)))
+    from proxy.traffic.text_table import terminal_width
+
+    print(routes_table(args.format, _mode_table(args.config), terminal_width(args.width)))
     return 0
 
 
@@ -271,8 +281,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(render(report, args.format))
+    from proxy.traffic.text_table import terminal_width
+
+    print(render(report, args.format, terminal_width(args.width)))
     return 0
+
+
+WIDTH_HELP = (
+    "table width: long columns are cut to fit (default: the terminal's when output is one, else "
+    "unlimited; 0 = unlimited). markdown/csv/json always keep everything"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -311,11 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     routes = sub.add_parser("routes", help="list every legacy operation, its target and fidelity")
     routes.add_argument("--format", choices=["table", "markdown", "json"], default="table")
     routes.add_argument("--config", help="TOML settings file whose [modes] to show")
+    routes.add_argument("--width", type=int, help=WIDTH_HELP)
     routes.set_defaults(func=cmd_routes)
 
     report = sub.add_parser("report", help="legacy calls still made: per operation and caller")
-    report.add_argument("--since", default="7d", help="window length, e.g. 24h, 7d, 2w (default 7d)")
-    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument(
+        "--since", default=DEFAULT_WINDOW, help=f"window length, e.g. 24h, 7d, 2w (default {DEFAULT_WINDOW})"
+    )
+    report.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    report.add_argument("--width", type=int, help=WIDTH_HELP)
     report.add_argument("--config", help="TOML settings file (traffic_db, modes)")
     report.add_argument("--db", help="traffic SQLite file (overrides traffic_db)")
     report.add_argument(
