@@ -78,6 +78,9 @@ class Settings:
     hash_secret: str = ""
     # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
     shutdown_timeout: float = 20.0
+    # Serve HTTPS with this certificate (chain) and key, e.g. made by `klaviyo-compat cert`.
+    tls_cert: str = ""
+    tls_key: str = ""
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
@@ -271,5 +274,11 @@ def validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name} must be positive, got {getattr(settings, name)!r}")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise SettingsError("tls_cert and tls_key go together: give both (or neither, for plain HTTP)")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path and not Path(path).is_file():
+            raise SettingsError(f"{name}: no file at {path}")
     if settings.config_poll_seconds < 0:
         raise SettingsError("config_poll_seconds must be 0 (off) or positive")

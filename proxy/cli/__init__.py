@@ -50,6 +50,8 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "log_format": args.log_format,
         "transport": args.transport,
         "admin_port": args.admin_port,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
     }
     if args.sandbox:
         flags["sandbox"] = True
@@ -70,6 +72,8 @@ def _run(app: Any, settings: Settings) -> None:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
+        ssl_certfile=settings.tls_cert or None,
+        ssl_keyfile=settings.tls_key or None,
     )
 
 
@@ -84,6 +88,23 @@ def _busy_port(host: str, port: int) -> str | None:
             probe.bind((host, port))
         except OSError as exc:
             return exc.strerror or str(exc)
+    return None
+
+
+def _tls_problem(settings: Settings) -> str | None:
+    """Why the TLS certificate and key cannot serve (checked up front: one line, not a traceback)."""
+    if not settings.tls_cert:
+        return None
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
+    except ssl.SSLError as exc:
+        return f"--tls-cert/--tls-key cannot be used together ({exc.reason or exc})"
+    except OSError as exc:
+        return f"--tls-cert/--tls-key cannot be read ({exc.strerror or exc})"
     return None
 
 
@@ -112,6 +133,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.policy.modes import from_settings
 
     from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
+    tls_problem = _tls_problem(settings)
+    if tls_problem:
+        print(f"klaviyo-compat: {tls_problem}", file=sys.stderr)
+        return 2
     busy = _busy_port(settings.host, settings.port)
     if busy:
         print(
@@ -139,7 +164,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         transport, settings = sandbox_upstream(
             settings,
             empty=args.empty,
-            base=f"http://{_url_host(settings.host)}:{settings.port}",
+            base=f"{'https' if settings.tls_cert else 'http'}://{_url_host(settings.host)}:{settings.port}",
             example=example_path(REGISTRY),
         )
     config = Path(args.config) if args.config else _env_config()
@@ -319,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--admin-port", dest="admin_port", type=int, help="serve /_compat/ and /metrics on this port only"
     )
+    serve.add_argument(
+        "--tls-cert", dest="tls_cert", help="serve HTTPS: certificate (chain) PEM, e.g. from 'cert'"
+    )
+    serve.add_argument("--tls-key", dest="tls_key", help="serve HTTPS: its private key PEM")
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox alone, as a new-API server")
@@ -347,9 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
-    from proxy.cli import check, whois
+    from proxy.cli import cert, check, whois
 
-    for module in (check, whois):
+    for module in (check, cert, whois):
         module.register(sub)
     return parser
 

@@ -118,3 +118,30 @@ def test_whois_prints_the_hash_the_report_shows(tmp_path: Path, capsys: pytest.C
         env=_env(),
     )
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+def test_a_certificate_and_a_key_that_do_not_match_are_one_line(tmp_path: Path) -> None:
+    assert (
+        subprocess.run([*CLI, "cert", "--out", str(tmp_path)], capture_output=True, timeout=60).returncode
+        == 0
+    )
+    cmd = [
+        *CLI,
+        "serve",
+        "--sandbox",
+        "--tls-cert",
+        str(tmp_path / "server.pem"),
+        "--tls-key",
+        str(tmp_path / "ca.key"),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=_env())
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("klaviyo-compat: --tls-cert/--tls-key cannot be used together")
+    alone = subprocess.run(
+        [*CLI, "serve", "--sandbox", "--tls-cert", str(tmp_path / "server.pem")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+    )
+    assert alone.returncode == 2 and "tls_cert and tls_key go together" in alone.stderr

@@ -27,8 +27,13 @@ def _serve(state: Path, *extra: str) -> Iterator[tuple[str, list[str]]]:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
-        # Six lines, then the try lines: one for an empty account, six for the demo account.
-        banner = [proc.stdout.readline() for _ in range(7 if "--empty" in extra else 12)]
+        # The banner ends with its try lines: one for an empty account, six for the demo account.
+        banner: list[str] = []
+        tries = 1 if "--empty" in extra else 6
+        while sum(line.startswith("  try:") for line in banner) < tries:
+            line = proc.stdout.readline()
+            assert line, "serve exited before printing its banner"
+            banner.append(line)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
