@@ -66,7 +66,8 @@ def group_attributes(group: Group, additional: set[str] | frozenset[str] = froze
     if isinstance(group, ListRecord):
         attrs["opt_in_process"] = group.opt_in_process
     if isinstance(group, Segment):
-        attrs["definition"] = {"condition_groups": []}  # seeded segments have no conditions
+        # seeded segments (fixed members) have no conditions
+        attrs["definition"] = group.definition or {"condition_groups": []}
         attrs["is_active"] = group.is_active
         attrs["is_processing"] = group.is_processing
         attrs["is_starred"] = group.is_starred
