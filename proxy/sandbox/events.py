@@ -122,11 +122,13 @@ def _ingest(ctx: Ctx) -> None:
     metric = store.metric_named(name)
     moment = parse_iso(when_text) if when_text else store.clock()
     assert moment is not None
-    if unique_id is not None:
-        key = (metric.id, profile.id, unique_id)
-        if key in store.event_keys:
-            return  # Klaviyo de-duplicates on unique_id
-        store.event_keys.add(key)
+    # The spec (EventCreateQueryV2, create_event and create_client_event): "If the unique_id is
+    # repeated for the same profile and metric, only the first processed event will be recorded.
+    # If this is not present, this will use the time to the second." The request still gets 202.
+    key = (metric.id, profile.id, unique_id if unique_id is not None else f"time:{iso(moment)}")
+    if key in store.event_keys:
+        return
+    store.event_keys.add(key)
     event_properties = dict(properties)
     if value is not None:
         event_properties["$value"] = value
