@@ -20,6 +20,7 @@ from proxy.sandbox import (
     campaign_jobs,
     campaign_reports,
     campaigns,
+    event_jobs,
     events,
     lists,
     privacy,
@@ -45,6 +46,7 @@ JSON_TYPES = ("application/vnd.api+json", "application/json")
 RESOURCES = (
     profiles,
     events,
+    event_jobs,
     aggregates,
     lists,
     segments,
