@@ -24,6 +24,7 @@ from proxy.sandbox import (
     events,
     lists,
     privacy,
+    profile_imports,
     profiles,
     segment_rules,
     segments,
@@ -45,6 +46,7 @@ JSON_TYPES = ("application/vnd.api+json", "application/json")
 # The resource modules; each one's ``HANDLERS`` maps spec operation ids to its handlers.
 RESOURCES = (
     profiles,
+    profile_imports,
     events,
     event_jobs,
     aggregates,

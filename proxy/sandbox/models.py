@@ -189,3 +189,4 @@ class Job:
     skipped_count: int = 0
     list_ids: list[str] = field(default_factory=list)
     segment_ids: list[str] = field(default_factory=list)
+    profile_ids: list[str] = field(default_factory=list)  # what a profile import created/updated

@@ -92,3 +92,21 @@ async def test_subscription_suppression_and_deletion_jobs(recorded: Recorded) ->
     deletion = {"data": {"type": "data-privacy-deletion-job", "attributes": {"profile": profile}}}
     await r.ok("POST", "/api/data-privacy-deletion-jobs", 202, json=deletion)
     r.assert_conforms(at_least=7)
+
+
+async def test_profile_import_job(recorded: Recorded) -> None:
+    r = recorded
+    lid = await new_list(r, "Import list")
+    profiles = [{"type": "profile", "attributes": {"email": f"imp{n}@example.com"}} for n in range(2)]
+    job = {
+        "data": {
+            "type": "profile-bulk-import-job",
+            "attributes": {"profiles": {"data": profiles}},
+            "relationships": {"lists": {"data": [{"type": "list", "id": lid}]}},
+        }
+    }
+    job_id = (await r.ok("POST", "/api/profile-bulk-import-jobs", 202, json=job))["data"]["id"]
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}", params={"include": "lists"})
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}/profiles")
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}/relationships/profiles")
+    r.assert_conforms(at_least=5)
