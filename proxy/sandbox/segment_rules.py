@@ -10,7 +10,9 @@ group, and a group when *any* of its conditions holds. Supported condition types
   existence, list or date filter;
 * ``profile-metric``: the count (or summed ``$value``) of the profile's events of a metric in a
   timeframe, compared with a numeric filter (``metric_filters`` are not supported);
-* ``profile-marketing-consent``: email / SMS ``can_receive_marketing`` true or false.
+* ``profile-marketing-consent``: email / SMS ``can_receive_marketing`` true or false, with the
+  ``consent_status.subscription`` (``any``, ``subscribed``, ``unsubscribed``, ``never_subscribed``;
+  no ``filters``).
 
 Anything else is answered 400 ("not supported by the sandbox"), so a test never silently builds
 an audience the sandbox cannot compute. Membership is recomputed from the store on every request
@@ -70,6 +72,12 @@ LIST_OPS = (
     "length-less-than",
     "length-less-than-or-equal",
 )
+SUBSCRIPTIONS = {
+    "any": None,
+    "subscribed": "SUBSCRIBED",
+    "unsubscribed": "UNSUBSCRIBED",
+    "never_subscribed": "NEVER_SUBSCRIBED",
+}
 MAX_DEPTH = 8  # segments of segments
 
 
@@ -155,7 +163,18 @@ def _check_condition(condition: Any, pointer: str) -> None:
         consent = _obj(_need(node, "consent", pointer), f"{pointer}/consent")
         if _need(consent, "channel", f"{pointer}/consent") not in ("email", "sms"):
             raise unsupported(f"Consent channel '{consent['channel']}'", f"{pointer}/consent/channel")
-        _need(consent, "can_receive_marketing", f"{pointer}/consent")
+        if not isinstance(_need(consent, "can_receive_marketing", f"{pointer}/consent"), bool):
+            raise invalid("'can_receive_marketing' must be a boolean.", pointer=f"{pointer}/consent")
+        status = _obj(
+            _need(consent, "consent_status", f"{pointer}/consent"), f"{pointer}/consent/consent_status"
+        )
+        where = f"{pointer}/consent/consent_status"
+        if _need(status, "subscription", where) not in SUBSCRIPTIONS:
+            raise invalid(
+                f"'{status['subscription']}' is not a valid subscription.", pointer=f"{where}/subscription"
+            )
+        if status.get("filters"):
+            raise unsupported("Consent status 'filters'", f"{where}/filters")
     else:
         raise unsupported(f"Condition type '{kind}'", f"{pointer}/type")
 
@@ -352,11 +371,12 @@ class Evaluator:
 
     def _consent(self, condition: Mapping[str, Any], profile: Profile, depth: int) -> bool:
         consent = condition["consent"]
-        if consent["channel"] == "email":
-            reachable = profile.email_marketing.consent == "SUBSCRIBED" and not profile.suppressions
-        else:
-            reachable = profile.sms_marketing.consent == "SUBSCRIBED"
-        return reachable == bool(consent["can_receive_marketing"])
+        state = profile.email_marketing if consent["channel"] == "email" else profile.sms_marketing
+        reachable = state.consent == "SUBSCRIBED" and not (
+            consent["channel"] == "email" and profile.suppressions
+        )
+        wanted = SUBSCRIPTIONS[consent["consent_status"]["subscription"]]
+        return reachable == consent["can_receive_marketing"] and wanted in (None, state.consent)
 
 
 def _number(value: Any) -> float:

@@ -1,7 +1,8 @@
 """Every answer the sandbox gives, kept for validation against Klaviyo's pinned OpenAPI spec.
 
 ``record_answers(app, recorder)`` wraps the sandbox ASGI app (``tests.e2e.harness.build_stack``
-does so for every real-socket stack); each exchange (request + response, bodies included) lands
+does so for every real-socket stack, ``tests/proxy/sandbox/conftest.py`` for its in-process
+clients); each exchange (request + response, bodies included) lands
 in ``ANSWERS``, tagged with the test that caused it. ``tests/contract/test_sandbox_answers.py``
 validates them all at the end of the session (contract tests run last).
 
@@ -78,13 +79,21 @@ class AnswerLog:
 ANSWERS = AnswerLog()
 
 
-class _TestName(Protocol):
+class _Naming(Protocol):
     """What ``tests.e2e.harness.Recorder`` offers: the node id of the running test."""
 
     current_test: str
 
 
-def record_answers(app: ASGIApp, recorder: _TestName, log: AnswerLog = ANSWERS) -> ASGIApp:
+@dataclass
+class TestName:
+    """A fixed test name, for an in-process sandbox that serves a single test."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+    current_test: str
+
+
+def record_answers(app: ASGIApp, recorder: _Naming, log: AnswerLog = ANSWERS) -> ASGIApp:
     """``app`` with every HTTP exchange appended to ``log``."""
 
     async def recording(scope: Scope, receive: Receive, send: Send) -> None:

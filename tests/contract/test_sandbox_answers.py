@@ -1,7 +1,8 @@
 """Every answer the sandbox gave during this session, validated against the pinned spec.
 
 The answers come from the real-socket stacks of ``tests/e2e`` and ``tests/proxy`` (the legacy
-clients, through the proxy, against the sandbox); ``tests/conftest.py`` runs contract tests last.
+clients, through the proxy, against the sandbox) and from the in-process clients of
+``tests/proxy/sandbox`` (their 4xx probes included); ``tests/conftest.py`` runs contract tests last.
 A non-conforming answer (status the operation does not document, wrong content type, a body that
 does not validate against the operation's response schema) fails the run.
 """

@@ -127,7 +127,11 @@ async def test_metric_and_consent_conditions(api: httpx.AsyncClient, store: Stor
     assert await member_ids(api, (await make_segment(api, "Buyers", [ordered]))["id"]) == {buyer.id}
     consent = {
         "type": "profile-marketing-consent",
-        "consent": {"channel": "email", "can_receive_marketing": False},
+        "consent": {
+            "channel": "email",
+            "can_receive_marketing": False,
+            "consent_status": {"subscription": "any"},
+        },
     }
     unreachable = await make_segment(api, "Unreachable", [consent])
     assert len(await member_ids(api, unreachable["id"])) == 2
