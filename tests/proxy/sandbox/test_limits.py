@@ -49,3 +49,11 @@ async def test_enforced_limits_answer_429_with_retry_after() -> None:
         steady = await api.get(url, params=COUNT)
         assert steady.status_code == 429
         assert int(steady.headers["Retry-After"]) > 1
+
+
+async def test_listing_offers_no_profile_count(api: httpx.AsyncClient) -> None:
+    """The spec declares additional-fields on get_list / get_segment only, not on the listings."""
+    for kind in ("list", "segment"):
+        response = await api.get(f"/api/{kind}s", params={f"additional-fields[{kind}]": "profile_count"})
+        assert response.status_code == 400
+        assert error_of(response)["source"] == {"parameter": f"additional-fields[{kind}]"}
