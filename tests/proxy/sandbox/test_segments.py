@@ -192,3 +192,40 @@ async def test_bad_definitions_are_400(api: httpx.AsyncClient, definition: Any, 
     response = await api.post("/api/segments", json=document)
     assert response.status_code == 400
     assert error_of(response)["source"] == {"pointer": pointer}
+
+
+async def test_joined_at_kept_and_inactive_segments_frozen(api: httpx.AsyncClient, store: Store) -> None:
+    newsletter = (await make_list(api, "Newsletter"))["id"]
+    ann = (await make_profile(api, email="ann@example.com"))["id"]
+    await add_to_list(api, newsletter, ann)
+    recent = {
+        **in_list(newsletter),
+        "timeframe_filter": {"type": "date", "operator": "in-the-last", "unit": "day", "quantity": 1},
+    }
+    segment = await make_segment(api, "Joined lately", [recent])
+    first = (await api.get(f"/api/segments/{segment['id']}/profiles")).json()["data"]
+    joined = first[0]["attributes"]["joined_group_at"]
+    bob = (await make_profile(api, email="bob@example.com"))["id"]
+    await add_to_list(api, newsletter, bob)
+    again = (await api.get(f"/api/segments/{segment['id']}/profiles")).json()["data"]
+    assert {p["id"]: p["attributes"]["joined_group_at"] for p in again}[ann] == joined
+    off = {"data": {"type": "segment", "id": segment["id"], "attributes": {"is_active": False}}}
+    assert (await api.patch(f"/api/segments/{segment['id']}", json=off)).status_code == 200
+    cid = (await make_profile(api, email="cid@example.com"))["id"]
+    await add_to_list(api, newsletter, cid)
+    assert await member_ids(api, segment["id"]) == {ann, bob}  # inactive: membership does not update
+    store.lists[newsletter].members[cid] = "2020-01-01T00:00:00+00:00"
+    on = {"data": {"type": "segment", "id": segment["id"], "attributes": {"is_active": True}}}
+    assert (await api.patch(f"/api/segments/{segment['id']}", json=on)).status_code == 200
+    assert await member_ids(api, segment["id"]) == {ann, bob}  # cid joined too long ago
+
+
+async def test_date_property_conditions(api: httpx.AsyncClient) -> None:
+    ann = (
+        await make_profile(api, email="ann@example.com", properties={"Birthday": "1990-05-01T00:00:00+00:00"})
+    )["id"]
+    await make_profile(api, email="bob@example.com", properties={"Birthday": "2001-01-01T00:00:00+00:00"})
+    before = has_property(
+        "properties['Birthday']", type="date", operator="before", date="2000-01-01T00:00:00+00:00"
+    )
+    assert await member_ids(api, (await make_segment(api, "Older", [before]))["id"]) == {ann}
