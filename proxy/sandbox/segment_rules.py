@@ -308,8 +308,8 @@ class Evaluator:
         self._done: dict[str, set[str]] = {}
 
     def members(self, segment: Segment, depth: int = 0) -> set[str]:
-        if segment.definition is None or depth > MAX_DEPTH:
-            return set(segment.members)
+        if segment.definition is None or not segment.is_active or depth > MAX_DEPTH:
+            return set(segment.members)  # fixed (seeded), frozen (inactive) or too deep
         if segment.id not in self._done:
             self._done[segment.id] = set()  # a cycle reads as "no members yet"
             groups = segment.definition["condition_groups"]
