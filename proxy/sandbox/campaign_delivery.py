@@ -4,7 +4,8 @@ A campaign's audience is every member of its included lists / segments, minus me
 excluded ones, reachable on the channel (an email address, or a phone number for SMS). When a
 send completes, each recipient gets one ``Received Email`` (``Received SMS``) event attributed to
 the campaign the way Klaviyo's message events are: ``$message`` is the campaign id (the legacy
-v1 meaning, also what ``$message`` grouping shows for campaigns), with ``Campaign Name``,
+v1 meaning; third-party exporters match ``$message`` against campaign ids of both the short and
+the 2023+ ULID form, e.g. estuary/connectors PR 1761), with ``Campaign Name``,
 ``Subject`` and, for email, ``Email Domain``. A mapping can rebuild an approximate recipient list
 from them: ``GET /api/events?filter=equals(metric_id,"<Received Email>"),greater-or-equal(datetime,
 <send_time>)`` keeping events whose ``$message`` is the campaign.
