@@ -86,3 +86,24 @@ def test_the_check_accepts_a_sparse_fieldset() -> None:
         "probe",
     )
     assert found == []
+
+
+def test_the_check_rejects_a_null_coordinate() -> None:
+    """``latitude: null`` (nullable next to oneOf) is what made get_events' included profiles fail."""
+    profile = (
+        b'{"data": {"type": "profile", "id": "P1", "links": {"self": "https://a.klaviyo.com/api/profiles/P1"},'
+        b' "attributes": {"location": {"city": null, "latitude": null}}}}'
+    )
+    found = answer_problems(
+        spec_openapi(),
+        "GET",
+        "/api/profiles/P1",
+        [],
+        [("revision", "2026-07-15")],
+        None,
+        200,
+        profile,
+        "application/vnd.api+json",
+        "probe",
+    )
+    assert found and "latitude" in found[0]
