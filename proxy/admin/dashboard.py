@@ -126,6 +126,7 @@ def _unmapped(report: Report) -> str:
 
 
 def render_dashboard(report: Report, report_href: str) -> str:
+    plan_href = report_href.replace("report?", "plan?", 1)  # the plan view of the same window
     days = days_between(date.fromisoformat(report.since[:10]), date.fromisoformat(report.until[:10]))
     counts = [(d["day"], d["operation"], d["count"]) for d in report.daily]
     by_volume: dict[str, int] = {}
@@ -141,7 +142,8 @@ def render_dashboard(report: Report, report_href: str) -> str:
         f'<p class="muted">Window {escape(report.since)} to {escape(report.until)} '
         f"({escape(report.window)}); "
         f"Sunset header: {escape(report.sunset)}; "
-        f'<a href="{escape(report_href)}">JSON report</a></p>'
+        f'<a href="{escape(report_href)}">JSON report</a>; '
+        f'<a id="plan-link" href="{escape(plan_href)}">Plan per caller</a></p>'
         f'<p class="summary" id="summary">{escape(report.summary())}</p>'
         f"{_sunset(report)}{_unmapped(report)}"
         f'<h2>Legacy calls per day</h2><div class="chart">{chart}</div>'

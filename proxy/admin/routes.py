@@ -1,4 +1,4 @@
-"""Admin endpoints: ``/_compat/`` (dashboard), ``/_compat/report`` (JSON) and ``/metrics``."""
+"""Admin endpoints: ``/_compat/`` (dashboard), ``/_compat/plan``, ``/_compat/report`` (JSON), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from starlette.routing import BaseRoute, Route
 from mappings.core import Operation
 from proxy.admin.access import AdminAccess
 from proxy.admin.dashboard import render_dashboard
+from proxy.admin.plan_page import render_plan
 from proxy.observe.metrics import Metrics
 from proxy.policy.reload import ModeHolder
 from proxy.traffic.fold import DEFAULT_MAX_CALLERS
+from proxy.traffic.plan import SpecFacts, build_plan
 from proxy.traffic.report import DEFAULT_WINDOW, Report, build_report, parse_since
 from proxy.traffic.store import TrafficStore
 
@@ -39,6 +41,7 @@ class AdminContext:
     store: Callable[[], TrafficStore | None]
     clock: Callable[[], float] = field(default=time.time)
     max_callers: int = DEFAULT_MAX_CALLERS
+    facts: SpecFacts = field(default_factory=lambda: SpecFacts({}, {}, ""))  # for the plan view
 
     async def report(self, window: str) -> Report:
         seconds = parse_since(window)  # ValueError: answered 400
@@ -87,6 +90,16 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         html = render_dashboard(report, f"report?{urlencode({'since': report.window})}")
         return HTMLResponse(html, headers=NO_STORE)
 
+    async def plan(request: Request) -> Response:
+        report = await load(request)
+        if isinstance(report, Response):
+            return report
+        caller = request.query_params.get("caller") or None
+        built = build_plan(report, ctx.operations, ctx.spec, ctx.facts, caller=caller)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(built.to_json(), headers=NO_STORE)
+        return HTMLResponse(render_plan(built, f"./?{urlencode({'since': report.window})}"), headers=NO_STORE)
+
     async def report_json(request: Request) -> Response:
         report = await load(request)
         if isinstance(report, Response):
@@ -105,6 +118,7 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         Route("/_compat/", guarded(dashboard), methods=["GET"]),
         Route("/_compat", guarded(to_dashboard), methods=["GET"]),
         Route("/_compat/report", guarded(report_json), methods=["GET"]),
+        Route("/_compat/plan", guarded(plan), methods=["GET"]),
         Route("/_compat/login", access.login, methods=["POST"]),
         Route("/metrics", guarded(metrics), methods=["GET"]),
     ]

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import validate
-from mappings.upstream_ops import SPEC_OPERATIONS
+from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
@@ -47,6 +47,7 @@ from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
 from proxy.state.tokens import MemoryTokenStore, TokenStore
+from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.store import TrafficStore
@@ -115,6 +116,7 @@ class Engine:
             store=lambda: self.store,
             clock=overrides.clock,
             max_callers=settings.report_max_callers,
+            facts=SpecFacts(SPEC_TAGS, SPEC_BODY_TYPES, settings.revision),
         )
         self.running: Running | None = None
         self._stack: contextlib.AsyncExitStack | None = None
