@@ -3,7 +3,8 @@
 The traffic record, the report, the dashboard and the access log name a caller only by an HMAC
 of its key under the installation's hash secret. Given the key (or ``-`` to read it from stdin,
 out of the shell history), this prints that hash so an operator can find the caller. A caller
-label (``X-Compat-Caller``) is recorded as sent, so it needs no lookup.
+label (``X-Compat-Caller``) is recorded as sent: given one, this lists the caller hashes the
+traffic record holds under that label.
 """
 
 from __future__ import annotations
@@ -55,10 +56,39 @@ def cmd_whois(args: argparse.Namespace) -> int:
     elif protocol.PUBLIC_KEY_RE.match(key):
         print(f"{token_caller(key)}  (public key of track/identify calls)")
     else:
+        return _label(settings, key)
+    return 0
+
+
+def _label(settings: Settings, label: str) -> int:
+    """The caller hashes recorded under ``label`` (any time the record still holds)."""
+    import sqlite3
+    import time
+
+    from proxy.traffic.sqlite_store import SqliteStore
+
+    if not settings.records_traffic or not Path(settings.traffic_db).is_file():
         print(
-            "klaviyo-compat: not a private key (pk_...) or a public key (6 letters or digits); "
-            "a caller label is recorded as sent (report column LABEL)",
+            f"klaviyo-compat: {label!r} is not a key, and there is no traffic record to look up a label in",
             file=sys.stderr,
         )
         return 2
+    try:
+        store = SqliteStore(settings.traffic_db, readonly=True)
+        try:
+            usage = store.usage(0, time.time() + 1)
+        finally:
+            store.close()
+    except sqlite3.DatabaseError as exc:
+        print(
+            f"klaviyo-compat: {settings.traffic_db} is not a klaviyo-compat traffic record ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    callers = sorted({u.caller for u in usage if u.label == label and u.caller})
+    if not callers:
+        print(f"klaviyo-compat: no caller recorded with label {label!r} (not a key either)", file=sys.stderr)
+        return 1
+    for caller in callers:
+        print(f"{caller}  (recorded with label {label!r})")
     return 0

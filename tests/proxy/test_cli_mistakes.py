@@ -110,14 +110,32 @@ def test_whois_prints_the_hash_the_report_shows(tmp_path: Path, capsys: pytest.C
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split()[0] in callers
+    by_label = subprocess.run(
+        [*CLI, "whois", "--config", str(cfg), "billing-app"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_env(),
+    )
+    assert by_label.returncode == 0, by_label.stderr
+    assert (
+        by_label.stdout.split()[0]
+        == subprocess.run(
+            [*CLI, "whois", "--config", str(cfg), KEY_A],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_clean_env(),
+        ).stdout.split()[0]
+    )
     unknown = subprocess.run(
         [*CLI, "whois", "--config", str(cfg), "nope nope"],
         capture_output=True,
         text=True,
         timeout=60,
-        env=_env(),
+        env=_clean_env(),
     )
-    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert unknown.returncode == 1 and "no caller recorded with label 'nope nope'" in unknown.stderr
 
 
 def test_a_certificate_and_a_key_that_do_not_match_are_one_line(tmp_path: Path) -> None:
