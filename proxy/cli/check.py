@@ -77,16 +77,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
+    import ssl
     import urllib.request
 
     settings = load(config=Path(args.config) if args.config else None)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     host = f"[{host}]" if ":" in host else host
+    scheme, context = "http", None
+    if settings.tls_cert:  # our own certificate, made for the legacy host name: liveness only
+        scheme, context = "https", ssl._create_unverified_context()
+    url = f"{scheme}://{host}:{settings.port}/_compat/health"
     try:
-        with urllib.request.urlopen(
-            f"http://{host}:{settings.port}/_compat/health", timeout=args.timeout
-        ) as r:
-            return 0 if r.status == 200 else 1
+        with urllib.request.urlopen(url, timeout=args.timeout, context=context) as answer:
+            return 0 if answer.status == 200 else 1
     except OSError as exc:
         print(f"klaviyo-compat: health check failed: {exc}", file=sys.stderr)
         return 1

@@ -114,3 +114,14 @@ def test_klaviyo_sdk_update_profile_over_the_hard_coded_host(
     assert updated["last_name"] == "Lovelace"
     stored = newapi.get(new_api, f"/api/profiles/{person_id}")["data"]["attributes"]
     assert stored["last_name"] == "Lovelace"
+
+
+def test_the_container_probe_speaks_https_when_tls_is_on(tls_proxy: int, certs: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KLAVIYO_COMPAT_")}
+    env.update(
+        KLAVIYO_COMPAT_PORT=str(tls_proxy),
+        KLAVIYO_COMPAT_TLS_CERT=str(certs / "server.pem"),
+        KLAVIYO_COMPAT_TLS_KEY=str(certs / "server.key"),
+    )
+    probe = subprocess.run([*CLI, "probe"], capture_output=True, text=True, timeout=60, env=env)
+    assert probe.returncode == 0, probe.stderr
