@@ -7,7 +7,7 @@ when one is configured.
 Scripts send ``Authorization: Bearer <token>``. A browser signs in once, through the form the
 dashboard shows (``POST /_compat/login``) or by opening a link with ``?token=``, which is
 answered with a redirect to the same URL without it: either way it gets a short-lived session
-cookie (HttpOnly, SameSite=Strict, an HMAC of its expiry under the token, never the token), so
+cookie (HttpOnly, SameSite=Lax, an HMAC of its expiry under the token, never the token), so
 the token stays out of the address bar, history, links and ``Referer`` headers.
 """
 
@@ -55,7 +55,7 @@ class AdminAccess:
             max_age=SESSION_SECONDS,
             path="/",
             httponly=True,
-            samesite="strict",
+            samesite="lax",  # Strict would drop it on the redirect of a link opened from another site
             secure=request.url.scheme == "https",
         )
         return response
