@@ -223,14 +223,10 @@ def routes_table(fmt: str = "table", modes: ModeTable | None = None, width: int 
             option=orjson.OPT_INDENT_2,
         ).decode()
     header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "MAX CALLS", "FIDELITY")
-    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], _short(r[5]), r[3]) for r in rows)]
+    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], r[5], r[3]) for r in rows)]
     from proxy.traffic import text_table
 
     return text_table.render(cells, shrinkable={1, 3, 4, 5}, width=width)
-
-
-def _short(text: str, width: int = 28) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _mode_table(config: str | None) -> ModeTable:
