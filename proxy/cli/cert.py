@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEFAULT_HOSTS = ("a.klaviyo.com",)
+_DNS_NAME = re.compile(
+    r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 CA_DAYS, SERVER_DAYS = 3650, 825
 Key = ec.EllipticCurvePrivateKey
 
@@ -106,6 +110,14 @@ def _usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return len(host) <= 253 and bool(_DNS_NAME.match(host))
+    return True
+
+
 def _san(hosts: list[str]) -> x509.SubjectAlternativeName:
     names: list[x509.GeneralName] = []
     for host in hosts:
@@ -160,14 +172,24 @@ Keep {out / "ca.key"} private (it can vouch for any name to whoever trusts the C
 
 
 def cmd_cert(args: argparse.Namespace) -> int:
+    import sys
+
     out = Path(args.out)
     hosts: list[str] = list(dict.fromkeys(args.hosts or DEFAULT_HOSTS))
-    out.mkdir(parents=True, exist_ok=True)
-    ca, ca_key, created = _ca(out)
-    cert, key = server_certificate(ca, ca_key, hosts)
-    _write(out / "server.key", _pem_key(key), private=True)
-    chain = cert.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
-    _write(out / "server.pem", chain, private=False)
+    bad = [h for h in hosts if not _valid_host(h)]
+    if bad:
+        print(f"klaviyo-compat: not a host name or IP address: {', '.join(map(repr, bad))}", file=sys.stderr)
+        return 2
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        ca, ca_key, created = _ca(out)
+        cert, key = server_certificate(ca, ca_key, hosts)
+        _write(out / "server.key", _pem_key(key), private=True)
+        chain = cert.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+        _write(out / "server.pem", chain, private=False)
+    except (OSError, ValueError) as exc:  # not a directory, no permission, an unreadable CA, a bad name
+        print(f"klaviyo-compat: cannot write certificates to {out}: {exc}", file=sys.stderr)
+        return 2
     made = "created" if created else "reused"
     print(f"klaviyo-compat: CA {made} ({out / 'ca.pem'}); server certificate for {', '.join(hosts)}")
     print(f"  ({out / 'server.pem'}, key {out / 'server.key'}, valid {SERVER_DAYS} days)")

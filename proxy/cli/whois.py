@@ -41,7 +41,11 @@ def _secret(settings: Settings) -> bytes | None:
 def cmd_whois(args: argparse.Namespace) -> int:
     settings = load(config=Path(args.config) if args.config else None)
     key = (sys.stdin.readline() if args.key == "-" else args.key).strip()
-    secret = _secret(settings)
+    try:
+        secret = _secret(settings)
+    except (OSError, ValueError) as exc:
+        print(f"klaviyo-compat: the hash secret cannot be read: {exc}", file=sys.stderr)
+        return 2
     if secret is None:
         where = f" nor {secret_path(settings.traffic_db)}" if settings.records_traffic else ""
         print(
