@@ -129,6 +129,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.sandbox and not settings.upstream:
         print(NO_UPSTREAM, file=sys.stderr)
         return 2
+    if args.empty and not settings.sandbox:
+        print(
+            "klaviyo-compat: --empty empties the demo account of --sandbox; without it, it means nothing.",
+            file=sys.stderr,
+        )
+        return 2
     from mappings.registry import REGISTRY
     from proxy.policy.modes import from_settings
 

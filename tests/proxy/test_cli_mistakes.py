@@ -163,3 +163,8 @@ def test_a_certificate_and_a_key_that_do_not_match_are_one_line(tmp_path: Path) 
         env=_env(),
     )
     assert alone.returncode == 2 and "tls_cert and tls_key go together" in alone.stderr
+
+
+def test_empty_without_sandbox_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--upstream", "https://a.klaviyo.com", "--empty"]) == 2
+    assert "--empty empties the demo account of --sandbox" in capsys.readouterr().err
