@@ -131,14 +131,13 @@ class Engine:
         self.readiness.draining = value
 
     async def ready(self) -> Verdict:
+        """What ``/_compat/ready`` answers (see ``proxy.engine.readiness``)."""
         running = self.running
-        injected = self.overrides.traffic_store is not None
-        records = self.settings.records_traffic or injected
-        store = store_check(
-            records, self.settings.traffic_db, running is not None and running.store is not None
-        )
-        if injected and store is not None and store.startswith(("not writable", "directory")):
-            store = "ok"  # an injected store is not the file traffic_db names
+        if self.overrides.traffic_store is not None:
+            store: str | None = "ok"  # injected: not the file traffic_db names; whoever made it owns it
+        else:
+            is_open = running is not None and running.store is not None
+            store = store_check(self.settings.records_traffic, self.settings.traffic_db, is_open)
         return await self.readiness.check(running.passthrough_client if running else None, store)
 
     @property

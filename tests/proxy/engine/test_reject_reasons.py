@@ -92,3 +92,28 @@ def test_each_zero_logs_its_reason_and_counts_it(logged: LockedBuffer) -> None:
         'klaviyo_compat_public_answers_total{answer="0",operation="A3",reason="upstream_409"} 1.0' in metrics
     )
     assert 'klaviyo_compat_public_answers_total{answer="1",operation="A1",reason=""} 1.0' in metrics
+
+
+def test_the_engine_names_its_own_zeros_too(logged: LockedBuffer) -> None:
+    import asyncio
+    import socket
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(2)
+        return httpx.Response(202)
+
+    query = {"data": _b64({"token": TOKEN, "event": "Ordered", "customer_properties": {"$email": EMAIL}})}
+    slow_settings = Settings(upstream="https://upstream.test", traffic_db="off", request_deadline=0.2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    gone = Settings(upstream=f"http://127.0.0.1:{closed}", traffic_db="off", connect_timeout=1)
+    answers = []
+    with serve(create_app(slow_settings, overrides=Overrides(transport=httpx.MockTransport(slow)))) as served:
+        answers.append(httpx.get(served.url + "/api/track", params=query, timeout=10))
+    with serve(create_app(gone)) as served:
+        answers.append(httpx.get(served.url + "/api/track", params=query, timeout=10))
+    assert [a.text for a in answers] == ["0", "0"]
+    lines = [json.loads(line) for line in logged.getvalue().splitlines() if '"access"' in line]
+    reasons = {line["request_id"]: line.get("reason") for line in lines}
+    assert [reasons[a.headers["x-request-id"]] for a in answers] == ["deadline", "upstream_unreachable"]
