@@ -155,7 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
         return 2
     configure(settings.log_level, settings.log_format)
-    if not settings.sunset:
+    if not settings.sunset and not settings.sandbox:  # a demo needs no cut-off date
         import structlog
 
         structlog.get_logger("klaviyo_compat.cli").warning(

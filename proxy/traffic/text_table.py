@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-MIN_COLUMN = 6
+MIN_COLUMN = 6  # narrowest a cut column gets
+READABLE = 14  # a low-priority column is left out before others are cut below this
 GAP = "  "
 
 
@@ -17,12 +18,15 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def fitted_widths(natural: list[int], shrinkable: Collection[int], width: int) -> list[int]:
-    """Column widths whose line (gaps included) fits ``width``, narrowing the widest shrinkable first."""
+def fitted_widths(
+    natural: list[int], shrinkable: Collection[int], width: int, minimum: int = MIN_COLUMN
+) -> list[int]:
+    """Column widths whose line (gaps included) fits ``width``, narrowing the widest shrinkable
+    first, none below ``minimum`` (or its natural width)."""
     widths = list(natural)
     budget = width - len(GAP) * (len(widths) - 1)
     while sum(widths) > budget:
-        candidates = [i for i in shrinkable if widths[i] > MIN_COLUMN]
+        candidates = [i for i in shrinkable if widths[i] > minimum]
         if not candidates:
             break  # as narrow as it goes: the line may still be longer than the terminal
         widest = max(candidates, key=lambda i: (widths[i], i))
@@ -53,7 +57,8 @@ def render(
     keep = list(range(len(natural)))
     if width is not None:
         for column in droppable:
-            if _fits(fitted_widths([natural[i] for i in keep], _renumber(shrinkable, keep), width), width):
+            kept = [natural[i] for i in keep]
+            if _fits(fitted_widths(kept, _renumber(shrinkable, keep), width, READABLE), width):
                 break
             keep.remove(column)
     rows = [[r[i] for i in keep] for r in rows]
