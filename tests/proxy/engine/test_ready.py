@@ -60,3 +60,14 @@ def test_draining_answers_503_while_legacy_calls_are_still_served() -> None:
     assert ready.status_code == 503 and "draining" in ready.json()["checks"]
     assert health.status_code == 200
     assert engine.draining, "leaving the engine keeps it draining"
+
+
+def test_ready_is_served_on_the_admin_listener_too() -> None:
+    from tests.proxy.harness import free_port
+
+    port = free_port()
+    settings = Settings(upstream="https://upstream.test", traffic_db="off", admin_port=port)
+    with serve(create_app(settings, overrides=Overrides(transport=FakeUpstream().transport()))) as s:
+        on_admin = httpx.get(f"http://127.0.0.1:{port}/_compat/ready", timeout=10)
+        on_public = httpx.get(s.url + "/_compat/ready", timeout=10)
+    assert on_admin.status_code == 200 and on_public.status_code == 200
