@@ -91,6 +91,30 @@ def _busy_port(host: str, port: int) -> str | None:
     return None
 
 
+def _refusal(settings: Settings, *, empty: bool) -> str | None:
+    """Why ``serve`` must not start with these settings (one line), or None."""
+    from mappings.registry import REGISTRY
+    from proxy.policy.modes import from_settings
+
+    if settings.sandbox and settings.upstream:
+        return "klaviyo-compat: choose either --upstream or --sandbox, not both."
+    if not settings.sandbox and not settings.upstream:
+        return NO_UPSTREAM
+    if empty and not settings.sandbox:
+        return "klaviyo-compat: --empty empties the demo account of --sandbox; without it, it means nothing."
+    from_settings(settings, REGISTRY)  # a bad [modes] table raises SettingsError (exit 2)
+    tls_problem = _tls_problem(settings)
+    if tls_problem:
+        return f"klaviyo-compat: {tls_problem}"
+    busy = _busy_port(settings.host, settings.port)
+    if busy:
+        return f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy})."
+    busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
+    if busy:
+        return f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy})."
+    return None
+
+
 def _tls_problem(settings: Settings) -> str | None:
     """Why the TLS certificate and key cannot serve (checked up front: one line, not a traceback)."""
     if not settings.tls_cert:
@@ -123,37 +147,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.observe.logs import configure
 
     settings = _serve_settings(args)
-    if settings.sandbox and settings.upstream:
-        print("klaviyo-compat: choose either --upstream or --sandbox, not both.", file=sys.stderr)
-        return 2
-    if not settings.sandbox and not settings.upstream:
-        print(NO_UPSTREAM, file=sys.stderr)
-        return 2
-    if args.empty and not settings.sandbox:
-        print(
-            "klaviyo-compat: --empty empties the demo account of --sandbox; without it, it means nothing.",
-            file=sys.stderr,
-        )
+    refusal = _refusal(settings, empty=args.empty)
+    if refusal:  # checked before anything is printed or bound: one line, exit 2
+        print(refusal, file=sys.stderr)
         return 2
     from mappings.registry import REGISTRY
-    from proxy.policy.modes import from_settings
 
-    from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
-    tls_problem = _tls_problem(settings)
-    if tls_problem:
-        print(f"klaviyo-compat: {tls_problem}", file=sys.stderr)
-        return 2
-    busy = _busy_port(settings.host, settings.port)
-    if busy:
-        print(
-            f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy}).",
-            file=sys.stderr,
-        )
-        return 2
-    busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
-    if busy:
-        print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
-        return 2
     configure(settings.log_level, settings.log_format)
     if not settings.sunset and not settings.sandbox:  # a demo needs no cut-off date
         import structlog
