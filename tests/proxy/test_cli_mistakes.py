@@ -168,3 +168,27 @@ def test_a_certificate_and_a_key_that_do_not_match_are_one_line(tmp_path: Path) 
 def test_empty_without_sandbox_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--upstream", "https://a.klaviyo.com", "--empty"]) == 2
     assert "--empty empties the demo account of --sandbox" in capsys.readouterr().err
+
+
+def test_report_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    import time
+
+    from proxy.traffic.sqlite_store import SqliteStore
+    from tests.proxy.harness import rec
+
+    db = tmp_path / "t.sqlite3"
+    store = SqliteStore(db)
+    now = time.time()
+    store.write([rec(now - i, "E1", f"key#{i:012d}", user_agent="x" * 150) for i in range(3000)])
+    store.close()
+    proc = subprocess.Popen(
+        [*CLI, "report", "--db", str(db), "--max-callers", "3000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_clean_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"Legacy calls in the last 7d: 3,000")  # `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""
