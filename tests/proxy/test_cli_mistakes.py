@@ -110,6 +110,15 @@ def test_whois_prints_the_hash_the_report_shows(tmp_path: Path, capsys: pytest.C
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split()[0] in callers
+    from_stdin = subprocess.run(
+        [*CLI, "whois", "--config", str(cfg), "-"],
+        input=KEY_A + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_env(),
+    )
+    assert from_stdin.returncode == 0 and from_stdin.stdout.split()[0] in callers, "the key kept out of argv"
     by_label = subprocess.run(
         [*CLI, "whois", "--config", str(cfg), "billing-app"],
         capture_output=True,
