@@ -224,16 +224,18 @@ def clone_template(req: LegacyRequest) -> Plan:
     upstream=("render_template",),
     fidelity=Fidelity.LOSSY,
     successor="render_template",
-    lost="data.text is null for a template without a plain-text part (e.g. an HTML-only CODE "
-    "template), where legacy answered a text version: the new render answer's text is nullable "
-    "and klaviyo-compat does not derive one from the html.",
+    lost="For a template without a plain-text part (e.g. an HTML-only CODE template) the new render "
+    "answers text null; data.text is then derived by klaviyo-compat from the rendered html (block "
+    "elements become line breaks, links keep their URL, entities decoded, scripts and styles "
+    "dropped), which may differ in layout from the text legacy generated.",
     writes=False,
 )
 def render_template(req: LegacyRequest) -> Plan:
     """Render a template with a context and answer {"object": "email-template", "id", "name",
     "data": {"html", "text"}}: POST /api/template-render. context is a JSON-encoded object (form
     field), a JSON object (JSON body) or bracketed form keys (context[first_name]=George, as Ruby
-    sends a hash); missing means {}. Anything else answers 400 before any upstream call. The new
+    sends a hash); missing means {}. When the render has no text part, the text is derived from the
+    rendered html. Anything else answers 400 before any upstream call. The new
     endpoint allows 3 renders per second, 60 per minute (429 with Retry-After beyond)."""
     template_id = req.path_params["template_id"]
     try:
