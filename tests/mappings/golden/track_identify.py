@@ -27,6 +27,7 @@ TRACK = {
     "properties": {"item_name": "Boots", "$value": 100, "$event_id": "order-1001"},
     "time": 1589983886,
 }
+TRACK_PROPERTIES: dict[str, Any] = {"item_name": "Boots", "$value": 100, "$event_id": "order-1001"}
 # Track-once unique_id: "track-once:" + sha256(event name)[:32], the same for every profile.
 ONCE_SIGNED_UP = "track-once:1b64747b32e838ab0f7704972d0c0983"
 ONCE_ORDERED = "track-once:c60e0e2dd0a9fb42ff3ad8e845aac99c"
@@ -370,7 +371,7 @@ CASES: list[dict[str, Any]] = [
             "form": [
                 (
                     "data",
-                    json.dumps({**TRACK, "properties": {**TRACK["properties"], "__track_once__": True}}),
+                    json.dumps({**TRACK, "properties": {**TRACK_PROPERTIES, "__track_once__": True}}),
                 )
             ],
         },
@@ -395,7 +396,7 @@ CASES: list[dict[str, Any]] = [
             "form": [
                 (
                     "data",
-                    json.dumps({**TRACK, "properties": {**TRACK["properties"], "__track_once__": False}}),
+                    json.dumps({**TRACK, "properties": {**TRACK_PROPERTIES, "__track_once__": False}}),
                 )
             ],
         },
