@@ -86,7 +86,7 @@ class SaveToken:
 
     The engine's token store keeps ``value`` (e.g. an upstream cursor) for a bounded time,
     scoped to the caller's account; the answer is the token (``int`` when ``numeric``,
-    always below 2**53 so JavaScript clients keep it exact).
+    a 32-bit positive integer, so every client keeps it exact).
     """
 
     value: JSON
