@@ -31,6 +31,7 @@ from mappings.translate.campaign_objects import (
     distinct_audience_ids,
     index_resources,
     legacy_campaign,
+    newest_first,
 )
 from mappings.translate.campaign_steps import (
     AUDIENCE_UPSTREAM,
@@ -96,7 +97,8 @@ WRITE_LOST: Final = (
     ),
 )
 def get_campaigns(req: LegacyRequest) -> Plan:
-    """List email campaigns, newest first, in legacy v1 page/count pages with totals.
+    """List email campaigns, newest first (campaigns created within the same second: the one
+    created last first), in legacy v1 page/count pages with totals.
 
     Walks every page of GET /api/campaigns (email channel, newest first, messages included;
     the enumeration is cached briefly so later pages do not walk it again), slices the
@@ -111,7 +113,7 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     collected: Collected = yield CollectAll(
         "get_campaigns", query=CAMPAIGNS_QUERY, max_pages=MAX_CAMPAIGN_PAGES
     )
-    campaigns = [c for c in collected.data if isinstance(c, Mapping)]
+    campaigns = newest_first([c for c in collected.data if isinstance(c, Mapping)])
     window = paging.slice(campaigns)
     audiences = yield from fetch_audiences(distinct_audience_ids(window))
     included = index_resources(collected.included)

@@ -70,6 +70,27 @@ def distinct_audience_ids(campaigns: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(seen)
 
 
+def newest_first(campaigns: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Campaigns as sorted upstream by ``-created_at``, with ties put newest first (B1).
+
+    ``created_at`` has whole seconds, so campaigns created within one second tie; the new API
+    returns a tie in creation order (the order it stored them in), which is oldest first.
+    Each run of equal ``created_at`` is reversed, so the legacy order is newest first
+    throughout, ties broken by creation order.
+    """
+    out: list[Mapping[str, Any]] = []
+    run: list[Mapping[str, Any]] = []
+    for campaign in campaigns:
+        if run and _dict(run[0].get("attributes")).get("created_at") != _dict(campaign.get("attributes")).get(
+            "created_at"
+        ):
+            out.extend(reversed(run))
+            run = []
+        run.append(campaign)
+    out.extend(reversed(run))
+    return out
+
+
 def index_resources(resources: Iterable[JSON]) -> dict[tuple[str, str], Mapping[str, Any]]:
     """``included`` (or any resource list) keyed by (type, id)."""
     out: dict[tuple[str, str], Mapping[str, Any]] = {}
