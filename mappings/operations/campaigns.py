@@ -88,7 +88,8 @@ WRITE_LOST: Final = (
     "(approximate); campaign_type is Regular unless the send is throttled (Batch); is_segmented is "
     "always false; template_id is the campaign's own copy of the template, not the ID originally "
     "assigned; deleted lists/segments are left out of lists/excluded_lists; only email campaigns, "
-    "at most the newest 10,000; pages may be up to the collection-cache TTL stale.",
+    "at most the newest 10,000; pages may be up to the collection-cache TTL stale for changes "
+    "not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
         0,
         None,
@@ -134,7 +135,7 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     ),
     fidelity=Fidelity.LOSSY,
     successor="create_campaign",
-    lost=WRITE_LOST + " The list of campaigns (B1) may show the new draft only after the cache TTL.",
+    lost=WRITE_LOST,
     max_upstream_calls=UpstreamBound(
         4, text="4: create, template assignment, one get_lists and one get_segments for the list"
     ),

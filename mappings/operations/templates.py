@@ -83,7 +83,8 @@ def _rows(replies: Sequence[Reply]) -> list[Any]:
     upstream=("get_templates",),
     fidelity=Fidelity.LOSSY,
     successor="get_templates",
-    lost="At most the first 1,000 templates by name; pages may be up to the collection-cache TTL stale; "
+    lost="At most the first 1,000 templates by name; pages may be up to the collection-cache TTL "
+    "stale for changes not made through klaviyo-compat; "
     "is_writeable is true for CODE (HTML) templates only.",
     max_upstream_calls=UpstreamBound(
         0,

@@ -35,7 +35,7 @@ from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import Runner
+from proxy.engine.runner import Runner, account_of, changes_upstream
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -154,7 +154,12 @@ class Engine:
         if family is not None:
             return await running.legacy(request, family)
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
-        return await forward(request, running.passthrough_client)
+        response = await forward(request, running.passthrough_client)
+        key = _api_key(request.headers.get("authorization", ""))
+        if key and changes_upstream(request.method, response.status_code):
+            # Read after write: the account's cached enumerations (legacy offset pages) go stale.
+            await running.legacy.runner.cache.invalidate(account_of(key))
+        return response
 
     async def _open(self, stack: contextlib.AsyncExitStack) -> Running:
         """Open every part, registering its close on ``stack`` (which closes in reverse)."""
@@ -262,6 +267,12 @@ class Engine:
             draw=overrides.draw,
             clock=overrides.clock,
         )
+
+
+def _api_key(authorization: str) -> str | None:
+    """The private key of a new-API ``Authorization: Klaviyo-API-Key <key>`` header."""
+    scheme, _, key = authorization.strip().partition(" ")
+    return key.strip() or None if scheme.lower() == "klaviyo-api-key" else None
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

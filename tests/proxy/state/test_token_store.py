@@ -1,6 +1,7 @@
+import secrets
+
 import pytest
 
-from proxy.state import tokens
 from proxy.state.tokens import MAX_MARKER, MIN_MARKER, MemoryTokenStore
 
 
@@ -41,7 +42,7 @@ async def test_expiry_and_bound() -> None:
 async def test_markers_stay_under_2_31_and_never_repeat_while_live(monkeypatch: pytest.MonkeyPatch) -> None:
     assert MAX_MARKER == 2**31 - 1 and MIN_MARKER >= 2**20
     draws = iter([5, 5, 7])  # the second draw hits the live first marker: drawn again
-    monkeypatch.setattr(tokens.secrets, "randbelow", lambda n: next(draws))
+    monkeypatch.setattr(secrets, "randbelow", lambda n: next(draws))
     store = MemoryTokenStore(ttl=60, max_entries=10)
     first = await store.save("acct", "a", numeric=True)
     second = await store.save("acct", "b", numeric=True)
