@@ -258,10 +258,15 @@ send_template = ops.unsupported(
     successor="create_template_preview_send_job",
     what="Sending a template (POST /api/v1/email-template/{id}/send)",
     replacement="POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
-    "2026-07-15.pre; cannot set from_email, from_name or subject)",
+    "2026-07-15.pre; cannot set from_email, from_name or subject). klaviyo-compat could send through it "
+    "only with a pinned spec that has this beta operation (regenerate mappings/upstream_ops.py with "
+    "python -m proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision "
+    "configured; this build's pinned spec, 2026-07-15, has no such operation",
     lost="Everything: no stable endpoint sends a template; its successor cannot set from/subject.",
     doc="""Not supported: answers 501 naming the successor. Revision 2026-07-15 has no stable endpoint
     that sends a template; POST /api/template-preview-send-jobs is a beta endpoint (it needs revision
     2026-07-15.pre), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or
-    subject, so the legacy request cannot be honoured.""",
+    subject, so the legacy request cannot be honoured. The 501 also says what it would take for
+    klaviyo-compat to send through the preview-send job: a pinned spec with that beta operation and
+    the beta revision configured (the pinned 2026-07-15 spec has neither).""",
 )

@@ -486,7 +486,10 @@ C5_C7_CASES: list[dict[str, Any]] = [
             "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
             "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
             "(test sends only; a beta endpoint that needs revision 2026-07-15.pre; cannot set from_email, "
-            "from_name or subject) "
+            "from_name or subject). klaviyo-compat could send through it only with a pinned spec that has "
+            "this beta operation (regenerate mappings/upstream_ops.py with python -m "
+            "proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision configured; "
+            "this build's pinned spec, 2026-07-15, has no such operation "
             f"({DOCS}create_template_preview_send_job).",
         ),
     },
