@@ -49,10 +49,12 @@ from mappings.translate.campaign_writes import (
     create_body,
     first_message_id,
 )
+from mappings.translate.counts import MAX_AUDIENCE_LOOKUPS, MAX_CAMPAIGN_LOOKUPS, recipient_counts
 from mappings.translate.form_values import BadInput
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 
 ops = Declarer(Family.V1)
+MAX_COUNT_LOOKUPS: Final = MAX_AUDIENCE_LOOKUPS + MAX_CAMPAIGN_LOOKUPS
 
 # Every email campaign, newest first, with its message(s). No sparse fieldsets: the spec
 # lists only attributes in ``fields[campaign]`` / ``fields[campaign-message]``, and under
@@ -69,8 +71,8 @@ CAMPAIGNS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
 MAX_CAMPAIGN_PAGES: Final = 100  # 10 000 campaigns
 WRITE_LOST: Final = (
     "template_id is the template the caller assigned; the campaign really uses a private copy of it "
-    "(B1/B3 report the copy's ID). Otherwise as B3: num_recipients and person_count null, status_id only "
-    "for sent/draft, campaign_type a guess, is_segmented false."
+    "(B1/B3 report the copy's ID). Otherwise as B3: num_recipients and person_count from the count "
+    "cache, status_id only for sent/draft, campaign_type a guess, is_segmented false."
 )
 
 
@@ -82,19 +84,23 @@ WRITE_LOST: Final = (
     upstream=("get_campaigns", *AUDIENCE_UPSTREAM),
     fidelity=Fidelity.LOSSY,
     successor="get_campaigns",
-    lost="num_recipients is null (the new API has no cheap recipient count); person_count of "
-    "lists/segments is null (profile_count is limited to 1 request/s); status_id is known only for "
-    "sent (1) and draft (2), null otherwise; send_time/sent_at come from the campaign's send time "
-    "(approximate); campaign_type is Regular unless the send is throttled (Batch); is_segmented is "
-    "always false; template_id is the campaign's own copy of the template, not the ID originally "
-    "assigned; deleted lists/segments are left out of lists/excluded_lists; only email campaigns, "
-    "at most the newest 10,000; pages may be up to the collection-cache TTL stale for changes "
-    "not made through klaviyo-compat.",
+    lost="num_recipients and the lists' person_count come from a per-account count cache, re-read "
+    "within rate budgets (drafts: the recipient estimation; sent campaigns: recipients in the "
+    "campaign values report over the last 12 months; lists: profile_count), so they may be up to "
+    "count_max_age old, or older (0 before the first read) while a budget is spent; status_id is "
+    "known only for sent (1) and draft (2), null otherwise; send_time/sent_at come from the "
+    "campaign's send time (approximate); campaign_type is Regular unless the send is throttled "
+    "(Batch); is_segmented is always false; template_id is the campaign's own copy of the "
+    "template, not the ID originally assigned; deleted lists/segments are left out of "
+    "lists/excluded_lists; only email campaigns, at most the newest 10,000; pages may be up to "
+    "the collection-cache TTL stale for changes not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
         0,
         None,
-        "P + 2*ceil(A/10): P = cursor pages of 100 email campaigns (0 while the enumeration is "
-        "cached, at most 100), A = distinct lists/segments used by the campaigns of the requested page",
+        "P + 2*ceil(A/10) + L: P = cursor pages of 100 email campaigns (0 while the enumeration is "
+        "cached, at most 100), A = distinct lists/segments used by the campaigns of the requested "
+        "page, L = count lookups for stale counts within their per-account budgets (at most 10 "
+        "profile_count, 60 recipient estimations, 5 metric reads and 1 values report a minute)",
     ),
 )
 def get_campaigns(req: LegacyRequest) -> Plan:
@@ -117,8 +123,14 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     campaigns = newest_first([c for c in collected.data if isinstance(c, Mapping)])
     window = paging.slice(campaigns)
     audiences = yield from fetch_audiences(distinct_audience_ids(window))
+    recipients = yield from recipient_counts(window)
     included = index_resources(collected.included)
-    data = [legacy_campaign(c, campaign_message(c, included), audiences) for c in window]
+    data = [
+        legacy_campaign(
+            c, campaign_message(c, included), audiences, num_recipients=recipients.get(c["id"], 0)
+        )
+        for c in window
+    ]
     return LegacyReply.json_body(paging.envelope(len(campaigns), data))
 
 
@@ -137,7 +149,11 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     successor="create_campaign",
     lost=WRITE_LOST,
     max_upstream_calls=UpstreamBound(
-        4, text="4: create, template assignment, one get_lists and one get_segments for the list"
+        4,
+        MAX_COUNT_LOOKUPS,
+        "4: create, template assignment, one get_lists and one get_segments for the list; plus the "
+        "count lookups of the answer (profile_count of the list, the draft's recipient estimation), "
+        "within their budgets",
     ),
 )
 def create_campaign(req: LegacyRequest) -> Plan:
@@ -183,7 +199,8 @@ def create_campaign(req: LegacyRequest) -> Plan:
     upstream=("get_campaign", *AUDIENCE_UPSTREAM),
     fidelity=Fidelity.LOSSY,
     successor="get_campaign",
-    lost="As in B1: num_recipients and person_count are null, status_id is known only for sent and "
+    lost="As in B1: num_recipients and person_count come from the count cache, status_id is known "
+    "only for sent and "
     "draft, send_time/sent_at are approximate, campaign_type is a guess, is_segmented is false, "
     "template_id is the campaign's own copy of the template, deleted lists/segments are left out.",
     max_upstream_calls=UpstreamBound(

@@ -122,7 +122,10 @@ def campaign_message(
 
 
 def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """A list or segment resource -> legacy v1 list object (§5.2); ``person_count`` is null."""
+    """A list or segment resource -> legacy v1 list object (§5.2).
+
+    ``person_count`` is 0 here: plans fill it from the count cache (``mappings.translate.counts``).
+    """
     attributes = _dict(resource.get("attributes"))
     return {
         "object": "list",
@@ -132,7 +135,7 @@ def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
         "folder": None,
         "created": legacy_datetime(attributes.get("created")),
         "updated": legacy_datetime(attributes.get("updated")),
-        "person_count": None,
+        "person_count": 0,
     }
 
 
@@ -160,6 +163,7 @@ def legacy_campaign(
     audiences: Mapping[str, Mapping[str, Any]],
     *,
     template_id: str | None = None,
+    num_recipients: int = 0,
 ) -> dict[str, Any]:
     """A campaign resource (+ its message, + resolved audiences by ID) -> legacy campaign object.
 
@@ -194,7 +198,7 @@ def legacy_campaign(
         "send_time": send_time,
         "created": legacy_datetime(attributes.get("created_at")),
         "updated": legacy_datetime(attributes.get("updated_at")),
-        "num_recipients": None,
+        "num_recipients": num_recipients,
         "campaign_type": "Batch" if method == "throttled" else "Regular",
         "is_segmented": False,
         "message_type": definition.get("channel") or "email",

@@ -35,7 +35,7 @@ from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import Runner, account_of, changes_upstream
+from proxy.engine.runner import LookupPolicy, Runner, account_of, changes_upstream
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -256,7 +256,13 @@ class Engine:
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
+        runner = Runner(
+            Upstream(client, SPEC_OPERATIONS, observer=self.metrics),
+            cache,
+            tokens,
+            policy=LookupPolicy(settings.count_lookups, settings.count_max_age),
+            clock=overrides.clock,
+        )
         return LegacyHandler(
             settings,
             self.router,

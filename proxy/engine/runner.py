@@ -10,7 +10,8 @@ account whose key sent it, so a legacy client sees its own campaign, list or tem
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import structlog
 
 from mappings import protocol
 from mappings.core import (
+    CachedLookups,
     Call,
     CollectAll,
     Collected,
@@ -36,6 +38,7 @@ from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
 from proxy.state.collection_cache import CollectionCache
+from proxy.state.counts import Budgets, LookupCache, MemoryLookupCache
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
@@ -81,11 +84,34 @@ class RunStats:
     not_sent: list[str] = field(default_factory=list)  # dry-run: writes logged instead of sent
 
 
+@dataclass(frozen=True)
+class LookupPolicy:
+    """How ``CachedLookups`` are served: ``enabled`` False answers only what is cached (never
+    reads); a value older than ``max_age`` seconds is re-read when its budget allows."""
+
+    enabled: bool = True
+    max_age: float = 300.0
+
+
 class Runner:
-    def __init__(self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore) -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        cache: CollectionCache,
+        tokens: TokenStore,
+        *,
+        lookups: LookupCache | None = None,
+        budgets: Budgets | None = None,
+        policy: LookupPolicy = LookupPolicy(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
+        self.lookups = lookups if lookups is not None else MemoryLookupCache(100_000)
+        self.budgets = budgets if budgets is not None else Budgets()
+        self.policy = policy
+        self.clock = clock
 
     async def run(
         self,
@@ -149,7 +175,54 @@ class Runner:
             return await self.tokens.save(creds.account(), step.value, step.numeric)
         if isinstance(step, LoadToken):
             return await self.tokens.load(creds.account(), step.token)
+        if isinstance(step, CachedLookups):
+            return await self._lookups(op, step, creds, stats, read=dry is None)
         raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
+
+    async def _lookups(
+        self, op: Operation, step: CachedLookups, creds: Credentials, stats: RunStats, *, read: bool
+    ) -> dict[str, Any]:
+        """Cached values, re-read (within each lookup's budget) when unknown or too old.
+
+        A lookup is an optional read: its failures are logged and leave the last known values;
+        it never invalidates the collection cache (it changes nothing upstream). Dry-runs only
+        answer what is cached (``read`` False).
+        """
+        account = creds.account()
+        out: dict[str, Any] = {}
+        for lookup in step.lookups:
+            self._check_declared(op, lookup.call.op)
+            known = {key: await self.lookups.get(account, key) for key in lookup.keys}
+            now = self.clock()
+            stale = any(hit is None or now - hit[1] > self.policy.max_age for hit in known.values())
+            key = creds.key_for(lookup.call.auth, lookup.call.token)
+            if (
+                read
+                and stale
+                and self.policy.enabled
+                and key is not None
+                and self.budgets.take(account, lookup.budget)
+            ):
+                stats.upstream_calls += 1
+                stats.upstream_ops.append(lookup.call.op)
+                reply = await self.upstream.call(lookup.call, key)
+                if reply.status == 200:
+                    try:
+                        found = lookup.read(reply.body)
+                    except Exception:  # a reader must never fail the legacy call
+                        log.exception("lookup.unreadable", operation=op.id, upstream=lookup.call.op)
+                        found = {}
+                    for name, value in found.items():
+                        await self.lookups.put(account, name, value, now)
+                        known[name] = (value, now)
+                else:
+                    if reply.status == 429:
+                        self.budgets.exhaust(account, lookup.budget, retry_after(reply))
+                    log.info("lookup.failed", operation=op.id, upstream=lookup.call.op, status=reply.status)
+            for name in lookup.keys:
+                hit = known.get(name)
+                out[name] = hit[0] if hit is not None else None
+        return out
 
     def _check_declared(self, op: Operation, name: str) -> None:
         if name not in op.upstream:
@@ -253,6 +326,15 @@ class Runner:
             tuple(sorted(step.query.items())),
         )
         return await self.cache.get_or_fill(cache_key, walk)
+
+
+def retry_after(reply: Reply) -> float:
+    """Seconds an upstream 429 asks to wait (60 when it does not say)."""
+    raw = reply.headers.get("retry-after", "")
+    try:
+        return max(1.0, float(raw))
+    except ValueError:
+        return 60.0
 
 
 def _is_document(body: Any) -> bool:

@@ -162,7 +162,10 @@ def test_golden(case: dict[str, Any]) -> None:
     assert want.get("body", None) is None, "'body' may only be None (an empty body)"
     instant = _clock(case)
     fake = FakeUpstream(case.get("upstream", []))
-    settings = replace(Settings(upstream=UPSTREAM, access_log=False), **case.get("settings", {}))
+    # Count lookups (person_count, num_recipients) are off unless a case turns them on
+    # ("settings": {"count_lookups": True}) and scripts their upstream reads.
+    base = Settings(upstream=UPSTREAM, access_log=False, count_lookups=False)
+    settings = replace(base, **case.get("settings", {}))
     app = create_app(
         settings, overrides=Overrides(transport=httpx.MockTransport(fake), clock=lambda: instant)
     )

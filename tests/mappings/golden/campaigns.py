@@ -159,7 +159,7 @@ def legacy_list(ident: str, name: str, list_type: str) -> dict[str, Any]:
         "folder": None,
         "created": "2022-04-13 16:10:35",
         "updated": "2022-04-13 16:10:47",
-        "person_count": None,
+        "person_count": 0,
     }
 
 
@@ -184,7 +184,7 @@ def legacy(
         "status": status[0], "status_id": status[1], "status_label": status[2],
         "sent_at": sent_at, "send_time": send_time,
         "created": created, "updated": "2022-10-07 14:00:22",
-        "num_recipients": None, "campaign_type": campaign_type, "is_segmented": False,
+        "num_recipients": 0, "campaign_type": campaign_type, "is_segmented": False,
         "message_type": "email", "template_id": template_id,
     }  # fmt: skip
 
