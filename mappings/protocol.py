@@ -167,3 +167,10 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
         code = status if status in (500, 503) else 503
         return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")
+
+
+# Settings (``proxy.settings.Settings`` booleans of the same name) that let a mapping answer
+# more than the faithful translation when the operator opts in; ``LegacyRequest.opt_ins``
+# holds those that are on.
+APPROXIMATE_RECIPIENTS = "approximate_recipients"
+OPT_INS = (APPROXIMATE_RECIPIENTS,)

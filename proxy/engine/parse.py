@@ -94,6 +94,7 @@ def parse(
     body: bytes,
     server_side_tokens: frozenset[str],
     now: datetime,
+    opt_ins: frozenset[str] = frozenset(),
 ) -> Parsed:
     """Build the ``LegacyRequest``; raises ``BadLegacyRequest`` for unparseable input.
 
@@ -153,5 +154,6 @@ def parse(
         content_type=content_type,
         server_side_tokens=server_side_tokens,
         now=now,
+        opt_ins=opt_ins,
     )
     return Parsed(request=request, private_key=keys[0] if keys else None)

@@ -139,10 +139,10 @@ def test_every_operation_has_a_golden_case() -> None:
 
 
 def test_the_bound_check_can_fail() -> None:
-    assert routed("GET", "/api/v1/campaign/abc/recipients") is not None
-    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 0) is None
-    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 1) == (
-        "B9 made 1 upstream calls, its declared bound is 0 (0)"
+    assert routed("POST", "/api/v1/email-template/abc/send") is not None
+    assert bound_problem("POST", "/api/v1/email-template/abc/send", 0) is None
+    assert bound_problem("POST", "/api/v1/email-template/abc/send", 1) == (
+        "C7 made 1 upstream calls, its declared bound is 0 (0)"
     )
     assert bound_problem("GET", "/api/v1/nowhere", 99) is None
 
