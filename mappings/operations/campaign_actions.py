@@ -195,7 +195,7 @@ def cancel_campaign(req: LegacyRequest) -> Plan:
             "cancel: the new Klaviyo API cancels only a campaign's send job.",
         )
     campaign, message = yield from read_campaign(campaign_id)
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     answer["status"], answer["status_id"], answer["status_label"] = CANCELLED
     return LegacyReply.json_body(answer)
 
@@ -245,7 +245,7 @@ def clone_campaign(req: LegacyRequest) -> Plan:
         yield from rollback(new_id)
         return protocol.translate_error(Family.V1, err.reply)
     campaign, message = yield from read_campaign(new_id)
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     return LegacyReply.json_body(answer)
 
 
@@ -292,9 +292,10 @@ def get_campaign_recipients(req: LegacyRequest) -> Plan:
     With the operator's opt-in approximate_recipients = true, answers the legacy {"object": "$list",
     "data": [{"email", "status", "customer_id", "variation_id"}], "count", "total", "next_offset"}
     approximately: for a sent campaign, from its "Received Email" events (GET /api/metrics to find
-    that metric, then GET /api/events filtered on it since the send time with the profile's email,
-    keeping events whose $message is the campaign or its message; count default 5000, max 25000,
-    sort asc/desc by event time, next_offset to resume); for a campaign not sent yet, an empty page
+    that metric, then GET /api/events filtered on it since an hour before the send time with the
+    profile's email, keeping events whose $message is the campaign or its message; count default
+    5000, max 25000, sort asc/desc by event time, next_offset to resume); for a campaign not sent
+    yet, an empty page
     whose total is GET /api/campaign-recipient-estimations/{id}. Every page carries the
     X-Compat-Approximate header. An unknown campaign answers 404, an expired offset 400."""
     if protocol.APPROXIMATE_RECIPIENTS not in req.opt_ins:

@@ -123,7 +123,7 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     campaigns = newest_first([c for c in collected.data if isinstance(c, Mapping)])
     window = paging.slice(campaigns)
     audiences = yield from fetch_audiences(distinct_audience_ids(window))
-    recipients = yield from recipient_counts(window)
+    recipients = yield from recipient_counts(window, req.now)
     included = index_resources(collected.included)
     data = [
         legacy_campaign(
@@ -187,7 +187,9 @@ def create_campaign(req: LegacyRequest) -> Plan:
         yield from rollback(campaign_id)
         return protocol.translate_error(Family.V1, err.reply)
     sent = {"attributes": body["data"]["attributes"]["campaign-messages"]["data"][0]["attributes"]}
-    answer = yield from campaign_answer(campaign, assigned_message(assigned, sent), template_id=template_id)
+    answer = yield from campaign_answer(
+        campaign, assigned_message(assigned, sent), now=req.now, template_id=template_id
+    )
     return LegacyReply.json_body(answer)
 
 
@@ -216,7 +218,7 @@ def get_campaign(req: LegacyRequest) -> Plan:
     "The requested resource does not exist.".
     """
     campaign, message = yield from read_campaign(req.path_params["campaign_id"])
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     return LegacyReply.json_body(answer)
 
 
@@ -256,7 +258,7 @@ def update_campaign(req: LegacyRequest) -> Plan:
     try:
         campaign, message = yield from read_campaign(campaign_id)
         campaign, message = yield from apply_updates(campaign_id, fields, campaign, message)
-        answer = yield from campaign_answer(campaign, message, template_id=fields.template_id)
+        answer = yield from campaign_answer(campaign, message, now=req.now, template_id=fields.template_id)
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     return LegacyReply.json_body(answer)

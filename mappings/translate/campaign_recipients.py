@@ -3,7 +3,7 @@
 The new API has no per-recipient list of a campaign. With the operator's opt-in:
 
 * a sent campaign's recipients are rebuilt from its "Received Email" events: GET /api/events
-  for that metric since the campaign's send time, keeping the events whose ``$message`` is the
+  for that metric since an hour before the campaign's send time, keeping the events whose ``$message`` is the
   campaign (or its message) ID, each with its profile's email; ``status`` is "Sent" for all
   (the events do not say delivered, bounced or skipped) and ``variation_id`` is null;
 * a draft (any campaign not sent) has no recipients yet: the page is empty and ``total`` is the
@@ -15,9 +15,11 @@ Pure helpers; the plan is ``mappings.operations.campaign_actions.get_campaign_re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any, Final
 
 from mappings.translate.campaign_objects import index_resources
+from mappings.translate.datetimes import parse_iso
 from mappings.translate.filter_terms import at, equals
 
 RECEIVED_EMAIL: Final = "Received Email"
@@ -28,6 +30,7 @@ DEFAULT_COUNT: Final = 5000
 MAX_COUNT: Final = 25000
 EVENT_PAGE: Final = 1000  # get_events' page[size] maximum
 MAX_EVENT_PAGES: Final = MAX_COUNT // EVENT_PAGE
+SEND_MARGIN: Final = timedelta(hours=1)
 
 
 class BadRecipientsQuery(ValueError):
@@ -78,9 +81,14 @@ def received_metric_id(metrics: Iterable[Any]) -> str | None:
 
 
 def events_query(metric_id: str, since: str | None, sort: str, size: int) -> dict[str, str]:
+    """The Received Email events from an hour before the send time (a send's events follow it)."""
     terms = [equals("metric_id", metric_id)]
-    if since:
-        terms.append(at("greater-or-equal", "datetime", since))
+    try:
+        start = parse_iso(since) - SEND_MARGIN if since else None
+    except ValueError:
+        start = None
+    if start is not None:
+        terms.append(at("greater-or-equal", "datetime", start))
     return {
         "filter": ",".join(terms),
         "sort": "datetime" if sort == "asc" else "-datetime",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Generator, Mapping, Sequence
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -115,12 +116,16 @@ def read_campaign(campaign_id: str) -> SubPlan[tuple[Mapping[str, Any], Mapping[
 
 
 def campaign_answer(
-    campaign: Mapping[str, Any], message: Mapping[str, Any] | None, *, template_id: str | None = None
+    campaign: Mapping[str, Any],
+    message: Mapping[str, Any] | None,
+    *,
+    now: datetime,
+    template_id: str | None = None,
 ) -> SubPlan[dict[str, Any]]:
     """The legacy campaign object, with its included and excluded lists/segments and counts looked up."""
     included, excluded = audience_ids(campaign)
     audiences = yield from fetch_audiences(list(dict.fromkeys((*included, *excluded))))
-    recipients = yield from recipient_counts([campaign])
+    recipients = yield from recipient_counts([campaign], now)
     count = recipients.get(str(campaign.get("id")), 0)
     return legacy_campaign(campaign, message, audiences, template_id=template_id, num_recipients=count)
 

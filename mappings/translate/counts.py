@@ -11,7 +11,7 @@ budget (see ``proxy.state.counts``). What to read, and the budgets, are declared
 * draft (and scheduled, sending, cancelled) campaign: GET /api/campaign-recipient-estimations/{id}
   (``estimated_recipient_count``; 10/s, 150/min documented, budget 2/s, 60/min);
 * sent campaign: the campaign values report (POST /api/campaign-values-reports, statistic
-  ``recipients`` over the last 12 months, up to 100 campaigns per report; 1/s, 2/min and
+  ``recipients`` over the 365 days up to tomorrow, up to 100 campaigns per report; 1/s, 2/min and
   225/day documented, budget 1/min and 150/day). The report requires a conversion metric; any
   metric of the account serves (only ``recipients`` is asked), read once with GET /api/metrics.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator, Iterable, Mapping, MutableMapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from mappings.core import Budget, CachedLookups, Call, Lookup, Step
@@ -75,7 +76,7 @@ def audience_lookup(kind: str, audience_id: str) -> Lookup:
     call = Call(
         f"get_{kind}",
         path_params={"id": audience_id},
-        query={f"fields[{kind}]": "profile_count", f"additional-fields[{kind}]": "profile_count"},
+        query={f"additional-fields[{kind}]": "profile_count"},
         expect=(200,),
     )
     return Lookup((key,), call, _read_profile_count(key), PROFILE_COUNT)
@@ -127,7 +128,16 @@ METRIC_LOOKUP: Final = Lookup(
 )
 
 
-def values_lookup(campaign_ids: Sequence[str], metric_id: str) -> Lookup:
+def values_timeframe(now: datetime) -> dict[str, str]:
+    """365 days ending a day after ``now``: the spec reads a custom timeframe in the company's
+    time zone (offsets ignored), so the extra day keeps today's sends inside it wherever the
+    company is; a predefined key ("last_12_months") would end at midnight and miss today's."""
+    end = (now + timedelta(days=1)).replace(microsecond=0)
+    start = end - timedelta(days=365)
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def values_lookup(campaign_ids: Sequence[str], metric_id: str, now: datetime) -> Lookup:
     """The ``recipients`` of up to 100 sent campaigns (summed over each campaign's messages)."""
     keys = tuple(recipients_key(c) for c in campaign_ids)
     ids = json.dumps(list(campaign_ids), separators=(",", ":"))
@@ -136,7 +146,7 @@ def values_lookup(campaign_ids: Sequence[str], metric_id: str) -> Lookup:
             "type": "campaign-values-report",
             "attributes": {
                 "statistics": ["recipients"],
-                "timeframe": {"key": "last_12_months"},
+                "timeframe": values_timeframe(now),
                 "conversion_metric_id": metric_id,
                 "filter": f"contains-any(campaign_id,{ids})",
             },
@@ -158,7 +168,9 @@ def values_lookup(campaign_ids: Sequence[str], metric_id: str) -> Lookup:
     return Lookup(keys, call, read, VALUES_REPORT)
 
 
-def recipient_counts(campaigns: Sequence[Mapping[str, Any]]) -> Generator[Step, Any, dict[str, int]]:
+def recipient_counts(
+    campaigns: Sequence[Mapping[str, Any]], now: datetime
+) -> Generator[Step, Any, dict[str, int]]:
     """Sub-plan: ``num_recipients`` by campaign ID for campaign resources (0 when unknown)."""
     ids = [c["id"] for c in campaigns if isinstance(c.get("id"), str)]
     if not ids:
@@ -174,5 +186,5 @@ def recipient_counts(campaigns: Sequence[Mapping[str, Any]]) -> Generator[Step, 
         unique = list(dict.fromkeys(sent))
         if isinstance(metric_id, str):
             batches = [unique[at : at + REPORT_BATCH] for at in range(0, len(unique), REPORT_BATCH)]
-            found.update((yield CachedLookups(tuple(values_lookup(b, metric_id) for b in batches))))
+            found.update((yield CachedLookups(tuple(values_lookup(b, metric_id, now) for b in batches))))
     return {i: count_of(found.get(recipients_key(i))) for i in ids}

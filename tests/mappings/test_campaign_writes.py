@@ -162,7 +162,7 @@ def test_read_campaign_finds_its_message() -> None:
 
 def test_campaign_answer_skips_lookup_without_audiences() -> None:
     campaign = {"id": "C1", "attributes": {"audiences": {"included": [], "excluded": None}}}
-    steps, answer = drive(campaign_answer(campaign, None), [{}])
+    steps, answer = drive(campaign_answer(campaign, None, now=NOW), [{}])
     assert [type(s) for s in steps] == [CachedLookups]  # no audience read, one recipient lookup
     assert [lookup.call.op for lookup in steps[0].lookups] == ["get_campaign_recipient_estimation"]
     assert answer["lists"] == [] and answer["num_recipients"] == 0  # never read: 0, not null
@@ -172,7 +172,7 @@ def test_campaign_answer_looks_up_each_audience_once() -> None:
     campaign = {"id": "C1", "attributes": {"audiences": {"included": ["A", "B"], "excluded": ["A"]}}}
     found = {"data": [{"type": "list", "id": "A", "attributes": {"name": "List A"}}]}
     steps, answer = drive(
-        campaign_answer(campaign, None),
+        campaign_answer(campaign, None, now=NOW),
         [
             [Reply(200, found), Reply(200, {"data": []})],
             {"list:A:profile_count": 12},

@@ -472,7 +472,7 @@ FROM_EVENTS = {
     "x-compat-approximate": 'recipients rebuilt from "Received Email" events; status is always Sent'
 }
 EVENTS_QUERY = {
-    "filter": 'equals(metric_id,"RcvEml"),greater-or-equal(datetime,2022-10-07T14:00:00+00:00)',
+    "filter": 'equals(metric_id,"RcvEml"),greater-or-equal(datetime,2022-10-07T13:00:00+00:00)',
     "sort": "datetime",
     "include": "profile",
     "fields[event]": "datetime,event_properties",

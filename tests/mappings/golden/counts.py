@@ -32,7 +32,7 @@ def call(method: str, path: str, reply: dict[str, Any], **extra: Any) -> dict[st
 
 
 def profile_count(kind: str, ident: str, count: int | None, status: int = 200) -> dict[str, Any]:
-    query = {f"fields[{kind}]": "profile_count", f"additional-fields[{kind}]": "profile_count"}
+    query = {f"additional-fields[{kind}]": "profile_count"}
     body = {"data": {"type": kind, "id": ident, "attributes": {"profile_count": count}}}
     reply: dict[str, Any] = {"status": status, "json": body if status == 200 else None}
     if status == 429:
@@ -58,7 +58,8 @@ def values_call(ids: list[str], rows: list[tuple[str, str, int]]) -> dict[str, A
             "type": "campaign-values-report",
             "attributes": {
                 "statistics": ["recipients"],
-                "timeframe": {"key": "last_12_months"},
+                # 365 days up to a day after the request (the golden clock: 2026-01-15 12:00 UTC).
+                "timeframe": {"start": "2025-01-16T12:00:00+00:00", "end": "2026-01-16T12:00:00+00:00"},
                 "conversion_metric_id": "RcvEml",
                 "filter": f"contains-any(campaign_id,[{filter_ids}])",
             },
@@ -101,7 +102,7 @@ CASES: list[dict[str, Any]] = [
             exchange(
                 "GET",
                 "/api/lists/TYtwpp",
-                query={"fields[list]": "profile_count", "additional-fields[list]": "profile_count"},
+                query={"additional-fields[list]": "profile_count"},
                 status=429,
                 headers={"Retry-After": "30"},
                 reply={"errors": [{"status": 429, "detail": "Throttled."}]},
@@ -130,7 +131,7 @@ CASES: list[dict[str, Any]] = [
             exchange(
                 "GET",
                 "/api/segments/RrTtYy",
-                query={"fields[segment]": "profile_count", "additional-fields[segment]": "profile_count"},
+                query={"additional-fields[segment]": "profile_count"},
                 reply={"data": {"type": "segment", "id": "RrTtYy", "attributes": {"profile_count": 1204}}},
             ),
         ],
