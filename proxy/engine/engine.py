@@ -35,7 +35,7 @@ from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import LookupPolicy, Runner, account_of, changes_upstream
+from proxy.engine.runner import LookupPolicy, Runner, account_of, changes_upstream, refresh_forever
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -170,7 +170,10 @@ class Engine:
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
         admin = await self._open_admin(stack)
-        return Running(self._handler(client, writer), plain, store, writer, reloader, admin)
+        handler = self._handler(client, writer)
+        if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
+            tasks.append(asyncio.create_task(refresh_forever(handler.runner)))
+        return Running(handler, plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """The translating client and the pass-through client, sharing one pool."""

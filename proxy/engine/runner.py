@@ -28,6 +28,7 @@ from mappings.core import (
     LegacyReply,
     LegacyRequest,
     LoadToken,
+    Lookup,
     Operation,
     Reply,
     SaveToken,
@@ -38,7 +39,7 @@ from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
 from proxy.state.collection_cache import CollectionCache
-from proxy.state.counts import Budgets, LookupCache, MemoryLookupCache
+from proxy.state.counts import Budgets, LookupCache, MemoryLookupCache, PendingLookups
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
@@ -112,6 +113,7 @@ class Runner:
         self.budgets = budgets if budgets is not None else Budgets()
         self.policy = policy
         self.clock = clock
+        self.pending = PendingLookups()
 
     async def run(
         self,
@@ -196,33 +198,57 @@ class Runner:
             now = self.clock()
             stale = any(hit is None or now - hit[1] > self.policy.max_age for hit in known.values())
             key = creds.key_for(lookup.call.auth, lookup.call.token)
-            if (
-                read
-                and stale
-                and self.policy.enabled
-                and key is not None
-                and self.budgets.take(account, lookup.budget)
-            ):
-                stats.upstream_calls += 1
-                stats.upstream_ops.append(lookup.call.op)
-                reply = await self.upstream.call(lookup.call, key)
-                if reply.status == 200:
-                    try:
-                        found = lookup.read(reply.body)
-                    except Exception:  # a reader must never fail the legacy call
-                        log.exception("lookup.unreadable", operation=op.id, upstream=lookup.call.op)
-                        found = {}
-                    for name, value in found.items():
-                        await self.lookups.put(account, name, value, now)
-                        known[name] = (value, now)
-                else:
-                    if reply.status == 429:
-                        self.budgets.exhaust(account, lookup.budget, retry_after(reply))
-                    log.info("lookup.failed", operation=op.id, upstream=lookup.call.op, status=reply.status)
+            if read and stale and self.policy.enabled and key is not None:
+                if self.budgets.take(account, lookup.budget):
+                    stats.upstream_calls += 1
+                    stats.upstream_ops.append(lookup.call.op)
+                    known.update(await self._read(account, lookup, key, op.id))
+                else:  # the budget is spent for now: the background refresh reads it later
+                    self.pending.add(account, lookup, key)
             for name in lookup.keys:
                 hit = known.get(name)
                 out[name] = hit[0] if hit is not None else None
         return out
+
+    async def _read(self, account: str, lookup: Lookup, key: str, operation: str) -> dict[str, Any]:
+        """One lookup call: the values it found (stored), or {} (logged; a 429 pauses its budget)."""
+        now = self.clock()
+        reply = await self.upstream.call(lookup.call, key)
+        if reply.status != 200:
+            if reply.status == 429:
+                self.budgets.exhaust(account, lookup.budget, retry_after(reply))
+            log.info("lookup.failed", operation=operation, upstream=lookup.call.op, status=reply.status)
+            return {}
+        try:
+            found = lookup.read(reply.body)
+        except Exception:  # a reader must never fail the legacy call
+            log.exception("lookup.unreadable", operation=operation, upstream=lookup.call.op)
+            return {}
+        out: dict[str, Any] = {}
+        for name, value in found.items():
+            await self.lookups.put(account, name, value, now)
+            out[name] = (value, now)
+        return out
+
+    async def refresh_pending(self) -> int:
+        """One background pass: read the pending lookups each budget allows now; how many were read.
+
+        A lookup refreshed meanwhile (by a legacy call) is dropped unread; a throttled one stays.
+        """
+        done = 0
+        for account in self.pending.accounts():
+            for lookup, key in self.pending.peek(account):
+                hits = [await self.lookups.get(account, name) for name in lookup.keys]
+                if all(h is not None and self.clock() - h[1] <= self.policy.max_age for h in hits):
+                    self.pending.done(account, lookup)
+                    continue
+                if not self.budgets.take(account, lookup.budget):
+                    continue
+                found = await self._read(account, lookup, key, "background")
+                if found or not self.budgets.closed(account, lookup.budget):
+                    self.pending.done(account, lookup)
+                done += 1
+        return done
 
     def _check_declared(self, op: Operation, name: str) -> None:
         if name not in op.upstream:
@@ -350,3 +376,13 @@ def _dedupe(included: list[Any]) -> list[Any]:
             seen.add(ident)
             out.append(item)
     return out
+
+
+async def refresh_forever(runner: Runner, interval: float = 1.0) -> None:
+    """The count cache's background refresh: pending lookups read as their budgets allow."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await runner.refresh_pending()
+        except Exception:  # never let one bad pass end the refresh
+            log.exception("lookup.refresh_failed")

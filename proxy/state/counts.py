@@ -88,3 +88,46 @@ class Budgets:
 
     def exhaust(self, account: str, budget: Budget, seconds: float) -> None:
         self._closed_until[(account, budget.name)] = self.clock() + seconds
+
+    def closed(self, account: str, budget: Budget) -> bool:
+        """Paused by a 429 (``exhaust``) right now."""
+        return self._closed_until.get((account, budget.name), 0.0) > self.clock()
+
+
+class PendingLookups:
+    """Lookups a legacy call needed but its budget did not allow: refreshed later, in the background.
+
+    Kept per account (at most ``per_account`` lookups for ``max_accounts`` accounts, oldest
+    dropped first), each with the private key that may send it. The key stays in process memory
+    only until the lookup is read (as the operator's ``token_keys`` do); nothing is written.
+    """
+
+    def __init__(self, per_account: int = 1000, max_accounts: int = 1000) -> None:
+        self.per_account = per_account
+        self.max_accounts = max_accounts
+        self._items: OrderedDict[str, OrderedDict[tuple[str, ...], tuple[Any, str]]] = OrderedDict()
+
+    def add(self, account: str, lookup: Any, key: str) -> None:
+        queue = self._items.setdefault(account, OrderedDict())
+        self._items.move_to_end(account)
+        queue[tuple(lookup.keys)] = (lookup, key)
+        while len(queue) > self.per_account:
+            queue.popitem(last=False)
+        while len(self._items) > self.max_accounts:
+            self._items.popitem(last=False)
+
+    def accounts(self) -> list[str]:
+        return list(self._items)
+
+    def peek(self, account: str) -> list[tuple[Any, str]]:
+        return list(self._items.get(account, {}).values())
+
+    def done(self, account: str, lookup: Any) -> None:
+        queue = self._items.get(account)
+        if queue is not None:
+            queue.pop(tuple(lookup.keys), None)
+            if not queue:
+                del self._items[account]
+
+    def __len__(self) -> int:
+        return sum(len(queue) for queue in self._items.values())
