@@ -20,8 +20,6 @@ import pytest
 from tests.e2e import newapi
 from tests.e2e.harness import HTTP_TIMEOUT, Recorder, Stack, build_stack
 
-# Needs the sandbox of issue 12 (Received Email events on send, the campaign values report).
-pytest.importorskip("proxy.sandbox.campaign_reports", reason="the sandbox has no campaign values report yet")
 APPROXIMATE = "x-compat-approximate"
 
 
