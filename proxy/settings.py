@@ -222,6 +222,7 @@ def validate(settings: Settings) -> None:
         "traffic_flush_ms",
         "traffic_queue_size",
         "report_max_callers",
+        "count_max_age",
     )
     for name in positive:
         if getattr(settings, name) <= 0:
