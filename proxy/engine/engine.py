@@ -35,7 +35,7 @@ from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import LookupPolicy, Runner, account_of, changes_upstream, refresh_forever
+from proxy.engine.runner import LookupPolicy, Runner, account_of, refresh_forever
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -156,7 +156,7 @@ class Engine:
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
         response = await forward(request, running.passthrough_client)
         key = _api_key(request.headers.get("authorization", ""))
-        if key and changes_upstream(request.method, response.status_code):
+        if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
             # Read after write: the account's cached enumerations (legacy offset pages) go stale.
             await running.legacy.runner.cache.invalidate(account_of(key))
         return response

@@ -2,9 +2,10 @@
 
 The runner enforces the declaration (a plan may only use the upstream operations it
 declared), resolves credentials per step, follows cursors for ``CollectAll`` and counts
-upstream calls for the access log. Read after write: every write it sends (any upstream
-operation that is not a GET, unless refused with a 4xx) drops the cached enumerations of the
-account whose key sent it, so a legacy client sees its own campaign, list or template at once.
+upstream calls for the access log. Read after write: every write it sends that may change an
+enumerated collection (``mappings.protocol.invalidates_enumerations``: not refused with a 4xx,
+not event/profile ingestion, not a POST read) drops the cached enumerations of the account
+whose key sent it, so a legacy client sees its own campaign, list or template at once.
 """
 
 from __future__ import annotations
@@ -71,11 +72,6 @@ class Credentials:
 def account_of(private_key: str | None) -> str:
     """The account partition of the token store and collection cache for a private key (a hash)."""
     return fingerprint(private_key or "", "acct")
-
-
-def changes_upstream(method: str, status: int) -> bool:
-    """A write that may have changed the account: anything but a read or a 4xx refusal."""
-    return method not in ("GET", "HEAD", "OPTIONS") and not 400 <= status < 500
 
 
 @dataclass
@@ -290,8 +286,10 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
-        if key is not None and changes_upstream(self.upstream.method_of(step.op), reply.status):
-            await self.cache.invalidate(account_of(key))  # read after write: see the module doc
+        if key is not None:
+            method, path = self.upstream.url_for(step.op, step.path_params)
+            if protocol.invalidates_enumerations(method, path, reply.status):
+                await self.cache.invalidate(account_of(key))  # read after write: see the module doc
         if reply.status in (401, 403) and step.token is not None:
             # The operator's token -> key map holds a key upstream refuses: callers only see
             # the legacy "0", so say it loudly here.
