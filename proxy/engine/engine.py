@@ -33,9 +33,10 @@ from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
+from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import LookupPolicy, Runner, account_of, refresh_forever
+from proxy.engine.runner import Runner, account_of
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -172,7 +173,7 @@ class Engine:
         admin = await self._open_admin(stack)
         handler = self._handler(client, writer)
         if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
-            tasks.append(asyncio.create_task(refresh_forever(handler.runner)))
+            tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
         return Running(handler, plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
@@ -259,13 +260,10 @@ class Engine:
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        runner = Runner(
-            Upstream(client, SPEC_OPERATIONS, observer=self.metrics),
-            cache,
-            tokens,
-            policy=LookupPolicy(settings.count_lookups, settings.count_max_age),
-            clock=overrides.clock,
-        )
+        upstream = Upstream(client, SPEC_OPERATIONS, observer=self.metrics)
+        policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
+        counts = Lookups(upstream, policy=policy, clock=overrides.clock)
+        runner = Runner(upstream, cache, tokens, counts=counts)
         return LegacyHandler(
             settings,
             self.router,

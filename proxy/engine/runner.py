@@ -11,8 +11,7 @@ whose key sent it, so a legacy client sees its own campaign, list or template at
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +28,17 @@ from mappings.core import (
     LegacyReply,
     LegacyRequest,
     LoadToken,
-    Lookup,
     Operation,
     Reply,
     SaveToken,
     Step,
     UpstreamError,
 )
+from proxy.engine.lookups import Lookups
 from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
 from proxy.state.collection_cache import CollectionCache
-from proxy.state.counts import Budgets, LookupCache, MemoryLookupCache, PendingLookups
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
@@ -81,15 +79,6 @@ class RunStats:
     not_sent: list[str] = field(default_factory=list)  # dry-run: writes logged instead of sent
 
 
-@dataclass(frozen=True)
-class LookupPolicy:
-    """How ``CachedLookups`` are served: ``enabled`` False answers only what is cached (never
-    reads); a value older than ``max_age`` seconds is re-read when its budget allows."""
-
-    enabled: bool = True
-    max_age: float = 300.0
-
-
 class Runner:
     def __init__(
         self,
@@ -97,19 +86,12 @@ class Runner:
         cache: CollectionCache,
         tokens: TokenStore,
         *,
-        lookups: LookupCache | None = None,
-        budgets: Budgets | None = None,
-        policy: LookupPolicy = LookupPolicy(),
-        clock: Callable[[], float] = time.time,
+        counts: Lookups | None = None,
     ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
-        self.lookups = lookups if lookups is not None else MemoryLookupCache(100_000)
-        self.budgets = budgets if budgets is not None else Budgets()
-        self.policy = policy
-        self.clock = clock
-        self.pending = PendingLookups()
+        self.counts = counts if counts is not None else Lookups(upstream)
 
     async def run(
         self,
@@ -174,77 +156,11 @@ class Runner:
         if isinstance(step, LoadToken):
             return await self.tokens.load(creds.account(), step.token)
         if isinstance(step, CachedLookups):
-            return await self._lookups(op, step, creds, stats, read=dry is None)
+            for lookup in step.lookups:
+                self._check_declared(op, lookup.call.op)
+            key = creds.key_for("private", None)
+            return await self.counts.serve(op.id, step, creds.account(), key, stats, read=dry is None)
         raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
-
-    async def _lookups(
-        self, op: Operation, step: CachedLookups, creds: Credentials, stats: RunStats, *, read: bool
-    ) -> dict[str, Any]:
-        """Cached values, re-read (within each lookup's budget) when unknown or too old.
-
-        A lookup is an optional read: its failures are logged and leave the last known values;
-        it never invalidates the collection cache (it changes nothing upstream). Dry-runs only
-        answer what is cached (``read`` False).
-        """
-        account = creds.account()
-        out: dict[str, Any] = {}
-        for lookup in step.lookups:
-            self._check_declared(op, lookup.call.op)
-            known = {key: await self.lookups.get(account, key) for key in lookup.keys}
-            now = self.clock()
-            stale = any(hit is None or now - hit[1] > self.policy.max_age for hit in known.values())
-            key = creds.key_for(lookup.call.auth, lookup.call.token)
-            if read and stale and self.policy.enabled and key is not None:
-                if self.budgets.take(account, lookup.budget):
-                    stats.upstream_calls += 1
-                    stats.upstream_ops.append(lookup.call.op)
-                    known.update(await self._read(account, lookup, key, op.id))
-                else:  # the budget is spent for now: the background refresh reads it later
-                    self.pending.add(account, lookup, key)
-            for name in lookup.keys:
-                hit = known.get(name)
-                out[name] = hit[0] if hit is not None else None
-        return out
-
-    async def _read(self, account: str, lookup: Lookup, key: str, operation: str) -> dict[str, Any]:
-        """One lookup call: the values it found (stored), or {} (logged; a 429 pauses its budget)."""
-        now = self.clock()
-        reply = await self.upstream.call(lookup.call, key)
-        if reply.status != 200:
-            if reply.status == 429:
-                self.budgets.exhaust(account, lookup.budget, retry_after(reply))
-            log.info("lookup.failed", operation=operation, upstream=lookup.call.op, status=reply.status)
-            return {}
-        try:
-            found = lookup.read(reply.body)
-        except Exception:  # a reader must never fail the legacy call
-            log.exception("lookup.unreadable", operation=operation, upstream=lookup.call.op)
-            return {}
-        out: dict[str, Any] = {}
-        for name, value in found.items():
-            await self.lookups.put(account, name, value, now)
-            out[name] = (value, now)
-        return out
-
-    async def refresh_pending(self) -> int:
-        """One background pass: read the pending lookups each budget allows now; how many were read.
-
-        A lookup refreshed meanwhile (by a legacy call) is dropped unread; a throttled one stays.
-        """
-        done = 0
-        for account in self.pending.accounts():
-            for lookup, key in self.pending.peek(account):
-                hits = [await self.lookups.get(account, name) for name in lookup.keys]
-                if all(h is not None and self.clock() - h[1] <= self.policy.max_age for h in hits):
-                    self.pending.done(account, lookup)
-                    continue
-                if not self.budgets.take(account, lookup.budget):
-                    continue
-                found = await self._read(account, lookup, key, "background")
-                if found or not self.budgets.closed(account, lookup.budget):
-                    self.pending.done(account, lookup)
-                done += 1
-        return done
 
     def _check_declared(self, op: Operation, name: str) -> None:
         if name not in op.upstream:
@@ -352,15 +268,6 @@ class Runner:
         return await self.cache.get_or_fill(cache_key, walk)
 
 
-def retry_after(reply: Reply) -> float:
-    """Seconds an upstream 429 asks to wait (60 when it does not say)."""
-    raw = reply.headers.get("retry-after", "")
-    try:
-        return max(1.0, float(raw))
-    except ValueError:
-        return 60.0
-
-
 def _is_document(body: Any) -> bool:
     return isinstance(body, dict) and "data" in body
 
@@ -374,13 +281,3 @@ def _dedupe(included: list[Any]) -> list[Any]:
             seen.add(ident)
             out.append(item)
     return out
-
-
-async def refresh_forever(runner: Runner, interval: float = 1.0) -> None:
-    """The count cache's background refresh: pending lookups read as their budgets allow."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await runner.refresh_pending()
-        except Exception:  # never let one bad pass end the refresh
-            log.exception("lookup.refresh_failed")

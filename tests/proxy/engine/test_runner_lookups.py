@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from mappings.core import Budget, CachedLookups, Call, LegacyRequest, Lookup
-from proxy.engine.runner import LookupPolicy, Runner, RunStats
+from proxy.engine.lookups import LookupPolicy, Lookups
+from proxy.engine.runner import Runner, RunStats
 from proxy.engine.upstream import Upstream, build_client
 from proxy.settings import Settings
 from proxy.state.collection_cache import MemoryCollectionCache
@@ -55,13 +56,13 @@ def api() -> FakeApi:
 
 def make(api: FakeApi, clock: Clock, **policy: Any) -> Runner:
     client = build_client(Settings(upstream="https://upstream.test"), httpx.MockTransport(api))
+    upstream = Upstream(client, OPERATIONS)
+    counts = Lookups(upstream, budgets=Budgets(clock=clock), policy=LookupPolicy(**policy), clock=clock)
     return Runner(
-        Upstream(client, OPERATIONS),
+        upstream,
         MemoryCollectionCache(ttl=60, max_entries=16),
         MemoryTokenStore(ttl=60, max_entries=16),
-        budgets=Budgets(clock=clock),
-        policy=LookupPolicy(**policy),
-        clock=clock,
+        counts=counts,
     )
 
 
@@ -71,12 +72,12 @@ async def test_reads_within_budget_then_answers_the_cache(api: FakeApi, clock: C
     reply = await run(runner, counting("abc", "defgh"), stats=stats)
     # One read a second: "defgh" is unknown (None) and left to the background refresh.
     assert reply.body == {"size:abc": 3, "size:defgh": None}
-    assert stats.upstream_calls == 1 and len(runner.pending) == 1
+    assert stats.upstream_calls == 1 and len(runner.counts.pending) == 1
     clock.now += 2
     assert (await run(runner, counting("abc"))).body == {"size:abc": 3}
     assert api.sent() == [("GET", "/api/widgets/abc")], "fresh: answered from the cache"
-    assert await runner.refresh_pending() == 1
-    assert api.sent()[-1] == ("GET", "/api/widgets/defgh") and len(runner.pending) == 0
+    assert await runner.counts.refresh_pending() == 1
+    assert api.sent()[-1] == ("GET", "/api/widgets/defgh") and len(runner.counts.pending) == 0
     clock.now += 2
     assert (await run(runner, counting("defgh"))).body == {"size:defgh": 5}
     assert len(api.sent()) == 2
