@@ -19,12 +19,13 @@ ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")
+_SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret", "state_url")
+STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 # Variables in the prefix that are not settings: the config file's path and the test suite's
 # switches (CI exports them, and the serve subprocesses the tests start inherit them).
-ENV_NOT_SETTINGS = ("CONFIG", "REQUIRE_SPEC", "REQUIRE_CHROMIUM")
+ENV_NOT_SETTINGS = ("CONFIG", "REQUIRE_SPEC", "REQUIRE_CHROMIUM", "REQUIRE_REDIS", "WORKER_FLAGS")
 
 
 class SettingsError(ValueError):
@@ -88,17 +89,33 @@ class Settings:
     # Serve HTTPS with this certificate (chain) and key, e.g. made by `klaviyo-compat cert`.
     tls_cert: str = ""
     tls_key: str = ""
+    # Shared state of several replicas ("" = in this process): redis://, rediss:// or unix:// URL.
+    # A secret (it may carry a password): masked in reprs, ``check`` and logs.
+    state_url: str = ""
+    # Start even if that Redis may lose entries (appendonly off, an allkeys-* eviction policy).
+    state_accept_volatile: bool = False
+    # Seconds one state-backend command may take before the backend counts as down.
+    state_timeout: float = 1.0
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
         shown["token_keys"] = {t: "pk_***" for t in self.token_keys}
         shown["admin_token"] = "***" if self.admin_token else ""
         shown["hash_secret"] = "***" if self.hash_secret else ""
+        shown["state_url"] = mask_url(self.state_url)
         return f"Settings({shown})"
 
     @property
     def records_traffic(self) -> bool:
         return self.traffic_db not in ("", TRAFFIC_OFF)
+
+
+def mask_url(url: str) -> str:
+    """A state URL as it may be shown: its scheme only (host, user and password may be secret)."""
+    if not url:
+        return ""
+    scheme, sep, _ = url.partition("://")
+    return f"{scheme}://***" if sep else "***"
 
 
 def default_traffic_db(environ: Mapping[str, str]) -> str:
@@ -278,6 +295,7 @@ def validate(settings: Settings) -> None:
         "report_max_callers",
         "shutdown_timeout",
         "count_max_age",
+        "state_timeout",
     )
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -288,5 +306,15 @@ def validate(settings: Settings) -> None:
         path = getattr(settings, name)
         if path and not Path(path).is_file():
             raise SettingsError(f"{name}: no file at {path}")
+    if settings.state_url:
+        if not settings.state_url.startswith(STATE_SCHEMES):
+            raise SettingsError(
+                f"state_url must start with {', '.join(STATE_SCHEMES)}, got {mask_url(settings.state_url)!r}"
+            )
+        if not settings.hash_secret:
+            raise SettingsError(
+                "state_url needs an explicit hash_secret, the same on every replica "
+                "(the account key partitioning shared state is an HMAC under it)"
+            )
     if settings.config_poll_seconds < 0:
         raise SettingsError("config_poll_seconds must be 0 (off) or positive")

@@ -4,6 +4,8 @@
   during the session; ``tests/contract`` validates all of them against the OpenAPI spec.
 * Contract tests (marker ``contract``) are moved to the end of the run, so they see the
   traffic of every e2e / proxy test collected in the same session, whatever the path order.
+* ``redis_server`` / ``redis_url``: one private ``redis-server`` per session (``tests.redis_server``),
+  emptied before each test that asks for ``redis_url``.
 * Completeness checks (marker ``completeness``, e.g. "every SDK operation was called" over the
   modules of ``tests/e2e/sdk``) run after every other test but before the contract tests.
 """
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.harness import Recorder
+from tests.redis_server import RedisServer
 
 _RECORDER = Recorder()
 _TRAFFIC_TESTS = pytest.StashKey[int]()
@@ -50,6 +53,23 @@ def traffic_tests_collected(config: pytest.Config) -> int:
 @pytest.fixture(scope="session")
 def upstream_recorder() -> Recorder:
     return _RECORDER
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One private redis-server for the session (free loopback port, AOF on, no RDB snapshots)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    assert redis_server.command("FLUSHALL").startswith(b"+OK")
+    return redis_server.url
 
 
 @pytest.fixture(autouse=True)

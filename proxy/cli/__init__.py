@@ -40,7 +40,7 @@ def example_path(operations: Iterable[Operation]) -> str | None:
     return min(collections, key=lambda path: (path.count("/"), len(path)), default=None)
 
 
-def _serve_settings(args: argparse.Namespace) -> Settings:
+def _serve_flags(args: argparse.Namespace) -> dict[str, Any]:
     flags: dict[str, Any] = {
         "upstream": args.upstream,
         "host": args.host,
@@ -55,14 +55,20 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
     }
     if args.sandbox:
         flags["sandbox"] = True
-    return load(config=Path(args.config) if args.config else None, flags=flags)
+    return flags
 
 
-def _run(app: Any, settings: Settings) -> None:
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    return load(config=Path(args.config) if args.config else None, flags=_serve_flags(args))
+
+
+def _run(app: Any, settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
     uvicorn.run(
         app,
+        workers=workers,
+        factory=isinstance(app, str),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -115,6 +121,68 @@ def _refusal(settings: Settings, *, empty: bool) -> str | None:
     return None
 
 
+def _workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why ``--workers N`` cannot run with these settings (one line), or None."""
+    if workers < 1:
+        return f"klaviyo-compat: --workers must be 1 or more, got {workers}."
+    if workers == 1:
+        return None
+    if not settings.state_url:
+        return (
+            f"klaviyo-compat: --workers {workers} needs state_url (a shared Redis): each worker would "
+            "keep its own continuation tokens and cache, so a marker minted by one is unknown to the next."
+        )
+    if settings.sandbox:
+        return (
+            "klaviyo-compat: --workers with --sandbox would give each worker its own demo account; "
+            "run 'klaviyo-compat sandbox' and point --upstream at it."
+        )
+    if settings.admin_port:
+        return "klaviyo-compat: --workers with admin_port: the workers cannot share one admin listener."
+    return None
+
+
+def _state_refusal(settings: Settings) -> str | None:
+    """Why the Redis of ``state_url`` must not be used (one line), or None.
+
+    A Redis that may lose entries (AOF off, an ``allkeys-*`` eviction policy) is refused unless
+    ``state_accept_volatile``; one that does not answer yet is not: the proxy serves without it
+    (cache walks directly, tokens answer 503) and uses it once it answers.
+    """
+    if not settings.state_url:
+        return None
+    try:
+        from proxy.state.redis_backend import RedisBackend
+    except ImportError:
+        return "klaviyo-compat: state_url needs the redis extra: pip install 'klaviyo-compat[redis]'."
+    import asyncio
+
+    from proxy.state.shared import StateUnavailable
+
+    async def probe() -> str | None:
+        backend = RedisBackend.from_settings(settings)
+        try:
+            return await backend.policy_problem()
+        finally:
+            await backend.aclose()
+
+    try:
+        problem = asyncio.run(probe())
+    except StateUnavailable as exc:
+        print(
+            f"klaviyo-compat: warning: state_url does not answer ({exc}); starting without it, "
+            "its persistence policy unverified.",
+            file=sys.stderr,
+        )
+        return None
+    if problem and not settings.state_accept_volatile:
+        return (
+            f"klaviyo-compat: the Redis of state_url may lose entries: {problem}. Set appendonly yes "
+            "and maxmemory-policy noeviction, or state_accept_volatile = true to accept the loss."
+        )
+    return None
+
+
 def _tls_problem(settings: Settings) -> str | None:
     """Why the TLS certificate and key cannot serve (checked up front: one line, not a traceback)."""
     if not settings.tls_cert:
@@ -147,7 +215,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.observe.logs import configure
 
     settings = _serve_settings(args)
-    refusal = _refusal(settings, empty=args.empty)
+    workers = args.workers if args.workers is not None else 1
+    refusal = (
+        _refusal(settings, empty=args.empty)
+        or _workers_refusal(settings, workers)
+        or _state_refusal(settings)
+    )
     if refusal:  # checked before anything is printed or bound: one line, exit 2
         print(refusal, file=sys.stderr)
         return 2
@@ -173,6 +246,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             example=example_path(REGISTRY),
         )
     config = Path(args.config) if args.config else _env_config()
+    if workers > 1:
+        from proxy.cli.workers import FACTORY, hand_over
+
+        hand_over(_serve_flags(args), config)
+        _run(FACTORY, settings, workers)
+        return 0
     _run(create_app(settings, overrides=Overrides(transport=transport, config_path=config)), settings)
     return 0
 
@@ -296,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-cert", dest="tls_cert", help="serve HTTPS: certificate (chain) PEM, e.g. from 'cert'"
     )
     serve.add_argument("--tls-key", dest="tls_key", help="serve HTTPS: its private key PEM")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes on this port (default 1); more than 1 needs state_url (shared Redis)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox alone, as a new-API server")

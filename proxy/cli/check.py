@@ -16,7 +16,7 @@ from typing import Any
 
 from proxy.settings import Settings, load, load_with_sources
 
-SECRETS = ("admin_token", "hash_secret")
+SECRETS = ("admin_token", "hash_secret", "state_url")
 
 
 def register(sub: Any) -> None:

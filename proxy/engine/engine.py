@@ -46,8 +46,10 @@ from proxy.observe.redact import configure_secret
 from proxy.policy.modes import from_settings
 from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
-from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
-from proxy.state.tokens import MemoryTokenStore, TokenStore
+from proxy.state import backend as state
+from proxy.state.backend import StateBackend
+from proxy.state.collection_cache import CollectionCache
+from proxy.state.tokens import TokenStore
 from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
@@ -55,15 +57,17 @@ from proxy.traffic.store import TrafficStore
 from proxy.traffic.writer import BatchWriter
 
 log = structlog.get_logger("klaviyo_compat.app")
+STATE_WATCH_SECONDS = 1.0  # how often a shared state backend is pinged (a down one comes back)
 
 
 @dataclass(frozen=True)
 class Overrides:
     """What replaces a production default; every field left out keeps the default.
 
-    ``transport`` replaces the upstream network (tests, the embedded sandbox). ``token_store``
-    and ``collection_cache`` replace the in-memory defaults, e.g. with shared backends when
-    several replicas serve one account; ``traffic_store`` replaces the SQLite traffic record
+    ``transport`` replaces the upstream network (tests, the embedded sandbox). ``state_backend``
+    replaces the one ``state_url`` names (in-process, or Redis shared by replicas) and stays open:
+    it belongs to whoever made it; ``token_store`` and ``collection_cache`` replace one part of
+    it each; ``traffic_store`` replaces the SQLite traffic record
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
@@ -71,6 +75,7 @@ class Overrides:
     """
 
     transport: httpx.AsyncBaseTransport | None = None
+    state_backend: StateBackend | None = None
     token_store: TokenStore | None = None
     collection_cache: CollectionCache | None = None
     traffic_store: TrafficStore | None = None
@@ -195,10 +200,20 @@ class Engine:
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
         admin = await self._open_admin(stack)
-        handler = self._handler(client, writer)
+        backend = self._open_state(stack, tasks)
+        handler = self._handler(client, writer, backend)
         if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
             tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
         return Running(handler, plain, store, writer, reloader, admin)
+
+    def _open_state(self, stack: contextlib.AsyncExitStack, tasks: list[asyncio.Task[None]]) -> StateBackend:
+        """The state backend (``state_url``), watched so a shared one that went down comes back."""
+        backend = self.overrides.state_backend
+        if backend is None:
+            backend = state.build(self.settings, on_change=self.metrics.state_backend)
+            stack.push_async_callback(backend.aclose)
+        tasks.append(asyncio.create_task(backend.watch(STATE_WATCH_SECONDS)))
+        return backend
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """The translating client and the pass-through client, sharing one pool."""
@@ -278,12 +293,12 @@ class Engine:
         stack.push_async_callback(admin.stop)
         return admin
 
-    def _handler(self, client: httpx.AsyncClient, writer: BatchWriter | None) -> LegacyHandler:
+    def _handler(
+        self, client: httpx.AsyncClient, writer: BatchWriter | None, backend: StateBackend
+    ) -> LegacyHandler:
         settings, overrides = self.settings, self.overrides
-        cache = overrides.collection_cache or MemoryCollectionCache(
-            settings.collection_cache_ttl, settings.collection_cache_entries
-        )
-        tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        cache = overrides.collection_cache or backend.cache
+        tokens = overrides.token_store or backend.tokens
         upstream = Upstream(client, SPEC_OPERATIONS, observer=self.readiness)  # metrics via readiness
         policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
         counts = Lookups(upstream, policy=policy, clock=overrides.clock)

@@ -15,6 +15,7 @@ import structlog
 from mappings import protocol
 from mappings.core import Family, LegacyReply
 from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
+from proxy.state.backend import StateUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
@@ -53,6 +54,17 @@ def _upstream_unavailable(exc: Exception, family: Family, ctx: Failure) -> Legac
     return protocol.upstream_unavailable(family)
 
 
+def _state_unavailable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    # The backend logged the transition (state.backend_down) once; this line is per call.
+    log.warning("state.unavailable", operation=ctx.operation)
+    return protocol.error(
+        family,
+        503,
+        "The proxy's shared state (continuation tokens) is unavailable. Please retry.",
+        reason="state_unavailable",
+    )
+
+
 def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     log.info("legacy.bad_request", operation=ctx.operation, reason=f"unencodable: {exc}")
     return protocol.bad_request(
@@ -75,6 +87,7 @@ def _internal_error(exc: Exception, family: Family, ctx: Failure) -> LegacyReply
 FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (
     (TimeoutError, _deadline_exceeded),  # the request deadline (asyncio.timeout)
     (UpstreamUnavailable, _upstream_unavailable),
+    (StateUnavailable, _state_unavailable),
     (UnencodableRequest, _unencodable),
     (Exception, _internal_error),  # last: anything else is a bug
 )

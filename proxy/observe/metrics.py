@@ -79,6 +79,17 @@ class Metrics:
             registry=r,
         )
 
+        self.state_backend_up = Gauge(
+            "klaviyo_compat_state_backend_up",
+            "1 while the shared state backend (state_url) answers, 0 while it does not; "
+            "always 1 for in-process state.",
+            registry=r,
+        )
+        self.state_backend_up.set(1)
+
+    def state_backend(self, up: bool) -> None:
+        self.state_backend_up.set(1 if up else 0)
+
     def legacy(self, operation: str, mode: str, status: int, seconds: float) -> None:
         self.legacy_requests.labels(operation, mode, f"{status // 100}xx").inc()
         self.legacy_latency.labels(operation).observe(seconds)

@@ -25,6 +25,13 @@ MIN_MARKER = 2**20
 MAX_MARKER = 2**31 - 1
 
 
+def mint(numeric: bool) -> str | int:
+    """A fresh token: a v2 ``marker`` integer, or a short string (timeline ``next``)."""
+    if numeric:
+        return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER + 1)
+    return "kxp1." + secrets.token_urlsafe(18)
+
+
 class TokenStore(Protocol):
     async def save(self, account: str, value: Any, numeric: bool) -> str | int: ...
 
@@ -38,15 +45,10 @@ class MemoryTokenStore:
         self.clock = clock
         self._items: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
 
-    def _mint(self, numeric: bool) -> str | int:
-        if numeric:
-            return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER + 1)
-        return "kxp1." + secrets.token_urlsafe(18)
-
     async def save(self, account: str, value: Any, numeric: bool) -> str | int:
-        token = self._mint(numeric)
+        token = mint(numeric)
         while (account, str(token)) in self._items:  # never hand out a live marker twice
-            token = self._mint(numeric)
+            token = mint(numeric)
         self._items[(account, str(token))] = (self.clock() + self.ttl, value)
         while len(self._items) > self.max_entries:
             self._items.popitem(last=False)

@@ -1,0 +1,328 @@
+"""Shared state on Redis (``state_url``): continuation tokens and the enumeration cache of replicas.
+
+Needs the ``redis`` extra (``pip install 'klaviyo-compat[redis]'``: redis-py's asyncio client
+with hiredis). Every key of one account carries the account as hash tag (``kc:{acct#…}:…``), so
+each script touches one slot and also runs on Redis Cluster.
+
+Tokens: ``kc:{acct}:t:<token>`` holds the JSON value with a TTL (``SET NX PX``: a live token is
+never minted twice). A marker minted by one replica resolves on any other; another account's
+token is simply another key.
+
+Enumeration cache, single-flight across replicas: a walk's snapshot is ``kc:{acct}:c:<digest>``
+(TTL ``collection_cache_ttl``). On a miss, one replica takes the lease ``kc:{acct}:l:<digest>``
+(``SET NX PX``, longer than a request may last) and walks; the others poll for its snapshot and
+serve that one (or take over the lease when the walker died and it expired). A write through
+any replica bumps the account's generation ``kc:{acct}:g`` and deletes its snapshots (listed in
+``kc:{acct}:i``); a walk that began before the bump is answered to its caller but not stored.
+
+While Redis does not answer, the backend counts as down (``on_change(False)``, one log line): the
+cache walks directly, the token store raises ``StateUnavailable`` (legacy 503) without waiting
+for Redis; ``watch`` pings it and brings it back (``on_change(True)``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError, ResponseError
+
+from mappings.core import Collected
+from proxy.settings import Settings
+from proxy.state.collection_cache import CollectionCache
+from proxy.state.shared import OnChange, StateUnavailable
+from proxy.state.tokens import TokenStore, mint
+
+log = structlog.get_logger("klaviyo_compat.state")
+
+T = TypeVar("T")
+PREFIX = "kc"
+_ERRORS = (RedisError, OSError, TimeoutError)
+_MAX_TOKEN = 128  # longer tokens were never minted: not looked up
+POLL_SECONDS = 0.025  # how often a replica waiting for another's walk looks for its snapshot
+
+# KEYS: snapshot, lease, generation, index. ARGV: owner, generation at the walk's start, payload, ttl ms.
+_STORE = """
+local gen = redis.call('GET', KEYS[3]) or '0'
+if gen == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+  redis.call('SADD', KEYS[4], KEYS[1])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return gen == ARGV[2] and 1 or 0
+"""
+# KEYS: lease. ARGV: owner. A failed walk gives its lease back (only its own).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# KEYS: generation, index. Every snapshot of the account goes; walks in flight are not stored.
+_INVALIDATE = """
+redis.call('INCR', KEYS[1])
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+def account_tag(account: str) -> str:
+    """The key prefix of one account: its hash tag keeps all its keys in one cluster slot."""
+    return f"{PREFIX}:{{{account}}}"
+
+
+class RedisBackend:
+    """``StateBackend`` on one Redis (or Cluster-compatible key layout)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token_ttl: float,
+        cache_ttl: float,
+        lease: float,
+        timeout: float = 1.0,
+        on_change: OnChange | None = None,
+    ) -> None:
+        self.client: aioredis.Redis = aioredis.from_url(  # type: ignore[no-untyped-call]
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self.timeout = timeout
+        self.on_change = on_change
+        self._up = True  # until a command fails
+        self._tokens = RedisTokenStore(self, token_ttl)
+        self._cache = RedisCollectionCache(self, cache_ttl, lease)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, on_change: OnChange | None = None) -> RedisBackend:
+        return cls(
+            settings.state_url,
+            token_ttl=settings.token_ttl,
+            cache_ttl=settings.collection_cache_ttl,
+            lease=settings.request_deadline + 5,  # a walk never outlives its request
+            timeout=settings.state_timeout,
+            on_change=on_change,
+        )
+
+    @property
+    def tokens(self) -> TokenStore:
+        return self._tokens
+
+    @property
+    def cache(self) -> CollectionCache:
+        return self._cache
+
+    @property
+    def up(self) -> bool:
+        return self._up
+
+    def _mark(self, up: bool, reason: str = "") -> None:
+        if up == self._up:
+            return
+        self._up = up
+        if up:
+            log.warning("state.backend_up", effect="shared tokens and cache are used again")
+        else:
+            log.error(
+                "state.backend_down",
+                reason=reason,
+                effect="offset pages walk the upstream directly; continuation tokens answer 503",
+            )
+        if self.on_change is not None:
+            self.on_change(up)
+
+    async def run(self, command: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """One Redis command; any failure marks the backend down and raises ``StateUnavailable``."""
+        if not self._up:
+            raise StateUnavailable("the shared state backend is down")
+        try:
+            return await command(*args, **kwargs)
+        except _ERRORS as exc:
+            self._mark(False, f"{type(exc).__name__}: {exc}")
+            raise StateUnavailable(str(exc)) from exc
+
+    async def ping(self) -> bool:
+        """Whether Redis answers now (and the backend's state follows)."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.client.ping()
+        except _ERRORS as exc:
+            self._mark(False, f"{type(exc).__name__}: {exc}")
+            return False
+        self._mark(True)
+        return True
+
+    async def watch(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.ping()
+
+    async def policy_problem(self) -> str | None:
+        """Why this Redis may lose entries (no AOF, an ``allkeys-*`` eviction policy), or None.
+
+        Raises ``StateUnavailable`` when Redis does not answer.
+        """
+        try:
+            appendonly, policy = await self._policy()
+        except _ERRORS as exc:
+            raise StateUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        problems = []
+        if appendonly not in ("yes", "1"):
+            problems.append("appendonly is off (a restart loses every entry since the last snapshot)")
+        if policy.startswith("allkeys-"):
+            problems.append(f"maxmemory-policy is {policy} (Redis evicts live entries when full)")
+        return "; ".join(problems) or None
+
+    async def _policy(self) -> tuple[str, str]:
+        try:
+            config = await self.client.config_get("appendonly")
+            config.update(await self.client.config_get("maxmemory-policy"))
+            return _text(config.get(b"appendonly", config.get("appendonly"))), _text(
+                config.get(b"maxmemory-policy", config.get("maxmemory-policy"))
+            )
+        except ResponseError:  # CONFIG disabled (managed Redis): INFO says the same
+            persistence = await self.client.info("persistence")
+            memory = await self.client.info("memory")
+            return _text(persistence.get("aof_enabled", 0)), _text(memory.get("maxmemory_policy", ""))
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(*_ERRORS):
+            await self.client.aclose()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisTokenStore:
+    def __init__(self, backend: RedisBackend, ttl: float) -> None:
+        self.backend = backend
+        self.ttl_ms = max(1, round(ttl * 1000))
+
+    @staticmethod
+    def key(account: str, token: str | int) -> str:
+        return f"{account_tag(account)}:t:{token}"
+
+    async def save(self, account: str, value: Any, numeric: bool) -> str | int:
+        payload = orjson.dumps(value)
+        client = self.backend.client
+        while True:  # a draw that hits a live token of the account is drawn again
+            token = mint(numeric)
+            key = self.key(account, token)
+            stored = await self.backend.run(client.set, key, payload, nx=True, px=self.ttl_ms)
+            if stored:
+                return token
+
+    async def load(self, account: str, token: str | int) -> Any | None:
+        if len(str(token)) > _MAX_TOKEN:
+            return None
+        key = self.key(account, token)
+        raw = await self.backend.run(lambda: self.backend.client.get(key))
+        return None if raw is None else orjson.loads(raw)
+
+
+class RedisCollectionCache:
+    def __init__(self, backend: RedisBackend, ttl: float, lease: float) -> None:
+        self.backend = backend
+        self.ttl = ttl
+        self.lease_ms = max(1, round(lease * 1000))
+        self._local: dict[str, asyncio.Lock] = {}  # one waiter per key in this process polls Redis
+        client = backend.client
+        self._store = client.register_script(_STORE)
+        self._release = client.register_script(_RELEASE)
+        self._invalidate = client.register_script(_INVALIDATE)
+
+    @staticmethod
+    def keys(key: Hashable) -> tuple[str, str, str, str]:
+        """Snapshot, lease, generation and index keys of a cache key ``(account, ...)``."""
+        account = str(key[0]) if isinstance(key, tuple) and key else ""
+        rest = key[1:] if isinstance(key, tuple) else key
+        digest = hashlib.sha256(orjson.dumps(rest)).hexdigest()[:32]
+        tag = account_tag(account)
+        return f"{tag}:c:{digest}", f"{tag}:l:{digest}", f"{tag}:g", f"{tag}:i"
+
+    async def get_or_fill(self, key: Hashable, fill: Callable[[], Awaitable[Collected]]) -> Collected:
+        if self.ttl <= 0 or not self.backend.up:
+            return await fill()  # no cache, or Redis down: walk directly
+        keys = self.keys(key)
+        lock = self._local.setdefault(keys[0], asyncio.Lock())
+        try:
+            async with lock:
+                return await self._shared(keys, fill)
+        finally:
+            if not lock.locked():
+                self._local.pop(keys[0], None)
+
+    async def _shared(
+        self, keys: tuple[str, str, str, str], fill: Callable[[], Awaitable[Collected]]
+    ) -> Collected:
+        snapshot, lease, generation, _ = keys
+        client, run = self.backend.client, self.backend.run
+        owner = secrets.token_hex(8)
+        while True:
+            try:
+                raw = await run(lambda: client.get(snapshot))
+                if raw is not None:
+                    return _decode(raw)
+                won = await run(lambda: client.set(lease, owner, nx=True, px=self.lease_ms))
+                before = await run(lambda: client.get(generation)) if won else None
+            except StateUnavailable:
+                return await fill()  # Redis went down: walk directly
+            if won:
+                return await self._walk(keys, owner, _text(before or b"0"), fill)
+            await asyncio.sleep(POLL_SECONDS)  # another replica walks: its snapshot is served
+
+    async def _walk(
+        self,
+        keys: tuple[str, str, str, str],
+        owner: str,
+        before: str,
+        fill: Callable[[], Awaitable[Collected]],
+    ) -> Collected:
+        try:
+            value = await fill()
+        except BaseException:
+            with contextlib.suppress(StateUnavailable):
+                await self.backend.run(lambda: self._release(keys=[keys[1]], args=[owner]))
+            raise
+        payload = _encode(value)
+        ttl_ms = max(1, round(self.ttl * 1000))
+        with contextlib.suppress(StateUnavailable):  # not kept: the next call walks again
+            await self.backend.run(
+                lambda: self._store(keys=list(keys), args=[owner, before, payload, ttl_ms])
+            )
+        return value
+
+    async def invalidate(self, account: str) -> None:
+        tag = account_tag(account)
+        try:
+            await self.backend.run(lambda: self._invalidate(keys=[f"{tag}:g", f"{tag}:i"]))
+        except StateUnavailable:
+            log.warning(
+                "state.invalidate_lost", effect="other replicas may serve pages up to the cache TTL old"
+            )
+
+
+def _encode(value: Collected) -> bytes:
+    return orjson.dumps(
+        {
+            "data": value.data,
+            "included": value.included,
+            "pages": value.pages,
+            "next_cursor": value.next_cursor,
+        }
+    )
+
+
+def _decode(raw: bytes) -> Collected:
+    body = orjson.loads(raw)
+    return Collected(
+        data=body["data"], included=body["included"], pages=body["pages"], next_cursor=body["next_cursor"]
+    )
