@@ -35,7 +35,12 @@ class Settings:
     read_timeout: float = 30.0
     # Ceiling on one legacy call, all its upstream calls together (legacy answer 503 / "0").
     request_deadline: float = 55.0
-    pool_size: int = 100
+    pool_size: int = 100  # upstream connections for translated legacy calls
+    # Upstream connections for the new-API pass-through: its own pool, so neither starves the other.
+    passthrough_pool_size: int = 50
+    # Calls one account (a hash of its key) may have in flight at once, legacy and pass-through
+    # each; more wait within the request deadline. Keeps one tenant from holding a whole pool.
+    account_concurrency: int = 20
     # Public key -> private key: calls authenticated by that public key go upstream with the private one.
     token_keys: Mapping[str, str] = field(default_factory=dict)
     # Seconds an enumerated upstream collection (legacy offset pages) may be reused.
@@ -206,6 +211,8 @@ def validate(settings: Settings) -> None:
         "read_timeout",
         "request_deadline",
         "pool_size",
+        "passthrough_pool_size",
+        "account_concurrency",
         "collection_cache_entries",
         "token_ttl",
         "token_entries",

@@ -36,15 +36,17 @@ from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner
+from proxy.engine.transport import build_pool, no_cookies
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
 from proxy.observe.metrics import Metrics
-from proxy.observe.redact import configure_secret
+from proxy.observe.redact import configure_secret, fingerprint
 from proxy.policy.modes import from_settings
 from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
+from proxy.state.concurrency import AccountLimiter
 from proxy.state.tokens import MemoryTokenStore, TokenStore
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
@@ -105,6 +107,7 @@ class Engine:
         self.router = LegacyRouter(self.registry)
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
+        self.passthrough_limiter = AccountLimiter(settings.account_concurrency)
         self.admin_context = AdminContext(
             self.modes,
             self.metrics,
@@ -154,7 +157,9 @@ class Engine:
         if family is not None:
             return await running.legacy(request, family)
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
-        return await forward(request, running.passthrough_client)
+        auth = request.headers.get("authorization")
+        async with self.passthrough_limiter.slot(fingerprint(auth, "key") if auth else "anonymous"):
+            return await forward(request, running.passthrough_client, self.settings.request_deadline)
 
     async def _open(self, stack: contextlib.AsyncExitStack) -> Running:
         """Open every part, registering its close on ``stack`` (which closes in reverse)."""
@@ -168,16 +173,26 @@ class Engine:
         return Running(self._handler(client, writer), plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        """The translating client and the pass-through client, sharing one pool."""
+        """The translating client and the pass-through client, each with its own pool (an injected
+        transport is shared): a flood on one never takes the other's connections."""
         settings, transport = self.settings, self.overrides.transport
         tx = transport if transport is not None else build_transport(settings)
         client = build_client(settings, tx)
-        stack.push_async_callback(client.aclose)  # closes the shared transport too
-        # The pass-through client shares the pool but adds no default headers.
+        stack.push_async_callback(client.aclose)  # closes the translating pool too
+        plain_tx = (
+            transport if transport is not None else build_pool(settings, settings.passthrough_pool_size)
+        )
+        # The pass-through client adds no default headers and keeps no cookies.
         plain = httpx.AsyncClient(
-            base_url=client.base_url, transport=tx, timeout=client.timeout, follow_redirects=False
+            base_url=client.base_url,
+            transport=plain_tx,
+            timeout=client.timeout,
+            follow_redirects=False,
+            cookies=no_cookies(),
         )
         plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
+        if transport is None:
+            stack.push_async_callback(plain.aclose)
         return client, plain
 
     def _open_traffic(

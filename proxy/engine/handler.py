@@ -34,6 +34,7 @@ from proxy.policy.modes import Mode
 from proxy.policy.reload import ModeHolder
 from proxy.policy.successor import deprecation_headers, retired_reply
 from proxy.settings import Settings
+from proxy.state.concurrency import AccountLimiter
 from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
 
 log = structlog.get_logger("klaviyo_compat.legacy")
@@ -108,6 +109,7 @@ class LegacyHandler:
         record: Callable[[TrafficRecord], None] | None,
         draw: Callable[[], float],
         clock: Callable[[], float],
+        limiter: AccountLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
@@ -119,6 +121,8 @@ class LegacyHandler:
         self.record = record
         self.draw = draw  # brownout fractions; tests inject a seeded generator
         self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
+        # Calls in flight per caller (key or token hash), so one account never holds the whole pool.
+        self.limiter = limiter or AccountLimiter(settings.account_concurrency)
 
     async def __call__(self, request: Request, family: Family) -> Response:
         slot = call_slot(request.scope)
@@ -187,7 +191,10 @@ class LegacyHandler:
         # A HEAD of a GET that writes (a beacon-style operation) must not write: it runs as a dry-run.
         dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
-            async with asyncio.timeout(self.settings.request_deadline):
+            async with (
+                asyncio.timeout(self.settings.request_deadline),
+                self.limiter.slot(caller or "anonymous"),
+            ):
                 reply = await self.runner.run(
                     op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
                 )
