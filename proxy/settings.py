@@ -49,6 +49,7 @@ class Settings:
     # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
+    token_entries_per_account: int = 10_000  # one account's share; a full store evicts the biggest first
     # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).
     transport: str = "aiohttp"
     log_level: str = "info"
@@ -216,6 +217,7 @@ def validate(settings: Settings) -> None:
         "collection_cache_entries",
         "token_ttl",
         "token_entries",
+        "token_entries_per_account",
         "traffic_retention_days",
         "traffic_batch_size",
         "traffic_flush_ms",

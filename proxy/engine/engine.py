@@ -265,7 +265,9 @@ class Engine:
         cache = overrides.collection_cache or MemoryCollectionCache(
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
-        tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        tokens = overrides.token_store or MemoryTokenStore(
+            settings.token_ttl, settings.token_entries, per_account=settings.token_entries_per_account
+        )
         runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
         return LegacyHandler(
             settings,
