@@ -55,17 +55,10 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
 def _run(app: Any, settings: Settings) -> None:
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # replaced by our redacted access line
-        log_config=None,
-        server_header=False,
-        proxy_headers=False,
-    )
+    from proxy.engine.serving import uvicorn_options
+
+    # httptools with a header timeout and header caps; connection and keep-alive limits.
+    uvicorn.run(app, host=settings.host, port=settings.port, loop="uvloop", **uvicorn_options(settings))
 
 
 def _busy_port(host: str, port: int) -> str | None:

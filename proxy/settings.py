@@ -35,6 +35,15 @@ class Settings:
     read_timeout: float = 30.0
     # Ceiling on one legacy call, all its upstream calls together (legacy answer 503 / "0").
     request_deadline: float = 55.0
+    # Inbound connections (issue 8, finding 5; see proxy/engine/serving.py): open connections
+    # beyond max_connections get an immediate 503; headers must be complete within
+    # header_timeout seconds; at most max_header_bytes and max_header_count (431 beyond); an
+    # idle kept-alive connection closes after keep_alive_timeout (longer than client pools keep one).
+    max_connections: int = 1000
+    header_timeout: float = 10.0
+    max_header_bytes: int = 32_768
+    max_header_count: int = 100
+    keep_alive_timeout: float = 75.0
     pool_size: int = 100  # upstream connections for translated legacy calls
     # Upstream connections for the new-API pass-through: its own pool, so neither starves the other.
     passthrough_pool_size: int = 50
@@ -212,6 +221,11 @@ def validate(settings: Settings) -> None:
         "read_timeout",
         "request_deadline",
         "pool_size",
+        "max_connections",
+        "header_timeout",
+        "max_header_bytes",
+        "max_header_count",
+        "keep_alive_timeout",
         "passthrough_pool_size",
         "account_concurrency",
         "collection_cache_entries",
