@@ -15,9 +15,11 @@ from mappings.core import Family, LegacyReply, Reply
 # header, query parameter, JSON body key, form body key.
 KEY_HEADER = "api-key"
 KEY_PARAM = "api_key"
-PRIVATE_KEY_RE = re.compile(r"^pk_\w{20,64}$")
+# ASCII only and anchored with \Z (``$`` accepts a trailing newline): a key that matches is safe
+# in an HTTP header, so a near-miss is a legacy 403, never a 500 (issue 8, finding 7).
+PRIVATE_KEY_RE = re.compile(r"\Apk_[A-Za-z0-9_]{20,64}\Z")
 # A public key (legacy ``token``, the new API's ``company_id``): six letters or digits.
-PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
+PUBLIC_KEY_RE = re.compile(r"\A[A-Za-z0-9]{6}\Z")
 
 # Field names whose values never reach a log in clear, at any depth, on top of the engine's
 # generic credential names (``proxy.observe.redact``): where keys and public tokens arrive, and the

@@ -34,6 +34,7 @@ from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
+from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner
 from proxy.engine.transport import build_pool, no_cookies
@@ -153,7 +154,7 @@ class Engine:
         running = self.running
         if running is None:
             return JSONResponse({"detail": "klaviyo-compat is starting up"}, status_code=503)
-        family = protocol.legacy_family(request.url.path)
+        family = protocol.legacy_family(routing_path(request.scope))
         if family is not None:
             return await running.legacy(request, family)
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")

@@ -63,7 +63,7 @@ class RequestContextMiddleware:
                     "access",
                     method=scope["method"],
                     # Never the query string: it carries keys and payloads. Cut before the log's scrub.
-                    path=truncate(scope["path"], MAX_LOGGED_PATH),
+                    path=slot.hide(truncate(scope["path"], MAX_LOGGED_PATH)),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     kind=outcome.kind,

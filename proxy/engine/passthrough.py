@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 import httpx
 import structlog
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from proxy.engine.transport import describe
@@ -130,6 +130,9 @@ async def forward(request: Request, client: httpx.AsyncClient, deadline: float =
     try:
         async with asyncio.timeout(deadline):
             upstream = await client.send(upstream_request, stream=True)
+    except ClientDisconnect:  # the caller left mid-body: nobody reads this answer
+        log.info("passthrough.client_disconnected")
+        return error(400, "client_disconnected", "Bad request.", "The body was not sent in full.")
     except (httpx.TransportError, TimeoutError) as exc:
         log.warning("passthrough.unavailable", reason=describe(exc))
         return error(502, "bad_gateway", "Bad gateway.", "klaviyo-compat could not reach the upstream API.")

@@ -170,6 +170,9 @@ class Runner:
                 reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
             else:
                 reply = await dry.read(step, send) or await send(step)
+        if reply.status in (401, 403) and step.auth == "private" and step.token is None:
+            # The key was refused: its account's cached pages must not keep answering for it.
+            await self.cache.forget(creds.account())
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
@@ -210,6 +213,8 @@ class Runner:
             stats.upstream_ops.append(name)
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
             pages += 1
+            if reply.status in (401, 403) and key is not None:
+                await self.cache.forget(fingerprint(key, "acct"))
             if reply.status != 200 or not isinstance(reply.body, dict):
                 raise UpstreamError(name, reply)
             page = reply.body.get("data") or []

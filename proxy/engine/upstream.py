@@ -96,7 +96,10 @@ class Upstream:
             raise UnknownOperation(op)
         path: str = row["path"]
         for name, value in path_params.items():
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            text = str(value)
+            if text in ("", ".", ".."):  # a dot segment would be normalised away: /x/.. is /
+                raise UnencodableRequest(f"path parameter {name} cannot be {text!r}")
+            path = path.replace("{" + name + "}", quote(text, safe=""))
         return str(row["method"]), path
 
     async def send(

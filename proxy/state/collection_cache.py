@@ -22,6 +22,10 @@ class CollectionCache(Protocol):
 
     async def get_or_fill(self, key: Hashable, fill: Callable[[], Awaitable[Collected]]) -> Collected: ...
 
+    async def forget(self, account: str) -> None:
+        """Drop every entry of ``account`` (the first element of its keys): upstream refused its key."""
+        ...
+
 
 class MemoryCollectionCache:
     """In-process LRU with expiry and single-flight filling (one walk per key at a time)."""
@@ -43,6 +47,10 @@ class MemoryCollectionCache:
             return None
         self._items.move_to_end(key)
         return value
+
+    async def forget(self, account: str) -> None:
+        for key in [k for k in self._items if isinstance(k, tuple) and k and k[0] == account]:
+            del self._items[key]
 
     async def get_or_fill(self, key: Hashable, fill: Callable[[], Awaitable[Collected]]) -> Collected:
         if self.ttl <= 0:

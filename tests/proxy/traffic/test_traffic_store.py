@@ -164,3 +164,20 @@ async def test_close_writes_everything_still_queued(tmp_path: Path, n: int) -> N
         writer.submit(rec(T0 + i))
     await writer.close()
     assert store.total(0, T0 + DAY) == n
+
+
+def test_traffic_files_are_private(tmp_path: Path) -> None:
+    """Issue 8, finding 7: the record was 0644; now 0600 (WAL files too) in a 0700 folder."""
+    import stat
+
+    from proxy.traffic.sqlite_store import SqliteStore
+
+    db = tmp_path / "state" / "klaviyo-compat" / "traffic.sqlite3"
+    store = SqliteStore(db)
+    store.write([rec()])
+    try:
+        for path in db.parent.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    finally:
+        store.close()
