@@ -33,7 +33,7 @@ from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
-from proxy.engine.passthrough import forward
+from proxy.engine.passthrough import forward, public_keys_in
 from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner
@@ -157,7 +157,8 @@ class Engine:
         family = protocol.legacy_family(routing_path(request.scope))
         if family is not None:
             return await running.legacy(request, family)
-        call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
+        slot = call_slot(request.scope)
+        slot.outcome, slot.hidden = CallOutcome(kind="passthrough"), public_keys_in(request)
         auth = request.headers.get("authorization")
         async with self.passthrough_limiter.slot(fingerprint(auth, "key") if auth else "anonymous"):
             return await forward(request, running.passthrough_client, self.settings.request_deadline)

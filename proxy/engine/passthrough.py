@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from mappings.protocol import PUBLIC_KEY_RE
 from proxy.engine.transport import describe
 
 log = structlog.get_logger("klaviyo_compat.passthrough")
@@ -134,6 +135,9 @@ async def forward(request: Request, client: httpx.AsyncClient, deadline: float =
         log.info("passthrough.client_disconnected")
         return error(400, "client_disconnected", "Bad request.", "The body was not sent in full.")
     except (httpx.TransportError, TimeoutError) as exc:
+        if _caused_by(exc, ClientDisconnect):  # the transport wraps the caller leaving mid-body
+            log.info("passthrough.client_disconnected")
+            return error(400, "client_disconnected", "Bad request.", "The body was not sent in full.")
         log.warning("passthrough.unavailable", reason=describe(exc))
         return error(502, "bad_gateway", "Bad gateway.", "klaviyo-compat could not reach the upstream API.")
     out_headers = _filter(
@@ -146,3 +150,24 @@ async def forward(request: Request, client: httpx.AsyncClient, deadline: float =
     )
     response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
     return response
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def public_keys_in(request: Request) -> tuple[str, ...]:
+    """The public keys a new-API call names (``company_id``, legacy ``token``): hidden in its access line."""
+    return tuple(
+        value
+        for name in ("company_id", "token")
+        for value in request.query_params.getlist(name)
+        if PUBLIC_KEY_RE.match(value)
+    )
