@@ -138,8 +138,9 @@ async def test_one_account_on_a_hanging_upstream_never_stalls_others() -> None:
         limits = httpx.Limits(max_connections=300)
         async with httpx.AsyncClient(base_url=proxy.url, timeout=30, limits=limits) as client:
             flood = [
-                asyncio.create_task(client.get("/api/v1/metrics", params={"api_key": KEY_A}))
-                for _ in range(60)
+                # Distinct profiles: no cache or single-flight folds these into one upstream call.
+                asyncio.create_task(client.get(f"/api/v1/person/01H{i:05d}", params={"api_key": KEY_A}))
+                for i in range(60)
             ] + [
                 asyncio.create_task(
                     client.get("/api/metrics/", headers={"authorization": f"Klaviyo-API-Key {KEY_A}"})
