@@ -181,3 +181,26 @@ def test_traffic_files_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
     finally:
         store.close()
+
+
+def test_a_running_proxy_keeps_its_state_folder_private(tmp_path: Path) -> None:
+    """The whole state folder as the proxy leaves it: record, WAL, hash secret; 0700 / 0600."""
+    import stat
+
+    import httpx
+
+    from proxy import create_app
+    from proxy.engine.engine import Overrides
+    from proxy.settings import Settings
+    from tests.proxy.harness import KEY_A, FakeUpstream, serve, wait_for
+
+    db = tmp_path / "fresh" / "klaviyo-compat" / "traffic.sqlite3"
+    settings = Settings(upstream="https://upstream.test", traffic_db=str(db), traffic_flush_ms=10)
+    app = create_app(settings, overrides=Overrides(transport=FakeUpstream().transport()))
+    with serve(app) as proxy:
+        httpx.get(f"{proxy.url}/api/v1/metrics", params={"api_key": KEY_A}, timeout=10)
+        wait_for(lambda: any(p.name.endswith("-wal") for p in db.parent.iterdir()))
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.parent.iterdir()}
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert "traffic.sqlite3" in files and any(name.endswith("hash-secret") for name in files)
+    assert set(files.values()) == {0o600}, files
