@@ -34,6 +34,7 @@ from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
 from proxy.state.collection_cache import CollectionCache
+from proxy.state.key_checks import KeyChecks
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
@@ -70,10 +71,13 @@ class RunStats:
 
 
 class Runner:
-    def __init__(self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore) -> None:
+    def __init__(
+        self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore, keys: KeyChecks | None = None
+    ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
+        self.keys = keys or KeyChecks()  # when each account's key was last accepted upstream
 
     async def run(
         self,
@@ -214,6 +218,7 @@ class Runner:
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
             pages += 1
             if reply.status in (401, 403) and key is not None:
+                self.keys.refused(fingerprint(key, "acct"))
                 await self.cache.forget(fingerprint(key, "acct"))
             if reply.status != 200 or not isinstance(reply.body, dict):
                 raise UpstreamError(name, reply)
@@ -232,18 +237,32 @@ class Runner:
         self._check_declared(op, step.op)
         key = creds.key_for(step.auth, None)
 
+        account = creds.account()
+        walked = False
+
         async def walk() -> Collected:
-            return await self._walk(step.op, step.path_params, step.query, None, step.max_pages, key, stats)
+            nonlocal walked
+            walked = True
+            collected = await self._walk(
+                step.op, step.path_params, step.query, None, step.max_pages, key, stats
+            )
+            self.keys.accepted(account)
+            return collected
 
         if not step.cache:
             return await walk()
         cache_key = (
-            creds.account(),
+            account,
             step.op,
             tuple(sorted(step.path_params.items())),
             tuple(sorted(step.query.items())),
         )
-        return await self.cache.get_or_fill(cache_key, walk)
+        collected = await self.cache.get_or_fill(cache_key, walk)
+        if not walked and key is not None and self.keys.due(account):
+            # A cached answer for a key not seen accepted lately: one page upstream rechecks it.
+            await self._walk(step.op, step.path_params, step.query, None, 1, key, stats)
+            self.keys.accepted(account)
+        return collected
 
 
 def _is_document(body: Any) -> bool:

@@ -224,3 +224,29 @@ def test_settings_for_the_new_limits_are_validated() -> None:
     ):
         with pytest.raises(SettingsError):
             validate(replace(Settings(), **{name: 0}))  # type: ignore[arg-type]
+
+
+def test_a_revoked_key_is_not_served_cached_pages(tmp_path: Path) -> None:
+    """Reading only cached pages, a revoked key is refused once its last acceptance is older than
+    the recheck interval (one upstream page per account per interval, not per call)."""
+    refuse = [False]
+
+    def script(seen: Seen) -> Answer:
+        if refuse[0]:
+            return Answer(401, b'{"errors": [{"status": 401, "detail": "bad key"}]}')
+        return Answer(body=json.dumps(METRICS).encode())
+
+    upstream = MisbehavingUpstream(script)
+    with upstream.running():
+        app = create_app(Settings(upstream=upstream.url, traffic_db="off", access_log=False))
+        with serve(app) as proxy, httpx.Client(base_url=proxy.url, timeout=10) as client:
+            page = {"api_key": KEY_A, "page": "0", "count": "1"}
+            assert client.get("/api/v1/metrics", params=page).status_code == 200
+            assert client.get("/api/v1/metrics", params=page).status_code == 200  # cached, key fresh
+            assert len(upstream.requests()) == 1
+            refuse[0] = True
+            app.state.engine.running.legacy.runner.keys.interval = 0.2
+            time.sleep(0.3)
+            refused = client.get("/api/v1/metrics", params=page)
+            assert refused.status_code == 403 and refused.json()["status"] == 403
+            assert len(upstream.requests()) == 2  # one recheck
