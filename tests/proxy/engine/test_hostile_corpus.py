@@ -68,6 +68,9 @@ CASES = [
         req("GET", f"/api/track?data={b64({'token': TOKEN, 'event': 'E'})}", "User-Agent: " + "a@" * 15_000),
         "public",
     ),
+    # One unbroken 30 KB word: the old e-mail pattern took ~2 s on it, the event loop frozen.
+    Case("user-agent-30KB-word", req("GET", f"/api/v1/metrics?{KEY}", "User-Agent: " + "a" * 30_000), "v1"),
+    Case("label-30KB-word", req("GET", "/api/track?data=e30", "X-Compat-Caller: " + "b." * 15_000), "public"),
     Case(
         "label-30KB-emails",
         req("GET", f"/api/v1/metrics?{KEY}", "X-Compat-Caller: " + "a.b@c." * 5_000),
@@ -204,11 +207,12 @@ def proxy() -> Iterator[Served]:
             yield served
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_input(proxy: Served, case: Case, caplog: pytest.LogCaptureFixture) -> None:
+def run(proxy: Served, case: Case) -> tuple[bytes, list[float], list[Any]]:
+    """Send ``case`` while probing health on a warm connection: the answer, probe times, logs."""
     answers: list[bytes] = []
     probes: list[float] = []
     with capture_logs() as logs, httpx.Client(base_url=proxy.url, timeout=5) as probe:
+        assert probe.get("/_compat/health").status_code == 200  # connect before measuring
         sender = threading.Thread(target=lambda: answers.append(send(proxy.port, case.request)))
         sender.start()
         while sender.is_alive() or not probes:
@@ -217,7 +221,15 @@ def test_hostile_input(proxy: Served, case: Case, caplog: pytest.LogCaptureFixtu
             probes.append((time.perf_counter() - started) * 1000)
             time.sleep(0.01)
         sender.join()
-    answer = answers[0].removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return answers[0], probes, list(logs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(proxy: Served, case: Case, caplog: pytest.LogCaptureFixture) -> None:
+    answer, probes, logs = run(proxy, case)
+    if max(probes) >= PROBE_MS:  # once more: a busy test machine can stall one probe, a freeze stalls both
+        answer, probes, logs = run(proxy, case)
+    answer = answer.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.") else 0
     if b"transfer-encoding: chunked" in head.lower():
