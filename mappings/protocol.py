@@ -79,12 +79,23 @@ def legacy_family(path: str) -> Family | None:
     return None
 
 
-def error(family: Family, status: int, message: str, headers: dict[str, str] | None = None) -> LegacyReply:
-    """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``."""
+def error(
+    family: Family,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    reason: str | None = None,
+) -> LegacyReply:
+    """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``, and
+    ``reason`` (default ``error_<status>``) says why in the access log and metrics."""
     hdrs = headers or {}
     if family is Family.PUBLIC:
         return LegacyReply(
-            status=200, text="0", media_type="text/html; charset=utf-8", headers={**PUBLIC_CORS, **hdrs}
+            status=200,
+            text="0",
+            media_type="text/html; charset=utf-8",
+            headers={**PUBLIC_CORS, **hdrs},
+            reason=reason or f"error_{status}",
         )
     if family is Family.V1:
         return LegacyReply(status=status, body={"status": status, "message": message}, headers=hdrs)
@@ -121,7 +132,12 @@ def bad_request(family: Family, message: str) -> LegacyReply:
 
 
 def upstream_unavailable(family: Family) -> LegacyReply:
-    return error(family, 503, "The upstream Klaviyo API could not be reached. Please retry.")
+    return error(
+        family,
+        503,
+        "The upstream Klaviyo API could not be reached. Please retry.",
+        reason="upstream_unreachable",
+    )
 
 
 def _first_error_detail(body: Any) -> str:
@@ -150,7 +166,7 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
     status = reply.status
     detail = _first_error_detail(reply.body)
     if family is Family.PUBLIC:
-        return error(family, 200, "")
+        return error(family, 200, "", reason=f"upstream_{status}")
     if status == 429:
         n = retry_after_seconds(reply)
         msg = THROTTLED.format(n=f"{n}.0" if family is Family.V2 else n)
@@ -169,3 +185,33 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
         code = status if status in (500, 503) else 503
         return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")
+
+
+# Settings (``proxy.settings.Settings`` booleans of the same name) that let a mapping answer
+# more than the faithful translation when the operator opts in; ``LegacyRequest.opt_ins``
+# holds those that are on.
+APPROXIMATE_RECIPIENTS = "approximate_recipients"
+OPT_INS = (APPROXIMATE_RECIPIENTS,)
+
+
+# Read after write (see README "Offset pages"): which new-API requests change what a legacy
+# collection enumerates. Every write does, except event and profile ingestion (high volume:
+# dropping an account's enumerations on every tracked event would defeat the cache; the cost is
+# that a metric created by a first event shows in D1 after the cache TTL) and the reads that
+# use POST (reports, aggregates, template render).
+_INGESTION_PATHS = frozenset(
+    {"/api/events", "/api/event-bulk-create-jobs", "/api/profile-import", "/api/profile-bulk-import-jobs"}
+)
+_READ_POSTS = frozenset({"/api/template-render", "/api/metric-aggregates"})
+
+
+def invalidates_enumerations(method: str, path: str, status: int) -> bool:
+    """Whether a new-API request (method, path, answer status) may have changed a collection
+    that legacy offset pages enumerate: a write that was not refused (4xx), other than ingestion
+    and POST reads."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS") or 400 <= status < 500:
+        return False
+    path = "/" + path.strip("/")
+    if path.startswith("/client/") or path in _INGESTION_PATHS or path in _READ_POSTS:
+        return False
+    return not path.endswith(("-reports", "-report"))

@@ -40,12 +40,20 @@ from mappings.translate.payload import InvalidPayload, decode_payload
 CORS_HEADERS: Mapping[str, str] = protocol.PUBLIC_CORS
 ACCEPTED = LegacyReply(status=200, text="1", media_type=HTML, headers=CORS_HEADERS)
 REJECTED = LegacyReply(status=200, text="0", media_type=HTML, headers=CORS_HEADERS)
+# Why a call answered 0 (``LegacyReply.reason``: logged and counted by the engine, never sent).
+UNDECODABLE = REJECTED.because("undecodable_payload")
+NO_TOKEN = REJECTED.because("no_token")
+NO_EVENT = REJECTED.because("no_event")
+NO_IDENTIFIER = REJECTED.because("no_identifier")
+NO_PROPERTIES = REJECTED.because("no_properties")
 
 TRACK_OPS = ("create_event", "create_client_event")
 IDENTIFY_OPS = ("create_or_update_profile", "create_client_profile")
 TRACK_LOST = (
-    "`__track_once__` is dropped (no per-profile dedupe upstream, so a repeat is recorded again); "
-    "`test` is ignored; a non-numeric `$value` stays an event property instead of the event value."
+    "`__track_once__` becomes a unique_id derived from the event name, so the new API records the "
+    "event once per profile and metric (a repeat answers 1 but is not recorded; an event name used "
+    "both with and without the flag is deduplicated only among its track-once calls); `test` is "
+    "ignored; a non-numeric `$value` stays an event property instead of the event value."
 )
 IDENTIFY_LOST = (
     "`$consent` is stored as a property, not a subscription (as legacy); identifiers that "
@@ -89,7 +97,7 @@ def _send(req: LegacyRequest, call: Call) -> Plan:
     except UpstreamError as exc:
         if exc.reply.status == 429 and req.method == "POST":
             return _throttled(exc.reply)
-        return REJECTED
+        return REJECTED.because(f"upstream_{exc.reply.status}")
     return ACCEPTED
 
 
@@ -99,10 +107,14 @@ def _track(req: LegacyRequest) -> Plan:
         token, event = _token(payload), payload.get("event")
         data = track_payload_to_event(payload)
     except ValueError:  # InvalidPayload included
-        return REJECTED
+        return UNDECODABLE
     profile = data["attributes"]["profile"]["data"]["attributes"]
-    if token is None or not isinstance(event, str) or not event or not has_identifier(profile):
-        return REJECTED
+    if token is None:
+        return NO_TOKEN
+    if not isinstance(event, str) or not event:
+        return NO_EVENT
+    if not has_identifier(profile):
+        return NO_IDENTIFIER
     if token in req.server_side_tokens:
         call = Call("create_event", body={"data": data}, auth="private", token=token)
     else:
@@ -114,15 +126,17 @@ def _identify(req: LegacyRequest) -> Plan:
     try:
         payload = decode_payload(req)
     except InvalidPayload:
-        return REJECTED
+        return UNDECODABLE
     token, props = _token(payload), payload.get("properties")
-    if token is None or not isinstance(props, Mapping):
-        return REJECTED
+    if token is None:
+        return NO_TOKEN
+    if not isinstance(props, Mapping):
+        return NO_PROPERTIES
     server = token in req.server_side_tokens
     accepts = UPSERT_PROFILE_ATTRIBUTES if server else CLIENT_PROFILE_ATTRIBUTES
     attributes = legacy_to_profile_attributes(props, accepts=accepts)
     if not has_identifier(attributes):
-        return REJECTED
+        return NO_IDENTIFIER
     body = {"data": {"type": "profile", "attributes": attributes}}
     if server:
         call = Call("create_or_update_profile", body=body, auth="private", token=token)
@@ -145,9 +159,11 @@ def track_get(req: LegacyRequest) -> Plan:
     """Track an event from `data` (base64 JSON, standard or URL-safe, padding optional).
     Creates the event and updates the profile from `customer_properties`: POST /api/events
     when the operator mapped the token to a private key, else POST /client/events?company_id=<token>.
-    `$event_id` becomes unique_id, `$value` value, `time` an ISO datetime, `ip` the profile's
-    location.ip. Answers 1 on acceptance; 0 for an undecodable payload, a missing token, event
-    or identifier (no upstream call), or any upstream error (429 included: GET is a beacon)."""
+    `$event_id` becomes unique_id (`__track_once__: true` replaces it with "track-once:" and a hash
+    of the event name, so the event is recorded once per profile), `$value` value, `time` an ISO
+    datetime, `ip` the profile's location.ip. Answers 1 on acceptance; 0 for an undecodable
+    payload, a missing token, event or identifier (no upstream call), or any upstream error
+    (429 included: GET is a beacon)."""
     return _track(req)
 
 

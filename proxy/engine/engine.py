@@ -28,15 +28,17 @@ from starlette.responses import JSONResponse, Response
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import validate
-from mappings.upstream_ops import SPEC_OPERATIONS
+from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
+from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward, public_keys_in
 from proxy.engine.paths import routing_path
+from proxy.engine.readiness import Readiness, Verdict, store_check
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import Runner
+from proxy.engine.runner import Runner, account_of
 from proxy.engine.transport import build_pool, no_cookies
 from proxy.engine.upstream import Upstream, build_client, build_transport
 from proxy.engine.web import admin_app
@@ -49,6 +51,7 @@ from proxy.settings import Settings
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
 from proxy.state.concurrency import AccountLimiter
 from proxy.state.tokens import MemoryTokenStore, TokenStore
+from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.store import TrafficStore
@@ -109,6 +112,7 @@ class Engine:
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
         self.passthrough_limiter = AccountLimiter(settings.account_concurrency)
+        self.readiness = Readiness(self.metrics)  # tells the metrics, remembers upstream answers
         self.admin_context = AdminContext(
             self.modes,
             self.metrics,
@@ -117,9 +121,29 @@ class Engine:
             store=lambda: self.store,
             clock=overrides.clock,
             max_callers=settings.report_max_callers,
+            facts=SpecFacts(SPEC_TAGS, SPEC_BODY_TYPES, settings.revision),
         )
         self.running: Running | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def draining(self) -> bool:
+        """True once shutdown began (or the shutdown path set it): ``/_compat/ready`` answers 503."""
+        return self.readiness.draining
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        self.readiness.draining = value
+
+    async def ready(self) -> Verdict:
+        """What ``/_compat/ready`` answers (see ``proxy.engine.readiness``)."""
+        running = self.running
+        if self.overrides.traffic_store is not None:
+            store: str | None = "ok"  # injected: not the file traffic_db names; whoever made it owns it
+        else:
+            is_open = running is not None and running.store is not None
+            store = store_check(self.settings.records_traffic, self.settings.traffic_db, is_open)
+        return await self.readiness.check(running.passthrough_client if running else None, store)
 
     @property
     def store(self) -> TrafficStore | None:
@@ -144,6 +168,7 @@ class Engine:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.draining = True  # /_compat/ready says 503 from now on
         self.running = None  # first: no request is dispatched to parts being closed
         stack, self._stack = self._stack, None
         if stack is not None:
@@ -159,9 +184,14 @@ class Engine:
             return await running.legacy(request, family)
         slot = call_slot(request.scope)
         slot.outcome, slot.hidden = CallOutcome(kind="passthrough"), public_keys_in(request)
-        auth = request.headers.get("authorization")
+        auth = request.headers.get("authorization", "")
         async with self.passthrough_limiter.slot(fingerprint(auth, "key") if auth else "anonymous"):
-            return await forward(request, running.passthrough_client, self.settings.request_deadline)
+            response = await forward(request, running.passthrough_client, self.settings.request_deadline)
+        key = _api_key(auth)
+        if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
+            # Read after write: the account's cached enumerations (legacy offset pages) go stale.
+            await running.legacy.runner.cache.invalidate(account_of(key))
+        return response
 
     async def _open(self, stack: contextlib.AsyncExitStack) -> Running:
         """Open every part, registering its close on ``stack`` (which closes in reverse)."""
@@ -172,7 +202,10 @@ class Engine:
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
         admin = await self._open_admin(stack)
-        return Running(self._handler(client, writer), plain, store, writer, reloader, admin)
+        handler = self._handler(client, writer)
+        if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
+            tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
+        return Running(handler, plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """The translating client and the pass-through client, each with its own pool (an injected
@@ -256,7 +289,7 @@ class Engine:
         settings = self.settings
         if settings.admin_port <= 0:
             return None
-        app = admin_app(settings, self.admin_context, len(self.registry))
+        app = admin_app(settings, self.admin_context, len(self.registry), self.ready)
         admin = AdminServer(app, settings.admin_host, settings.admin_port)
         await admin.start()
         stack.push_async_callback(admin.stop)
@@ -270,7 +303,10 @@ class Engine:
         tokens = overrides.token_store or MemoryTokenStore(
             settings.token_ttl, settings.token_entries, per_account=settings.token_entries_per_account
         )
-        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
+        upstream = Upstream(client, SPEC_OPERATIONS, observer=self.readiness)  # metrics via readiness
+        policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
+        counts = Lookups(upstream, policy=policy, clock=overrides.clock)
+        runner = Runner(upstream, cache, tokens, counts=counts)
         return LegacyHandler(
             settings,
             self.router,
@@ -281,6 +317,12 @@ class Engine:
             draw=overrides.draw,
             clock=overrides.clock,
         )
+
+
+def _api_key(authorization: str) -> str | None:
+    """The private key of a new-API ``Authorization: Klaviyo-API-Key <key>`` header."""
+    scheme, _, key = authorization.strip().partition(" ")
+    return key.strip() or None if scheme.lower() == "klaviyo-api-key" else None
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

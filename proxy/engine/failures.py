@@ -44,6 +44,7 @@ def _deadline_exceeded(exc: Exception, family: Family, ctx: Failure) -> LegacyRe
         503,
         f"The translation did not finish within {ctx.deadline:g} s "
         f"({ctx.upstream_calls} upstream calls made). Please retry.",
+        reason="deadline",
     )
 
 
@@ -63,7 +64,12 @@ def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
 def _internal_error(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     # Called inside the ``except`` block, so the traceback is logged (redacted) with the line.
     log.exception("legacy.internal_error", operation=ctx.operation)
-    return protocol.error(family, 500, f"Internal error in klaviyo-compat (request id {ctx.request_id}).")
+    return protocol.error(
+        family,
+        500,
+        f"Internal error in klaviyo-compat (request id {ctx.request_id}).",
+        reason="internal_error",
+    )
 
 
 FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (

@@ -116,6 +116,7 @@ class LegacyHandler:
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
+        self.opt_ins = frozenset(name for name in protocol.OPT_INS if getattr(settings, name, False) is True)
         self.modes = modes
         self.operations: Mapping[str, Mapping[str, Any]] = runner.upstream.operations  # the pinned spec
         self.metrics = metrics
@@ -151,6 +152,8 @@ class LegacyHandler:
             slot.outcome = replace(slot.outcome, operation=op.id, mode=action.value)
             reply = await self._serve(request, family, match, action, slot, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
+        if reply.reason is not None:
+            slot.outcome = replace(slot.outcome, reason=reply.reason)
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
@@ -230,6 +233,7 @@ class LegacyHandler:
             body=await read_limited(request, MAX_BODY),
             server_side_tokens=self.server_side_tokens,
             now=now,
+            opt_ins=self.opt_ins,
         )
 
     async def _unmapped_caller(self, request: Request, now: datetime) -> str | None:
@@ -262,6 +266,8 @@ class LegacyHandler:
         """Count the call (metrics) and hand its record to the writer (never waits)."""
         if self.metrics is not None:
             self.metrics.legacy(route.operation, route.mode.value, response.status_code, seconds)
+            if route.family is Family.PUBLIC and reply.text in ("0", "1"):  # track/identify's answer
+                self.metrics.public_answer(route.operation, reply.text, reply.reason or "")
         if self.record is None:
             return
         slot = call_slot(request.scope)

@@ -2,7 +2,10 @@
 
 The runner enforces the declaration (a plan may only use the upstream operations it
 declared), resolves credentials per step, follows cursors for ``CollectAll`` and counts
-upstream calls for the access log.
+upstream calls for the access log. Read after write: every write it sends that may change an
+enumerated collection (``mappings.protocol.invalidates_enumerations``: not refused with a 4xx,
+not event/profile ingestion, not a POST read) drops the cached enumerations of the account
+whose key sent it, so a legacy client sees its own campaign, list or template at once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import structlog
 
 from mappings import protocol
 from mappings.core import (
+    CachedLookups,
     Call,
     CollectAll,
     Collected,
@@ -30,6 +34,7 @@ from mappings.core import (
     Step,
     UpstreamError,
 )
+from proxy.engine.lookups import Lookups
 from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
@@ -60,7 +65,12 @@ class Credentials:
 
     def account(self) -> str:
         """Cache partition: a hash of the key, never the key."""
-        return fingerprint(self.private_key or "", "acct")
+        return account_of(self.private_key)
+
+
+def account_of(private_key: str | None) -> str:
+    """The account partition of the token store and collection cache for a private key (a hash)."""
+    return fingerprint(private_key or "", "acct")
 
 
 @dataclass
@@ -72,11 +82,18 @@ class RunStats:
 
 class Runner:
     def __init__(
-        self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore, keys: KeyChecks | None = None
+        self,
+        upstream: Upstream,
+        cache: CollectionCache,
+        tokens: TokenStore,
+        *,
+        counts: Lookups | None = None,
+        keys: KeyChecks | None = None,
     ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
+        self.counts = counts if counts is not None else Lookups(upstream)
         self.keys = keys or KeyChecks()  # when each account's key was last accepted upstream
 
     async def run(
@@ -141,6 +158,11 @@ class Runner:
             return await self.tokens.save(creds.account(), step.value, step.numeric)
         if isinstance(step, LoadToken):
             return await self.tokens.load(creds.account(), step.token)
+        if isinstance(step, CachedLookups):
+            for lookup in step.lookups:
+                self._check_declared(op, lookup.call.op)
+            key = creds.key_for("private", None)
+            return await self.counts.serve(op.id, step, creds.account(), key, stats, read=dry is None)
         raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
 
     def _check_declared(self, op: Operation, name: str) -> None:
@@ -176,7 +198,7 @@ class Runner:
                 reply = await dry.read(step, send) or await send(step)
         if reply.status in (401, 403) and step.auth == "private" and step.token is None:
             # The key was refused: its account's cached pages must not keep answering for it.
-            await self.cache.forget(creds.account())
+            await self.cache.invalidate(creds.account())
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
@@ -186,6 +208,10 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
+        if key is not None:
+            method, path = self.upstream.url_for(step.op, step.path_params)
+            if protocol.invalidates_enumerations(method, path, reply.status):
+                await self.cache.invalidate(account_of(key))  # read after write: see the module doc
         if reply.status in (401, 403) and step.token is not None:
             # The operator's token -> key map holds a key upstream refuses: callers only see
             # the legacy "0", so say it loudly here.
@@ -218,8 +244,8 @@ class Runner:
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
             pages += 1
             if reply.status in (401, 403) and key is not None:
-                self.keys.refused(fingerprint(key, "acct"))
-                await self.cache.forget(fingerprint(key, "acct"))
+                self.keys.refused(account_of(key))
+                await self.cache.invalidate(account_of(key))
             if reply.status != 200 or not isinstance(reply.body, dict):
                 raise UpstreamError(name, reply)
             page = reply.body.get("data") or []

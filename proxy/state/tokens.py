@@ -17,8 +17,14 @@ from typing import Any, Protocol
 
 import orjson
 
-MIN_MARKER = 10**11  # legacy markers looked like 103623538132
-MAX_MARKER = 2**53 - 1  # exact in JavaScript numbers
+# v2 ``marker`` integers are drawn uniformly from [2**20, 2**31 - 1]: a signed 32-bit int in any
+# client (JavaScript, PHP on 32 bits, a Java ``int``), yet 2**31 - 2**20 (about 2.1e9) values,
+# so one is not guessable; and a marker only resolves within the account that got it (the
+# store is keyed by account), so a guess could at most resume one's own walk. Recorded legacy
+# markers were around 1e11 (beyond 32 bits): smaller is never worse for a client. A draw that
+# hits a live marker of the same account is drawn again.
+MIN_MARKER = 2**20
+MAX_MARKER = 2**31 - 1
 
 
 class TokenStore(Protocol):
@@ -61,12 +67,14 @@ class MemoryTokenStore:
 
     def _mint(self, numeric: bool) -> str | int:
         if numeric:
-            return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER)
+            return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER + 1)
         return "kxp1." + secrets.token_urlsafe(18)
 
     async def save(self, account: str, value: Any, numeric: bool) -> str | int:
         token = self._mint(numeric)
         items = self._accounts.setdefault(account, OrderedDict())
+        while token in items:  # never hand out a live marker twice
+            token = self._mint(numeric)
         while len(items) >= self.per_account:
             self._drop(account, next(iter(items)))
         if self._count >= self.max_entries:

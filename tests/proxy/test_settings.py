@@ -24,10 +24,11 @@ def test_precedence_defaults_toml_env_flags(tmp_path: Path) -> None:
 def test_env_token_keys_and_config_path(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[proxy]\nupstream = "https://x.example"\n')
-    env = {"KLAVIYO_COMPAT_CONFIG": str(cfg), "KLAVIYO_COMPAT_TOKEN_KEYS": "T1=pk_1,T2=pk_2"}
+    k1, k2 = "pk_" + "1" * 30, "pk_" + "2" * 30
+    env = {"KLAVIYO_COMPAT_CONFIG": str(cfg), "KLAVIYO_COMPAT_TOKEN_KEYS": f"T1={k1},T2={k2}"}
     s = load(environ=env)
     assert s.upstream == "https://x.example"
-    assert s.token_keys == {"T1": "pk_1", "T2": "pk_2"}
+    assert s.token_keys == {"T1": k1, "T2": k2}
 
 
 def test_default_revision() -> None:
@@ -64,9 +65,25 @@ def test_repr_never_shows_private_keys() -> None:
         {"connect_timeout": 0},
         {"pool_size": 0},
         {"request_deadline": 0},
+        {"count_max_age": 0},
     ],
 )
 def test_values_that_would_turn_into_an_outage_are_refused_at_load(flags: dict[str, object]) -> None:
     name = next(iter(flags))
     with pytest.raises(SettingsError, match=name):
         load(flags=flags, environ={})
+
+
+def test_opt_ins_and_count_settings_from_the_environment() -> None:
+    env = {
+        "KLAVIYO_COMPAT_APPROXIMATE_RECIPIENTS": "true",
+        "KLAVIYO_COMPAT_COUNT_LOOKUPS": "false",
+        "KLAVIYO_COMPAT_COUNT_MAX_AGE": "60",
+    }
+    settings = load(flags={}, environ=env)
+    assert (settings.approximate_recipients, settings.count_lookups, settings.count_max_age) == (
+        True,
+        False,
+        60.0,
+    )
+    assert (Settings().approximate_recipients, Settings().count_lookups) == (False, True)
