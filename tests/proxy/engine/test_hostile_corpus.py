@@ -126,6 +126,17 @@ CASES = [
     ),
     Case("non-ascii-header", req("GET", "/api/profiles/", "X-Note: caf\xe9"), "passthrough"),
     Case(
+        "non-ascii-label",
+        req("GET", f"/api/v1/metrics?{KEY}", "X-Compat-Caller: caf\xe9 \xff", "User-Agent: \xe9\xe9"),
+        "v1",
+    ),
+    Case("non-ascii-key-header", req("GET", "/api/v1/metrics", "api-key: pk_" + "\xe9" * 30), "v1"),
+    Case(
+        "non-ascii-authorization",
+        req("GET", "/api/profiles/", "Authorization: Klaviyo-API-Key pk_\xe9\xe9"),
+        "passthrough",
+    ),
+    Case(
         "form-10000-fields",
         req(
             "POST",
