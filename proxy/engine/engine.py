@@ -185,7 +185,7 @@ class Engine:
         slot = call_slot(request.scope)
         slot.outcome, slot.hidden = CallOutcome(kind="passthrough"), public_keys_in(request)
         auth = request.headers.get("authorization", "")
-        async with self.passthrough_limiter.slot(fingerprint(auth, "key") if auth else "anonymous"):
+        async with self.passthrough_limiter.slot(_passthrough_account(auth, slot.hidden, request)):
             response = await forward(request, running.passthrough_client, self.settings.request_deadline)
         key = _api_key(auth)
         if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
@@ -331,3 +331,13 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _passthrough_account(auth: str, public_keys: tuple[str, ...], request: Request) -> str:
+    """Whose pass-through call this is, for the per-account bound: its key, else the public key
+    it names (``/client/`` calls from browsers), else its client address; always a hash."""
+    if auth:
+        return fingerprint(auth, "key")
+    if public_keys:
+        return fingerprint(public_keys[0], "token")
+    return fingerprint(request.client.host, "ip") if request.client else "anonymous"
