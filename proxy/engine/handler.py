@@ -175,10 +175,14 @@ class LegacyHandler:
     ) -> LegacyReply:
         op = match.operation
         try:
-            parsed = await self._parse(request, match.path_params, now)
+            async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
+                parsed = await self._parse(request, match.path_params, now)
         except ClientDisconnect:  # the caller left mid-body: nobody reads this answer
             log.info("legacy.client_disconnected", operation=op.id)
             return protocol.error(family, 400, "The client disconnected before sending the whole body.")
+        except TimeoutError:
+            log.info("legacy.body_timeout", operation=op.id, seconds=self.settings.request_deadline)
+            return protocol.error(family, 408, "The request body did not arrive in time.")
         except BadLegacyRequest as exc:
             if action is Mode.REJECT:
                 return retired_reply(op, self.operations)

@@ -250,3 +250,21 @@ def test_a_revoked_key_is_not_served_cached_pages(tmp_path: Path) -> None:
             refused = client.get("/api/v1/metrics", params=page)
             assert refused.status_code == 403 and refused.json()["status"] == 403
             assert len(upstream.requests()) == 2  # one recheck
+
+
+def test_a_stalled_body_ends_at_the_deadline(tmp_path: Path) -> None:
+    """A body that stops arriving holds no connection past request_deadline (legacy 408)."""
+    upstream = MisbehavingUpstream()
+    with upstream.running():
+        settings = Settings(upstream=upstream.url, traffic_db="off", access_log=False, request_deadline=0.5)
+        with serve(create_app(settings)) as proxy:
+            with socket.create_connection((LOOPBACK, proxy.port), timeout=5) as sock:
+                started = time.monotonic()
+                sock.sendall(
+                    f"PUT /api/v1/person/01H?api_key={KEY_A} HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+                )
+                answer = sock.recv(65536)  # 99 bytes never come
+            seconds = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408") and seconds < 3
+    assert upstream.requests() == []
