@@ -118,8 +118,15 @@ def bad_request(family: Family, message: str) -> LegacyReply:
     return error(family, 400, message)
 
 
-def upstream_unavailable(family: Family) -> LegacyReply:
-    return error(family, 503, "The upstream Klaviyo API could not be reached. Please retry.")
+def upstream_unavailable(family: Family, retry_after: int | None = None) -> LegacyReply:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error(family, 503, "The upstream Klaviyo API could not be reached. Please retry.", headers)
+
+
+def throttled(family: Family, seconds: int) -> LegacyReply:
+    """The legacy 429 (``Retry-After`` in seconds), as Klaviyo's legacy API worded it."""
+    msg = THROTTLED.format(n=f"{seconds}.0" if family is Family.V2 else seconds)
+    return error(family, 429, msg, {"Retry-After": str(seconds)})
 
 
 def _first_error_detail(body: Any) -> str:

@@ -68,6 +68,21 @@ class Settings:
     admin_host: str = "127.0.0.1"
     # HMAC secret of every caller/client/log hash ("" = generated once, kept next to traffic_db).
     hash_secret: str = ""
+    # Reliability (README "Reliability"): write spool, retries, circuit breakers, rate budgets.
+    spool_db: str = ""  # SQLite write spool ("" in code = off; load() picks the state dir; "off" = off)
+    spool_max_entries: int = 1_000_000  # pending + dead letters; beyond it writes answer the failure
+    spool_backoff: float = 1.0  # first redelivery wait (doubles per attempt, full jitter)
+    spool_backoff_max: float = 300.0
+    spool_poll_seconds: float = 1.0
+    retry_attempts: int = 3  # per idempotent upstream call, inside request_deadline (1 = no retry)
+    retry_backoff: float = 0.2
+    retry_backoff_max: float = 5.0
+    breaker_failures: int = 5  # consecutive 5xx/unreachable per upstream operation before it opens
+    breaker_open_seconds: float = 10.0
+    rate_budgets: bool = True  # per-account budgets from the spec's rate-limit tiers
+    rate_budget_scale: float = 1.0  # fraction of the spec's limits to use (e.g. 0.5: two replicas)
+    budget_wait: float = 0.5  # longest wait for budget before spooling (writes) or 429 (reads)
+    shutdown_timeout: float = 10.0  # in-flight calls get this long to finish on SIGTERM
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
@@ -79,6 +94,10 @@ class Settings:
     @property
     def records_traffic(self) -> bool:
         return self.traffic_db not in ("", TRAFFIC_OFF)
+
+    @property
+    def spools(self) -> bool:
+        return self.spool_db not in ("", TRAFFIC_OFF)
 
 
 def default_traffic_db(environ: Mapping[str, str]) -> str:
@@ -175,6 +194,8 @@ def load(
         settings = _apply(settings, flags, "command line")
     if not settings.traffic_db:
         settings = replace(settings, traffic_db=default_traffic_db(env))
+    if not settings.spool_db:
+        settings = replace(settings, spool_db=str(Path(default_traffic_db(env)).with_name("spool.sqlite3")))
     validate(settings)
     return settings
 
@@ -214,6 +235,15 @@ def validate(settings: Settings) -> None:
         "traffic_flush_ms",
         "traffic_queue_size",
         "report_max_callers",
+        "spool_max_entries",
+        "spool_backoff",
+        "spool_backoff_max",
+        "spool_poll_seconds",
+        "retry_attempts",
+        "breaker_failures",
+        "breaker_open_seconds",
+        "rate_budget_scale",
+        "shutdown_timeout",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

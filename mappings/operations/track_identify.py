@@ -140,6 +140,7 @@ def _identify(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_event",
     lost=TRACK_LOST,
+    spoolable=True,
 )
 def track_get(req: LegacyRequest) -> Plan:
     """Track an event from `data` (base64 JSON, standard or URL-safe, padding optional).
@@ -160,6 +161,7 @@ def track_get(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_event",
     lost=TRACK_LOST,
+    spoolable=True,
 )
 def track_post(req: LegacyRequest) -> Plan:
     """Track an event posted as form field `data` (JSON or base64) or as a raw JSON body.
@@ -177,6 +179,7 @@ def track_post(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_or_update_profile",
     lost=IDENTIFY_LOST,
+    spoolable=True,
 )
 def identify_get(req: LegacyRequest) -> Plan:
     """Create or update a profile from `data` (base64 JSON with `token` and `properties`).
@@ -196,6 +199,7 @@ def identify_get(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_or_update_profile",
     lost=IDENTIFY_LOST,
+    spoolable=True,
 )
 def identify_post(req: LegacyRequest) -> Plan:
     """Create or update a profile posted as form field `data` (JSON or base64) or a raw JSON

@@ -34,17 +34,21 @@ from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.passthrough import forward
+from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner
-from proxy.engine.upstream import Upstream, build_client, build_transport
+from proxy.engine.upstream import build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
 from proxy.observe.metrics import Metrics
 from proxy.observe.redact import configure_secret
+from proxy.observe.reliability import ReliabilityMetrics
 from proxy.policy.modes import from_settings
 from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
+from proxy.state.budgets import RateBudget
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
+from proxy.state.spool import Spool
 from proxy.state.tokens import MemoryTokenStore, TokenStore
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
@@ -64,7 +68,8 @@ class Overrides:
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
-    reload of the modes.
+    reload of the modes. ``rate_budget`` and ``spool`` replace the in-memory rate budget and the
+    SQLite write spool (``spool_db``) the same way as the token store.
     """
 
     transport: httpx.AsyncBaseTransport | None = None
@@ -74,6 +79,8 @@ class Overrides:
     clock: Callable[[], float] = field(default=time.time)
     draw: Callable[[], float] = field(default=random.random)
     config_path: Path | None = None
+    rate_budget: RateBudget | None = None
+    spool: Spool | None = None
 
 
 DEFAULTS = Overrides()  # production: nothing replaced
@@ -105,6 +112,7 @@ class Engine:
         self.router = LegacyRouter(self.registry)
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
+        self.reliability_metrics = ReliabilityMetrics(self.metrics.registry)
         self.admin_context = AdminContext(
             self.modes,
             self.metrics,
@@ -164,8 +172,12 @@ class Engine:
         store, writer = self._open_traffic(stack, tasks)
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
+        parts = Parts(self.overrides.rate_budget, self.overrides.spool, self.overrides.clock)
+        reliability = await open_reliability(
+            self.settings, client, SPEC_OPERATIONS, self.metrics, self.reliability_metrics, parts, stack
+        )
         admin = await self._open_admin(stack)
-        return Running(self._handler(client, writer), plain, store, writer, reloader, admin)
+        return Running(self._handler(reliability, writer), plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """The translating client and the pass-through client, sharing one pool."""
@@ -245,13 +257,21 @@ class Engine:
         stack.push_async_callback(admin.stop)
         return admin
 
-    def _handler(self, client: httpx.AsyncClient, writer: BatchWriter | None) -> LegacyHandler:
+    def _handler(self, reliability: Reliability, writer: BatchWriter | None) -> LegacyHandler:
         settings, overrides = self.settings, self.overrides
         cache = overrides.collection_cache or MemoryCollectionCache(
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        runner = Runner(Upstream(client, SPEC_OPERATIONS, observer=self.metrics), cache, tokens)
+        runner = Runner(
+            reliability.upstream,
+            cache,
+            tokens,
+            budget=reliability.budget,
+            budget_wait=settings.budget_wait,
+            spooler=reliability.spooler,
+            deadline=settings.request_deadline,
+        )
         return LegacyHandler(
             settings,
             self.router,

@@ -7,6 +7,7 @@ never leaks a traceback to the client.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,10 @@ import structlog
 
 from mappings import protocol
 from mappings.core import Family, LegacyReply
+from proxy.engine.resilience import CircuitOpen
 from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
+from proxy.state.budgets import BudgetSpent
+from proxy.state.spool import SpoolFull
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
@@ -44,12 +48,32 @@ def _deadline_exceeded(exc: Exception, family: Family, ctx: Failure) -> LegacyRe
         503,
         f"The translation did not finish within {ctx.deadline:g} s "
         f"({ctx.upstream_calls} upstream calls made). Please retry.",
+        {"Retry-After": "1"},
     )
 
 
 def _upstream_unavailable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     log.warning("upstream.unavailable", operation=ctx.operation, reason=str(exc))
-    return protocol.upstream_unavailable(family)
+    return protocol.upstream_unavailable(family, retry_after=1)
+
+
+def _circuit_open(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    assert isinstance(exc, CircuitOpen)
+    seconds = max(1, math.ceil(exc.retry_after))
+    log.warning("upstream.circuit_open", operation=ctx.operation, upstream=exc.operation, retry_after=seconds)
+    return protocol.upstream_unavailable(family, retry_after=seconds)
+
+
+def _budget_spent(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    assert isinstance(exc, BudgetSpent)
+    seconds = max(1, math.ceil(exc.retry_after))
+    log.info("legacy.rate_budget_spent", operation=ctx.operation, retry_after=seconds)
+    return protocol.throttled(family, seconds)
+
+
+def _spool_full(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    log.error("spool.full", operation=ctx.operation, effect="the write was refused (legacy failure)")
+    return protocol.upstream_unavailable(family, retry_after=60)
 
 
 def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
@@ -68,6 +92,9 @@ def _internal_error(exc: Exception, family: Family, ctx: Failure) -> LegacyReply
 
 FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (
     (TimeoutError, _deadline_exceeded),  # the request deadline (asyncio.timeout)
+    (CircuitOpen, _circuit_open),  # before UpstreamUnavailable: it is one
+    (BudgetSpent, _budget_spent),
+    (SpoolFull, _spool_full),
     (UpstreamUnavailable, _upstream_unavailable),
     (UnencodableRequest, _unencodable),
     (Exception, _internal_error),  # last: anything else is a bug

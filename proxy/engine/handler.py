@@ -189,7 +189,11 @@ class LegacyHandler:
         try:
             async with asyncio.timeout(self.settings.request_deadline):
                 reply = await self.runner.run(
-                    op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+                    op,
+                    parsed.request,
+                    Credentials(key, self.settings.token_keys, caller),
+                    stats,
+                    dry_run=dry_run,
                 )
         except Exception as exc:  # what each failure answers: proxy.engine.failures
             failure = Failure(op.id, self.settings.request_deadline, stats.upstream_calls, slot.request_id)

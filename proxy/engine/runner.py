@@ -8,6 +8,7 @@ upstream calls for the access log.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,9 +31,12 @@ from mappings.core import (
     Step,
     UpstreamError,
 )
+from proxy.engine.resilience import DEADLINE, retry_after
+from proxy.engine.spooling import Spooler, stamp
 from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
+from proxy.state.budgets import RateBudget, Reservation
 from proxy.state.collection_cache import CollectionCache
 from proxy.state.tokens import TokenStore
 
@@ -49,6 +53,7 @@ class Credentials:
 
     private_key: str | None
     token_keys: Mapping[str, str] = field(default_factory=dict)
+    caller: str | None = None  # the caller's hash (private key or public token): rate budgets, spool
 
     def key_for(self, step_auth: str, token: str | None) -> str | None:
         if step_auth == "public":
@@ -61,6 +66,10 @@ class Credentials:
         """Cache partition: a hash of the key, never the key."""
         return fingerprint(self.private_key or "", "acct")
 
+    def budget_account(self) -> str:
+        """Whose rate budget and spool order a call uses: the caller's hash."""
+        return self.caller or self.account()
+
 
 @dataclass
 class RunStats:
@@ -70,10 +79,24 @@ class RunStats:
 
 
 class Runner:
-    def __init__(self, upstream: Upstream, cache: CollectionCache, tokens: TokenStore) -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        cache: CollectionCache,
+        tokens: TokenStore,
+        *,
+        budget: RateBudget | None = None,
+        budget_wait: float = 0.0,
+        spooler: Spooler | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
+        self.budget = budget  # rate budgets: a call reserves its declared cost before it starts
+        self.budget_wait = budget_wait
+        self.spooler = spooler  # fire-and-forget writes: delivered or spooled (proxy.engine.spooling)
+        self.deadline = deadline  # seconds: retries (proxy.engine.resilience) stop short of it
 
     async def run(
         self,
@@ -84,7 +107,32 @@ class Runner:
         *,
         dry_run: bool = False,
     ) -> LegacyReply:
-        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
+        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent.
+
+        Outside dry-run, the whole declared cost is reserved from the rate budget first (raises
+        ``BudgetSpent``), so a fan-out never half-happens; what the plan did not use is refunded.
+        """
+        if self.deadline is not None:
+            DEADLINE.set(asyncio.get_running_loop().time() + self.deadline)
+        reservation = None if dry_run or op.spoolable else await self._reserve(op, creds)
+        try:
+            return await self._drive(op, req, creds, stats, dry_run=dry_run)
+        finally:
+            if reservation is not None and self.budget is not None:
+                self.budget.refund(reservation, Counter(stats.upstream_ops))
+
+    async def _reserve(self, op: Operation, creds: Credentials) -> Reservation | None:
+        """Each upstream operation the plan may use, at the plan's whole bound (the worst case)."""
+        if self.budget is None or not op.upstream:
+            return None
+        bound = op.max_upstream_calls
+        cost = bound.limit if bound.limit is not None else max(bound.fixed, 1)
+        costs = {name: cost for name in op.upstream}
+        return await self.budget.reserve(creds.budget_account(), costs, self.budget_wait)
+
+    async def _drive(
+        self, op: Operation, req: LegacyRequest, creds: Credentials, stats: RunStats, *, dry_run: bool
+    ) -> LegacyReply:
         plan = op.plan(req)
         dry = DryRun(self.upstream.operations, now=req.now) if dry_run else None
         to_send: Any = None
@@ -160,7 +208,10 @@ class Runner:
         async def send(call: Call) -> Reply:
             return await self._send(op, call, key, stats)
 
-        if dry is None:
+        if dry is None and op.spoolable and self.spooler is not None:
+            stamped = stamp(step)  # the same unique_id for the first try and every redelivery
+            reply = await self.spooler.send(creds.budget_account(), stamped, key, lambda: send(stamped))
+        elif dry is None:
             reply = await send(step)
         else:
             method, path = self.upstream.url_for(step.op, step.path_params)
@@ -170,6 +221,8 @@ class Runner:
                 reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
             else:
                 reply = await dry.read(step, send) or await send(step)
+        if reply.status == 429 and self.budget is not None and dry is None:
+            self.budget.cool(creds.budget_account(), step.op, retry_after(reply) or 1.0)
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
