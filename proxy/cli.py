@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -65,6 +66,9 @@ def _run(app: Any, settings: Settings) -> None:
         log_config=None,
         server_header=False,
         proxy_headers=False,
+        # SIGTERM: stop accepting, give in-flight calls this long, then close (traffic flushed,
+        # spool consistent: an unfinished delivery stays pending).
+        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_timeout)),
     )
 
 
