@@ -1,4 +1,4 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report``."""
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | spool``."""
 
 from __future__ import annotations
 
@@ -322,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
+
+    from proxy.admin.spool_cli import register as register_spool
+
+    register_spool(sub)
     return parser
 
 

@@ -74,6 +74,7 @@ class Settings:
     spool_backoff: float = 1.0  # first redelivery wait (doubles per attempt, full jitter)
     spool_backoff_max: float = 300.0
     spool_poll_seconds: float = 1.0
+    spool_after: float = 5.0  # a fire-and-forget write slower than this upstream is spooled instead
     retry_attempts: int = 3  # per idempotent upstream call, inside request_deadline (1 = no retry)
     retry_backoff: float = 0.2
     retry_backoff_max: float = 5.0
@@ -239,6 +240,7 @@ def validate(settings: Settings) -> None:
         "spool_backoff",
         "spool_backoff_max",
         "spool_poll_seconds",
+        "spool_after",
         "retry_attempts",
         "breaker_failures",
         "breaker_open_seconds",

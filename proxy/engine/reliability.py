@@ -49,10 +49,12 @@ class Parts:
     clock: Callable[[], float] = time.time
 
 
-def build_budget(settings: Settings, spec: Mapping[str, Mapping[str, Any]]) -> RateBudget | None:
+def build_budget(
+    settings: Settings, spec: Mapping[str, Mapping[str, Any]], metrics: ReliabilityMetrics
+) -> RateBudget | None:
     if not settings.rate_budgets:
         return None
-    return MemoryRateBudget(windows_from_spec(spec, settings.rate_budget_scale))
+    return MemoryRateBudget(windows_from_spec(spec, settings.rate_budget_scale), on_spent=metrics.spent)
 
 
 async def open_reliability(
@@ -74,7 +76,7 @@ async def open_reliability(
     retrying = Retrying(
         breaker, attempts=settings.retry_attempts, base=settings.retry_backoff, cap=settings.retry_backoff_max
     )
-    budget = parts.budget or build_budget(settings, spec)
+    budget = parts.budget or build_budget(settings, spec, metrics)
     spooler = await _open_spool(settings, budget, breaker, metrics, parts, stack)
     return Reliability(retrying, budget, spooler)
 
@@ -95,7 +97,13 @@ async def _open_spool(
         return None
     sealer = Sealer.for_spool(settings.spool_db) if settings.spools else Sealer(secrets.token_bytes(32))
     spooler = Spooler(
-        spool, sealer, budget, budget_wait=settings.budget_wait, clock=parts.clock, metrics=metrics
+        spool,
+        sealer,
+        budget,
+        budget_wait=settings.budget_wait,
+        send_timeout=min(settings.spool_after, settings.request_deadline / 2),
+        clock=parts.clock,
+        metrics=metrics,
     )
     await spooler.load()
     metrics.track_sizes(lambda: _sizes(spool))

@@ -6,7 +6,8 @@ unless the translation set one), then
 
 * if the account already has writes waiting in the spool, it joins them (order per account);
 * else it reserves its budget (a short bounded wait) and is sent; a transient failure (408,
-  429, 5xx, no answer, an open circuit) or a spent budget spools it instead.
+  429, 5xx, no answer, an open circuit, no answer within ``send_timeout``) or a spent budget
+  spools it instead.
 
 A spooled call answers ``SPOOLED`` (a 202), so the plan renders the legacy success answer. A
 full spool raises ``SpoolFull`` (the legacy failure answer). ``proxy.engine.deliverer`` drains
@@ -73,6 +74,7 @@ class Spooler:
         budget: RateBudget | None,
         *,
         budget_wait: float,
+        send_timeout: float | None = None,
         clock: Callable[[], float],
         metrics: ReliabilityMetrics | None = None,
     ) -> None:
@@ -80,6 +82,7 @@ class Spooler:
         self.sealer = sealer
         self.budget = budget
         self.budget_wait = budget_wait
+        self.send_timeout = send_timeout  # a direct try slower than this is cut and spooled
         self.clock = clock
         self.metrics = metrics
         self.waiting: Counter[str] = Counter()  # account -> entries in the spool
@@ -110,9 +113,12 @@ class Spooler:
             except BudgetSpent:
                 return await self.put(account, call, key, "rate budget spent")
         try:
-            reply = await send()
+            async with asyncio.timeout(self.send_timeout):
+                reply = await send()
         except UpstreamUnavailable as exc:
             return await self.put(account, call, key, str(exc))
+        except TimeoutError:  # the upstream may have stored it: the redelivery carries the same key
+            return await self.put(account, call, key, f"no answer within {self.send_timeout:g} s")
         if reply.status == 429 and self.budget is not None:
             self.budget.cool(account, call.op, retry_after(reply) or 1.0)
         if transient(reply.status):

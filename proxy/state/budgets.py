@@ -99,8 +99,10 @@ class MemoryRateBudget:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        on_spent: Callable[[str], None] | None = None,
     ) -> None:
         self.windows = windows
+        self.on_spent = on_spent  # told the upstream operations of each refused reservation (metrics)
         self.clock = clock
         self.sleep = sleep
         self._buckets: dict[tuple[str, str, int], _Bucket] = {}
@@ -154,6 +156,9 @@ class MemoryRateBudget:
                 self._take(account, costs, 1)
                 return Reservation(account, dict(costs))
             if self.clock() + short > deadline:
+                if self.on_spent is not None:
+                    for op in costs:
+                        self.on_spent(op)
                 raise BudgetSpent(short)
             await self.sleep(short)
 
