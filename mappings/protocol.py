@@ -172,5 +172,8 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
         return error(family, 409, detail or "Conflict.")
     if status >= 500:
         code = status if status in (500, 503) else 503
-        return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
+        wait = str(retry_after_seconds(reply) or 1) if "retry-after" in reply.headers else "1"
+        return error(
+            family, code, detail or "The upstream Klaviyo API failed. Please retry.", {"Retry-After": wait}
+        )
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")

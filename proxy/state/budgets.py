@@ -128,14 +128,20 @@ class MemoryRateBudget:
             if bucket.tokens + (now - bucket.updated) * window.rate >= window.limit:
                 del self._buckets[key]
 
+    def cost(self, op: str, cost: int) -> int:
+        """What a reservation of ``cost`` calls takes: at most the operation's smallest window
+        (its burst), so a large declared fan-out waits for a full burst, never forever."""
+        windows = self.windows.get(op, ())
+        return min([cost, *(w.limit for w in windows)])
+
     def shortfall(self, account: str, costs: Mapping[str, int]) -> float:
         """Seconds until ``costs`` fit (0: they fit now)."""
         now = self.clock()
         wait = 0.0
         for op, cost in costs.items():
             wait = max(wait, self._cool.get((account, op), 0.0) - now)
+            need = self.cost(op, cost)
             for i, window in enumerate(self.windows.get(op, ())):
-                need = min(cost, window.limit)  # a cost beyond a window's size waits for a full one
                 bucket = self._bucket(account, op, i, window, now)
                 if bucket.tokens < need:
                     wait = max(wait, (need - bucket.tokens) / window.rate)
@@ -144,9 +150,10 @@ class MemoryRateBudget:
     def _take(self, account: str, costs: Mapping[str, int], sign: int) -> None:
         now = self.clock()
         for op, cost in costs.items():
+            need = self.cost(op, cost)
             for i, window in enumerate(self.windows.get(op, ())):
                 bucket = self._bucket(account, op, i, window, now)
-                bucket.tokens = min(window.limit, bucket.tokens - sign * min(cost, window.limit))
+                bucket.tokens = min(window.limit, bucket.tokens - sign * need)
 
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
         deadline = self.clock() + wait
@@ -154,7 +161,7 @@ class MemoryRateBudget:
             short = self.shortfall(account, costs)
             if short <= 0:
                 self._take(account, costs, 1)
-                return Reservation(account, dict(costs))
+                return Reservation(account, {op: self.cost(op, cost) for op, cost in costs.items()})
             if self.clock() + short > deadline:
                 if self.on_spent is not None:
                     for op in costs:
