@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxy.settings import Settings, SettingsError, load
+from proxy.settings import DEFAULT_REVISION, Settings, SettingsError, load
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--config", help="TOML settings file")
-    serve.add_argument("--revision", help="new-API revision header (default 2026-07-15)")
+    serve.add_argument("--revision", help=f"new-API revision header (default {DEFAULT_REVISION})")
     serve.add_argument("--log-level", dest="log_level")
     serve.add_argument("--log-format", dest="log_format", choices=["json", "console"])
     serve.add_argument("--transport", choices=["aiohttp", "httpx"])

@@ -11,8 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mappings.upstream_ops import REVISION as SPEC_REVISION
+
 ENV_PREFIX = "KLAVIYO_COMPAT_"
-DEFAULT_REVISION = "2026-07-15"
+DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")

@@ -18,17 +18,22 @@ from proxy.sandbox import (
     accounts,
     aggregates,
     campaign_jobs,
+    campaign_reports,
     campaigns,
+    event_jobs,
     events,
     lists,
     privacy,
+    profile_imports,
     profiles,
+    segment_rules,
     segments,
     subscriptions,
     templates,
 )
 from proxy.sandbox.errors import ApiError, invalid
 from proxy.sandbox.jsonapi import Ctx, respond
+from proxy.sandbox.limits import Limiter, ParamLimit, Throttled, param_limit
 from proxy.sandbox.operation import REVISION, Handler, Op, serves
 from proxy.sandbox.store import Store
 
@@ -41,13 +46,16 @@ JSON_TYPES = ("application/vnd.api+json", "application/json")
 # The resource modules; each one's ``HANDLERS`` maps spec operation ids to its handlers.
 RESOURCES = (
     profiles,
+    profile_imports,
     events,
+    event_jobs,
     aggregates,
     lists,
     segments,
     subscriptions,
     campaigns,
     campaign_jobs,
+    campaign_reports,
     privacy,
     accounts,
     templates,
@@ -126,8 +134,10 @@ async def _read_body(request: Request) -> object:
         ) from None
 
 
-def _rate_headers(response: Response, op: Op | None, revision: str | None) -> Response:
-    burst, steady = (op.burst, op.steady) if op else DEFAULT_LIMITS
+def _rate_headers(
+    response: Response, op: Op | None, revision: str | None, lower: ParamLimit | None = None
+) -> Response:
+    burst, steady = (lower.burst, lower.steady) if lower else (op.burst, op.steady) if op else DEFAULT_LIMITS
     response.headers["RateLimit-Limit"] = f"{burst}, {burst};w=1, {steady};w=60"
     response.headers["RateLimit-Remaining"] = str(burst - 1)
     response.headers["RateLimit-Reset"] = "1"
@@ -135,19 +145,25 @@ def _rate_headers(response: Response, op: Op | None, revision: str | None) -> Re
     return response
 
 
-def _endpoint(ops: dict[str, Op], store: Store) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(ops: dict[str, Op], store: Store, limiter: Limiter) -> Callable[[Request], Awaitable[Response]]:
     """One ASGI endpoint per path; dispatches on method to the operation's handler."""
 
     async def endpoint(request: Request) -> Response:
         op = ops[request.method if request.method != "HEAD" else "GET"]
+        lower = param_limit(op.operation_id, request)
         try:
             _authenticate(request, op)
             _check_revision(request)
+            if lower is not None and store.enforce_rate_limits:
+                limiter.admit(op.operation_id, lower, store.clock().timestamp())
             body = await _read_body(request) if request.method in ("POST", "PATCH", "PUT", "DELETE") else None
+            segment_rules.refresh(store)  # defined segments follow the store (recomputed on read)
             response = op.handler(Ctx(request, store, body))
         except ApiError as exc:
             response = respond(exc.document(), exc.status)
-        return _rate_headers(response, op, request.headers.get("revision"))
+            if isinstance(exc, Throttled):
+                response.headers["Retry-After"] = str(exc.retry_after)
+        return _rate_headers(response, op, request.headers.get("revision"), lower)
 
     return endpoint
 
@@ -180,8 +196,9 @@ def create_sandbox_app(store: Store | None = None) -> Starlette:
     for op in operations():
         by_path[op.path][op.method] = op
     routes: list[BaseRoute] = []
+    limiter = Limiter()
     for path, ops in by_path.items():
-        endpoint = _endpoint(ops, state)
+        endpoint = _endpoint(ops, state, limiter)
         methods = list(ops)
         # Klaviyo's docs write paths with a trailing slash; clients use both forms.
         routes.append(Route(path, endpoint, methods=methods))

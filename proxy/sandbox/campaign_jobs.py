@@ -1,7 +1,8 @@
 """Campaign side operations: send jobs (send, poll, cancel/revert), clone, recipient estimation.
 
-Sending is instantaneous here: an immediate send marks the campaign ``Sent``; any other send
-strategy marks it ``Scheduled`` (cancel -> ``Cancelled``, revert -> ``Draft``).
+Sending is instantaneous here: an immediate send marks the campaign ``Sent`` and records a
+"Received" event per recipient (``campaign_delivery``); any other send strategy marks it
+``Scheduled`` (cancel -> ``Cancelled``, revert -> ``Draft``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from starlette.responses import Response
 
 from proxy.sandbox import body
+from proxy.sandbox.campaign_delivery import recipients, record_delivery
 from proxy.sandbox.campaign_view import CAMPAIGN_FIELDS, render_campaign
 from proxy.sandbox.campaigns import find_campaign
 from proxy.sandbox.errors import invalid, not_found
@@ -40,6 +42,7 @@ def send_campaign(ctx: Ctx) -> Response:
     strategy = campaign.send_strategy
     if strategy.get("method") == "immediate":
         campaign.status, campaign.send_time, final = "Sent", stamp, "complete"
+        record_delivery(ctx.store, campaign)
     else:
         campaign.status, campaign.scheduled_at, final = "Scheduled", stamp, "queued"
         campaign.send_time = strategy.get("datetime") or strategy.get("date")
@@ -120,22 +123,8 @@ def create_campaign_clone(ctx: Ctx) -> Response:
 
 
 def _estimate(ctx: Ctx, campaign: Campaign) -> int:
-    """Members of the included lists/segments, minus excluded ones, reachable on the channel."""
-    store = ctx.store
-
-    def members(ids: list[str]) -> set[str]:
-        out: set[str] = set()
-        for group_id in ids:
-            group = store.lists.get(group_id) or store.segments.get(group_id)
-            if group is not None:
-                out.update(group.members)
-        return out
-
-    field = "phone_number" if campaign.channel == "sms" else "email"
-    candidates = members(campaign.audiences.get("included") or []) - members(
-        campaign.audiences.get("excluded") or []
-    )
-    return sum(1 for pid in candidates if pid in store.profiles and store.profiles[pid].get(field))
+    """Distinct members of the included lists/segments, minus excluded ones, reachable on the channel."""
+    return len(recipients(ctx.store, campaign))
 
 
 def refresh_campaign_recipient_estimation(ctx: Ctx) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import Response
@@ -22,7 +23,8 @@ from proxy.sandbox.jsonapi import (
 )
 from proxy.sandbox.models import Event, Metric
 from proxy.sandbox.operation import Handler
-from proxy.sandbox.params import apply_sort, fieldset, includes, sort_spec
+from proxy.sandbox.params import additional_fields, apply_sort, fieldset, includes, sort_spec
+from proxy.sandbox.store import Store
 
 _RANGE = "greater-or-equal greater-than less-or-equal less-than"
 FILTERS = {
@@ -87,51 +89,88 @@ def render_event(ctx: Ctx, event: Event, fields: set[str] | None = None) -> dict
     )
 
 
-def _ingest(ctx: Ctx) -> None:
-    """Validate an EventCreateQueryV2 body, upsert its profile, create metric and event."""
-    data = body.data_object(ctx.body, "event")
-    attrs = body.attributes(data)
-    pointer = "/data/attributes"
+@dataclass
+class Incoming:
+    """A checked event (EventCreateQueryV2 attributes), not yet stored."""
+
+    properties: dict[str, Any]
+    metric_name: str
+    profile_attrs: dict[str, Any]
+    profile_meta: Any
+    profile_id: str | None
+    profile_pointer: str
+    time: str | None
+    value: float | None
+    currency: str | None
+    unique_id: str | None
+
+
+def _profile_of(wrapper_data: dict[str, Any], pointer: str) -> tuple[dict[str, Any], Any, str | None]:
+    """Attributes (checked), ``meta`` and id of a profile resource object at ``pointer``."""
+    attrs = dict(body.attributes(wrapper_data, pointer))
+    meta = attrs.pop("meta", None)
+    profile_data.validate(attrs, f"{pointer}/attributes", extra=PROFILE_EVENT_FIELDS)
+    profile_id = wrapper_data.get("id") if isinstance(wrapper_data.get("id"), str) else None
+    return attrs, meta, profile_id
+
+
+def parse_event(
+    attrs: dict[str, Any], pointer: str, profile: dict[str, Any] | None = None, profile_pointer: str = ""
+) -> Incoming:
+    """Check one event's attributes at ``pointer``; ``profile`` (bulk) replaces ``attrs.profile``."""
     properties = body.obj(attrs, "properties", pointer, needed=True)
     assert properties is not None
-    metric_data = _nested(attrs, "metric", "metric")
+    metric_data = _nested(attrs, "metric", "metric", pointer)
     metric_attrs = body.attributes(metric_data, f"{pointer}/metric/data")
     name = body.string(metric_attrs, "name", f"{pointer}/metric/data/attributes", needed=True)
-    profile_data_obj = _nested(attrs, "profile", "profile")
-    profile_attrs = dict(body.attributes(profile_data_obj, f"{pointer}/profile/data"))
-    meta = profile_attrs.pop("meta", None)
-    profile_data.validate(profile_attrs, f"{pointer}/profile/data/attributes", extra=PROFILE_EVENT_FIELDS)
+    if profile is None:
+        profile, profile_pointer = _nested(attrs, "profile", "profile", pointer), f"{pointer}/profile/data"
+    profile_attrs, meta, profile_id = _profile_of(profile, profile_pointer)
     when_text = body.datetime_text(attrs, "time", pointer)
     value = attrs.get("value")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise invalid("'value' must be a number.", pointer=f"{pointer}/value")
-    unique_id = body.string(attrs, "unique_id", pointer)
-    currency = body.string(attrs, "value_currency", pointer)
-    profile_id = profile_data_obj.get("id") if isinstance(profile_data_obj.get("id"), str) else None
+    assert name is not None
+    return Incoming(
+        dict(properties),
+        name,
+        profile_attrs,
+        meta,
+        profile_id,
+        f"{profile_pointer}/attributes",
+        when_text,
+        value,
+        body.string(attrs, "value_currency", pointer),
+        body.string(attrs, "unique_id", pointer),
+    )
 
-    store = ctx.store
+
+def store_event(store: Store, incoming: Incoming) -> None:
+    """Upsert the profile, create the metric and record the event (unless a duplicate)."""
     profile, _ = profile_data.upsert(
         store,
-        profile_attrs,
-        profile_id=profile_id,
-        meta=meta,
+        incoming.profile_attrs,
+        profile_id=incoming.profile_id,
+        meta=incoming.profile_meta,
         strict=False,
-        pointer=f"{pointer}/profile/data/attributes",
+        pointer=incoming.profile_pointer,
     )
-    assert name is not None
-    metric = store.metric_named(name)
-    moment = parse_iso(when_text) if when_text else store.clock()
+    metric = store.metric_named(incoming.metric_name)
+    moment = parse_iso(incoming.time) if incoming.time else store.clock()
     assert moment is not None
-    if unique_id is not None:
-        key = (metric.id, profile.id, unique_id)
-        if key in store.event_keys:
-            return  # Klaviyo de-duplicates on unique_id
-        store.event_keys.add(key)
-    event_properties = dict(properties)
-    if value is not None:
-        event_properties["$value"] = value
-    if currency is not None:
-        event_properties["$value_currency"] = currency
+    unique_id = incoming.unique_id
+    # The spec (EventCreateQueryV2, create_event and create_client_event): "If the unique_id is
+    # repeated for the same profile and metric, only the first processed event will be recorded.
+    # If this is not present, this will use the time to the second." The request still gets 202.
+    key = (metric.id, profile.id, unique_id if unique_id is not None else f"time:{iso(moment)}")
+    if key in store.event_keys:
+        return
+    store.event_keys.add(key)
+    event_properties = dict(incoming.properties)
+    if incoming.value is not None:
+        event_properties["$value"] = incoming.value
+    if incoming.currency is not None:
+        event_properties["$value_currency"] = incoming.currency
     if unique_id is not None:
         event_properties["$event_id"] = unique_id
     event = Event(
@@ -149,9 +188,15 @@ def _ingest(ctx: Ctx) -> None:
         profile.last_event_date = iso(moment)
 
 
-def _nested(attrs: dict[str, Any], name: str, type_: str) -> dict[str, Any]:
-    pointer = f"/data/attributes/{name}"
-    wrapper = body.obj(attrs, name, "/data/attributes", needed=True)
+def _ingest(ctx: Ctx) -> None:
+    """Validate an EventCreateQueryV2 body, upsert its profile, create metric and event."""
+    attrs = body.attributes(body.data_object(ctx.body, "event"))
+    store_event(ctx.store, parse_event(attrs, "/data/attributes"))
+
+
+def _nested(attrs: dict[str, Any], name: str, type_: str, at: str = "/data/attributes") -> dict[str, Any]:
+    pointer = f"{at}/{name}"
+    wrapper = body.obj(attrs, name, at, needed=True)
     assert wrapper is not None
     data = wrapper.get("data")
     if data is None:
@@ -218,6 +263,36 @@ def get_event(ctx: Ctx) -> Response:
     return respond(single(ctx, render_event(ctx, event, fields), _included(ctx, [event], wanted)))
 
 
+def _event(ctx: Ctx) -> Event:
+    event = ctx.store.events.get(ctx.path("id"))
+    if event is None:
+        raise not_found("event", ctx.path("id"))
+    return event
+
+
+def get_profile_for_event(ctx: Ctx) -> Response:
+    event = _event(ctx)
+    profile = ctx.store.profiles.get(event.profile_id)
+    if profile is None:
+        raise not_found("profile", event.profile_id)
+    fields = fieldset(ctx, "profile", profile_view.FIELDS)
+    additional = additional_fields(ctx, "profile", ("subscriptions", "predictive_analytics"))
+    return respond(single(ctx, profile_view.render(ctx, profile, fields=fields, additional=additional)))
+
+
+def get_profile_id_for_event(ctx: Ctx) -> Response:
+    return respond(single(ctx, {"type": "profile", "id": _event(ctx).profile_id}))
+
+
+def get_metric_for_event(ctx: Ctx) -> Response:
+    metric = ctx.store.metrics[_event(ctx).metric_id]
+    return respond(single(ctx, render_metric(ctx, metric, fieldset(ctx, "metric", METRIC_FIELDS))))
+
+
+def get_metric_id_for_event(ctx: Ctx) -> Response:
+    return respond(single(ctx, {"type": "metric", "id": _event(ctx).metric_id}))
+
+
 def get_metrics(ctx: Ctx) -> Response:
     nodes = compile_filter(ctx.param("filter"), METRIC_FILTERS)
     page_size(ctx, 200, 200, allowed=False)
@@ -247,6 +322,10 @@ HANDLERS: dict[str, Handler] = {
     "get_events": get_events,
     "create_event": create_event,
     "get_event": get_event,
+    "get_profile_for_event": get_profile_for_event,
+    "get_profile_id_for_event": get_profile_id_for_event,
+    "get_metric_for_event": get_metric_for_event,
+    "get_metric_id_for_event": get_metric_id_for_event,
     "get_metrics": get_metrics,
     "get_metric": get_metric,
     "create_client_event": create_client_event,

@@ -26,7 +26,7 @@ from proxy.sandbox.ids import parse_iso
 _NAIVE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+")
 _OFFSET_AFTER_SPACE = re.compile(r" \d{2}:\d{2}")
 COMPARISONS = ("greater-than", "greater-or-equal", "less-than", "less-or-equal")
-OPERATORS = ("equals", "any", "contains", "has", "starts-with", "ends-with", *COMPARISONS)
+OPERATORS = ("equals", "any", "contains-any", "contains", "has", "starts-with", "ends-with", *COMPARISONS)
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ def _one(actual: Any, op: str, expected: Any) -> bool:
             return any(_one(actual, "equals", item) for item in expected)
         pair = _comparable(actual, expected)
         return pair is not None and pair[0] == pair[1]
-    if op == "any":
+    if op in ("any", "contains-any"):  # reporting filters spell "any" as "contains-any"
         return any(_one(actual, "equals", item) for item in expected)
     if op == "contains":
         return isinstance(actual, str) and isinstance(expected, str) and expected.lower() in actual.lower()

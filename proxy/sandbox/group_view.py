@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from proxy.sandbox import profile_view
+from proxy.sandbox.errors import invalid
 from proxy.sandbox.filters import FieldRule, compile_filter, rule, select
 from proxy.sandbox.jsonapi import Ctx, collection, page_size, relationship_links, resource, respond, sparse
 from proxy.sandbox.models import Group, ListRecord, Profile, Segment
@@ -52,6 +53,12 @@ def list_groups(
     filters: Mapping[str, FieldRule],
 ) -> Response:
     """``GET /api/lists`` and ``GET /api/segments``: filter, sort, sparse fields, 10 per page."""
+    if ctx.param(f"additional-fields[{kind}]") is not None:
+        # The spec offers profile_count on get_list / get_segment only (at 1/s, 15/m).
+        raise invalid(
+            f"additional-fields[{kind}] is not supported when listing; read one {kind} instead.",
+            parameter=f"additional-fields[{kind}]",
+        )
     nodes = compile_filter(ctx.param("filter"), filters)
     spec = sort_spec(ctx, GROUP_SORTS)
     size = page_size(ctx, 10, 10)
@@ -66,7 +73,8 @@ def group_attributes(group: Group, additional: set[str] | frozenset[str] = froze
     if isinstance(group, ListRecord):
         attrs["opt_in_process"] = group.opt_in_process
     if isinstance(group, Segment):
-        attrs["definition"] = {"condition_groups": []}  # seeded segments have no conditions
+        # seeded segments (fixed members) have no conditions
+        attrs["definition"] = group.definition or {"condition_groups": []}
         attrs["is_active"] = group.is_active
         attrs["is_processing"] = group.is_processing
         attrs["is_starred"] = group.is_starred

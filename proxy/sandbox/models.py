@@ -106,6 +106,8 @@ class ListRecord(Group):
 
 @dataclass
 class Segment(Group):
+    # The spec's SegmentDefinition; None for a seeded segment (``Store.add_segment``: fixed members).
+    definition: dict[str, Any] | None = None
     is_active: bool = True
     is_processing: bool = False
     is_starred: bool = False
@@ -187,3 +189,4 @@ class Job:
     skipped_count: int = 0
     list_ids: list[str] = field(default_factory=list)
     segment_ids: list[str] = field(default_factory=list)
+    profile_ids: list[str] = field(default_factory=list)  # what a profile import created/updated

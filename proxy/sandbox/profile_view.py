@@ -90,12 +90,26 @@ FIELDS: frozenset[str] = frozenset(
 MEMBER_FIELDS = FIELDS | {"joined_group_at"}
 
 
+# The spec types these ``nullable`` + ``oneOf: [string, number]``, which admits no ``null``
+# (OpenAPI 3.0.3: ``nullable`` only widens a ``type`` next to it): unknown ones are left out.
+UNNULLABLE_LOCATION = ("latitude", "longitude")
+
+
+def location(profile: Profile) -> dict[str, Any]:
+    """The ``location`` attribute: every member, ``null`` when unknown (coordinates left out)."""
+    out = {name: profile.location.get(name) for name in LOCATION_FIELDS}
+    for name in UNNULLABLE_LOCATION:
+        if out[name] is None:
+            del out[name]
+    return out
+
+
 def attributes(profile: Profile, additional: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     attrs: dict[str, Any] = {name: profile.attributes.get(name) for name in PROFILE_FIELDS}
     attrs["created"] = profile.created
     attrs["updated"] = profile.updated
     attrs["last_event_date"] = profile.last_event_date
-    attrs["location"] = {name: profile.location.get(name) for name in LOCATION_FIELDS}
+    attrs["location"] = location(profile)
     attrs["properties"] = dict(profile.properties)
     if "subscriptions" in additional:
         attrs["subscriptions"] = subscriptions(profile)

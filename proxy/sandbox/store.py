@@ -34,8 +34,13 @@ def _identity_key(field: str, value: str) -> tuple[str, str]:
 class Store:
     """In-memory state of the demo account."""
 
-    def __init__(self, *, clock: Clock | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, seed: int | None = None, enforce_rate_limits: bool = False
+    ) -> None:
         self.clock: Clock = clock or utc_now
+        # Answer 429 beyond the lower limits some parameters bring (``limits.PARAM_LIMITS``);
+        # off by default so test suites are not slowed down; the limits are always echoed.
+        self.enforce_rate_limits = enforce_rate_limits
         self.ids = IdFactory(self.clock, seed)
         self.profiles: dict[str, Profile] = {}
         self.metrics: dict[str, Metric] = {}

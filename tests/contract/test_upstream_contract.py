@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from mappings.upstream_ops import REVISION
 from tests.conftest import traffic_tests_collected
 from tests.contract.validator import ContractChecker, Verdict
 from tests.e2e.harness import RecordedRequest, Recorder
 
 pytestmark = pytest.mark.contract
 
-REVISION = "2026-07-15"
 KEY = "pk_" + "0" * 34
 AUTH = ("authorization", f"Klaviyo-API-Key {KEY}")
 JSONAPI = ("content-type", "application/vnd.api+json")

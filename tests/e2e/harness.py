@@ -325,9 +325,11 @@ def build_stack(
     from proxy.engine.upstream import build_transport
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Store, create_sandbox_app
     from proxy.settings import Settings
+    from tests.contract.sandbox_answers import record_answers
 
     store = Store()
-    with serve(create_sandbox_app(store)) as sandbox:
+    # Every sandbox answer is kept for the spec check of tests/contract/test_sandbox_answers.py.
+    with serve(record_answers(create_sandbox_app(store), recorder)) as sandbox:
         settings = Settings(
             upstream=sandbox.url,
             token_keys={SERVER_SIDE_TOKEN: DEMO_PRIVATE_KEY},

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from proxy.sandbox import DEMO_PRIVATE_KEY, Store, create_sandbox_app
+from tests.contract.sandbox_answers import TestName, record_answers
 
 API_HEADERS = {"Authorization": f"Klaviyo-API-Key {DEMO_PRIVATE_KEY}", "revision": "2026-07-15"}
 
@@ -18,18 +19,23 @@ def store() -> Store:
     return Store(seed=7)
 
 
+def _recorded_app(store: Store, request: pytest.FixtureRequest) -> httpx.ASGITransport:
+    """The sandbox, its answers kept for the spec check of tests/contract/test_sandbox_answers.py."""
+    return httpx.ASGITransport(record_answers(create_sandbox_app(store), TestName(request.node.nodeid)))
+
+
 @pytest.fixture
-async def raw(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+async def raw(store: Store, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """A client with no default headers (for auth / revision checks)."""
-    transport = httpx.ASGITransport(create_sandbox_app(store))
+    transport = _recorded_app(store, request)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
         yield client
 
 
 @pytest.fixture
-async def api(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+async def api(store: Store, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """A client carrying a valid private key and revision header."""
-    transport = httpx.ASGITransport(create_sandbox_app(store))
+    transport = _recorded_app(store, request)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://sandbox", headers=API_HEADERS
     ) as client:

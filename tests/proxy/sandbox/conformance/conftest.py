@@ -8,88 +8,41 @@ Without the spec file the tests are skipped, unless ``KLAVIYO_COMPAT_REQUIRE_SPE
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 
 from proxy.sandbox import Store, create_sandbox_app
-from tests.contract.validator import SpecRequest, pinned_spec
+from tests.contract.sandbox_answers import answer_problems, spec_openapi
 from tests.proxy.sandbox.conftest import API_HEADERS
-
-
-@dataclass
-class SpecResponse:
-    status_code: int
-    data: bytes
-    content_type: str
-    headers: Mapping[str, str]
-
-
-def _loosen(node: Any) -> None:
-    """Work around three spec artefacts that no real answer could satisfy.
-
-    * ``oneOf`` alternatives that overlap (``send_options`` is Email/SMS/Push options, all
-      ``{use_smart_sending}``): every valid value matches several, so read ``oneOf`` as ``anyOf``;
-    * ``nullable`` next to ``oneOf`` (location ``latitude``): OpenAPI 3.0 tools do not carry the
-      null through to the alternatives, so mark each alternative nullable;
-    * ``links.next`` / ``links.prev`` are not nullable in the spec, but Klaviyo answers ``null``
-      on the first / last page, and so does the sandbox.
-    """
-    if isinstance(node, dict):
-        if "oneOf" in node:
-            node["anyOf"] = node.pop("oneOf")
-        if node.get("nullable") and "anyOf" in node:
-            for alternative in node["anyOf"]:
-                alternative["nullable"] = True
-        for value in node.values():
-            _loosen(value)
-    elif isinstance(node, list):
-        for value in node:
-            _loosen(value)
 
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    spec = orjson.loads(pinned_spec().read_bytes())
-    _loosen(spec["components"]["schemas"])
-    for name in ("next", "prev"):
-        spec["components"]["schemas"]["CollectionLinks"]["properties"][name]["nullable"] = True
-    return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+    return spec_openapi()
 
 
 def problems(openapi: OpenAPI, response: httpx.Response) -> list[str]:
     request = response.request
-    spec_request = SpecRequest.build(
+    label = f"{request.method} {request.url.path}?{request.url.query.decode()} -> {response.status_code}"
+    return answer_problems(
+        openapi,
         request.method,
         request.url.path,
         request.url.params.multi_items(),
         request.headers.items(),
         request.content,
+        response.status_code,
+        response.content,
+        response.headers.get("content-type", ""),
+        label,
+        # the scenario's own requests must be valid too (not its 4xx probes)
+        check_request=response.is_success,
     )
-    spec_response = SpecResponse(
-        status_code=response.status_code,
-        data=response.content,
-        content_type=response.headers.get("content-type", ""),
-        headers=dict(response.headers),
-    )
-    label = f"{request.method} {request.url.path}?{request.url.query.decode()} -> {response.status_code}"
-    errors = list(openapi.iter_response_errors(spec_request, spec_response))
-    if response.is_success:  # the scenario's own requests must be valid too (not its 4xx probes)
-        errors += list(openapi.iter_request_errors(spec_request))
-    out = []
-    for error in errors:
-        cause = error.__cause__
-        details = [
-            f"{'/'.join(str(p) for p in getattr(e, 'absolute_path', []))}: {getattr(e, 'message', e)}"[:300]
-            for e in getattr(cause, "schema_errors", None) or []
-        ]
-        out.append(f"{label}: {type(error).__name__}: {details or str(error)[:300]}")
-    return out
 
 
 @dataclass

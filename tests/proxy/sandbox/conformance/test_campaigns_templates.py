@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.proxy.sandbox.conformance.conftest import Recorded, new_campaign, new_list, new_template
+from tests.proxy.sandbox.conformance.conftest import (
+    Recorded,
+    new_campaign,
+    new_list,
+    new_profile,
+    new_template,
+)
 
 
 async def test_templates(recorded: Recorded) -> None:
@@ -78,3 +84,34 @@ async def test_clone_estimate_send_and_revert(recorded: Recorded) -> None:
     revert = {"data": {"type": "campaign-send-job", "id": later, "attributes": {"action": "revert"}}}
     await r.ok("PATCH", f"/api/campaign-send-jobs/{later}", 204, json=revert)
     r.assert_conforms(at_least=12)
+
+
+async def test_sent_campaign_events_and_values_report(recorded: Recorded) -> None:
+    r = recorded
+    lid = await new_list(r, "Spec audience")
+    pid = await new_profile(r, "recipient@example.com")
+    members = {"data": [{"type": "profile", "id": pid}]}
+    await r.ok("POST", f"/api/lists/{lid}/relationships/profiles", 204, json=members)
+    cid, _ = await new_campaign(r, "Spec send", lid)
+    await r.ok(
+        "POST", "/api/campaign-send-jobs", 202, json={"data": {"type": "campaign-send-job", "id": cid}}
+    )
+    received = r.store.metric_named("Received Email").id
+    await r.ok(
+        "GET", "/api/events", params={"filter": f'equals(metric_id,"{received}")', "include": "profile"}
+    )
+    today = r.store.now()[:10]
+    report = {
+        "data": {
+            "type": "campaign-values-report",
+            "attributes": {
+                "statistics": ["recipients", "delivered", "open_rate"],
+                "timeframe": {"start": f"{today}T00:00:00+00:00", "end": f"{today}T23:59:59+00:00"},
+                "conversion_metric_id": received,
+                "filter": f'equals(campaign_id,"{cid}")',
+            },
+        }
+    }
+    found = await r.ok("POST", "/api/campaign-values-reports", json=report)
+    assert found["data"]["attributes"]["results"][0]["statistics"]["recipients"] == 1
+    r.assert_conforms(at_least=6)

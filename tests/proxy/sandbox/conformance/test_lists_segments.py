@@ -45,6 +45,37 @@ async def test_segments(recorded: Recorded) -> None:
     r.assert_conforms(at_least=5)
 
 
+async def test_defined_segments(recorded: Recorded) -> None:
+    r = recorded
+    lid = await new_list(r, "Spec list")
+    pid = await new_profile(r, "defined@example.com", properties={"Plan": "gold"})
+    members = {"data": [{"type": "profile", "id": pid}]}
+    await r.ok("POST", f"/api/lists/{lid}/relationships/profiles", 204, json=members)
+    definition = {
+        "condition_groups": [
+            {"conditions": [{"type": "profile-group-membership", "is_member": True, "group_ids": [lid]}]},
+            {
+                "conditions": [
+                    {
+                        "type": "profile-property",
+                        "property": "properties['Plan']",
+                        "filter": {"type": "string", "operator": "equals", "value": "gold"},
+                    }
+                ]
+            },
+        ]
+    }
+    sid = await r.created("/api/segments", "segment", {"name": "Gold readers", "definition": definition})
+    await r.ok("GET", f"/api/segments/{sid}", params={"additional-fields[segment]": "profile_count"})
+    await r.ok("GET", "/api/segments", params={"filter": 'equals(name,"Gold readers")'})
+    await r.ok("GET", f"/api/segments/{sid}/profiles")
+    await r.ok("GET", f"/api/segments/{sid}/relationships/profiles")
+    change = {"data": {"type": "segment", "id": sid, "attributes": {"name": "Gold", "is_starred": True}}}
+    await r.ok("PATCH", f"/api/segments/{sid}", json=change)
+    await r.ok("DELETE", f"/api/segments/{sid}", 204)
+    r.assert_conforms(at_least=9)
+
+
 async def test_subscription_suppression_and_deletion_jobs(recorded: Recorded) -> None:
     r = recorded
     lid = await new_list(r, "Spec list")
@@ -61,3 +92,21 @@ async def test_subscription_suppression_and_deletion_jobs(recorded: Recorded) ->
     deletion = {"data": {"type": "data-privacy-deletion-job", "attributes": {"profile": profile}}}
     await r.ok("POST", "/api/data-privacy-deletion-jobs", 202, json=deletion)
     r.assert_conforms(at_least=7)
+
+
+async def test_profile_import_job(recorded: Recorded) -> None:
+    r = recorded
+    lid = await new_list(r, "Import list")
+    profiles = [{"type": "profile", "attributes": {"email": f"imp{n}@example.com"}} for n in range(2)]
+    job = {
+        "data": {
+            "type": "profile-bulk-import-job",
+            "attributes": {"profiles": {"data": profiles}},
+            "relationships": {"lists": {"data": [{"type": "list", "id": lid}]}},
+        }
+    }
+    job_id = (await r.ok("POST", "/api/profile-bulk-import-jobs", 202, json=job))["data"]["id"]
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}", params={"include": "lists"})
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}/profiles")
+    await r.ok("GET", f"/api/profile-bulk-import-jobs/{job_id}/relationships/profiles")
+    r.assert_conforms(at_least=5)

@@ -84,3 +84,34 @@ async def test_events_and_metrics(recorded: Recorded) -> None:
         await r.ok("POST", "/api/metric-aggregates", json=aggregate)
     await r.ok("GET", f"/api/metrics/{metric_id}")
     r.assert_conforms(at_least=7)
+
+
+async def test_bulk_events_and_event_relationships(recorded: Recorded) -> None:
+    r = recorded
+    entry = {
+        "type": "event-bulk-create",
+        "attributes": {
+            "profile": {"data": {"type": "profile", "attributes": {"email": "bulk@example.com"}}},
+            "events": {
+                "data": [
+                    {
+                        "type": "event",
+                        "attributes": {
+                            "properties": {"p": 1},
+                            "time": "2024-01-01T00:00:00+00:00",
+                            "metric": {"data": {"type": "metric", "attributes": {"name": "Bulk Metric"}}},
+                        },
+                    }
+                ]
+            },
+        },
+    }
+    job = {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": [entry]}}}}
+    await r.ok("POST", "/api/event-bulk-create-jobs", 202, json=job)
+    event_id = next(iter(r.store.events))
+    for related in ("profile", "relationships/profile", "metric", "relationships/metric"):
+        await r.ok("GET", f"/api/events/{event_id}/{related}")
+    await r.ok(
+        "GET", f"/api/events/{event_id}/profile", params={"additional-fields[profile]": "subscriptions"}
+    )
+    r.assert_conforms(at_least=6)
