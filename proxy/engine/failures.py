@@ -7,6 +7,7 @@ never leaks a traceback to the client.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,3 +108,15 @@ def reply_for(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
         if isinstance(exc, kind):
             return reply(exc, family, ctx)
     raise AssertionError("FAILURES ends with Exception") from exc  # pragma: no cover
+
+
+def answer_cancelled(operation: str, family: Family) -> LegacyReply:
+    """A call cancelled while it ran: uvicorn cancels those still running ``shutdown_timeout``
+    after SIGTERM. Answer a legacy 503 with Retry-After (another replica, or this one restarted,
+    takes the retry) instead of a 500 and a traceback; re-raise any other cancellation."""
+    task = asyncio.current_task()
+    if task is None or task.cancelling() == 0:
+        raise asyncio.CancelledError
+    task.uncancel()
+    log.warning("legacy.cancelled_at_shutdown", operation=operation)
+    return protocol.error(family, 503, "klaviyo-compat is shutting down. Please retry.", {"Retry-After": "1"})

@@ -122,11 +122,16 @@ class Runner:
                 self.budget.refund(reservation, Counter(stats.upstream_ops))
 
     async def _reserve(self, op: Operation, creds: Credentials) -> Reservation | None:
-        """Each upstream operation the plan may use, at the plan's whole bound (the worst case)."""
+        """A write: each upstream operation the plan may use, at the plan's whole bound (the worst
+        case), so a fan-out never half-happens. A read: its fixed calls (a read cut short by the
+        budget changes nothing upstream; its data-dependent pages are not reserved)."""
         if self.budget is None or not op.upstream:
             return None
         bound = op.max_upstream_calls
-        cost = bound.limit if bound.limit is not None else max(bound.fixed, 1)
+        if op.is_write:
+            cost = bound.limit if bound.limit is not None else max(bound.fixed, 1)
+        else:
+            cost = max(bound.fixed, 1)
         costs = {name: cost for name in op.upstream}
         return await self.budget.reserve(creds.budget_account(), costs, self.budget_wait)
 

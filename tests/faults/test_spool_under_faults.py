@@ -10,11 +10,8 @@ even events carry a ``$event_id``, odd ones do not (the proxy fixes their ``uniq
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +20,7 @@ import httpx
 import orjson
 
 from proxy.sandbox import DEMO_PUBLIC_KEY
+from tests.faults.serve import Proxy, free_port, write_config
 from tests.faults.upstream import FaultUpstream
 
 TOTAL = 2000
@@ -34,77 +32,6 @@ SCHEDULE = (
     "healthy", "down", "healthy", "reset", "healthy", "stored-reset",
 )  # fmt: skip
 PHASE_SECONDS = 0.4
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def write_config(tmp: Path, upstream: str, port: int) -> Path:
-    config = tmp / "compat.toml"
-    config.write_text(
-        f"""
-upstream = "{upstream}"
-port = {port}
-traffic_db = "{tmp / "state" / "traffic.sqlite3"}"
-spool_db = "{tmp / "state" / "spool" / "spool.sqlite3"}"
-read_timeout = 0.4
-connect_timeout = 0.3
-request_deadline = 3.0
-retry_attempts = 2
-retry_backoff = 0.02
-spool_backoff = 0.05
-spool_backoff_max = 0.4
-spool_poll_seconds = 0.05
-breaker_failures = 5
-breaker_open_seconds = 0.3
-budget_wait = 0.05
-shutdown_timeout = 1.0
-log_level = "error"
-access_log = false
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-class Proxy:
-    def __init__(self, config: Path, port: int) -> None:
-        self.config, self.port = config, port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        exe = Path(sys.executable).with_name("klaviyo-compat")
-        self.proc = subprocess.Popen(
-            [str(exe), "serve", "--config", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "KLAVIYO_COMPAT_HASH_SECRET": "test-secret-for-faults"},
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/_compat/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError("the proxy did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(5)
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            return self.proc.wait(15)
-        return self.proc.returncode
 
 
 def payload(i: int) -> bytes:
