@@ -12,6 +12,23 @@ from typing import Any
 
 from mappings.core.request import JSON
 
+# New-API writes whose repetition leaves the same state (so a retry after a lost answer is
+# safe): upserts keyed by the profile's identifiers, set-membership changes, and consent or
+# suppression jobs that set a state rather than add to one. Creations (a list, a campaign, an
+# event without unique_id) are not here: sent twice, they make two.
+IDEMPOTENT_WRITES: frozenset[str] = frozenset(
+    {
+        "create_or_update_profile",  # profile-import: upsert by email/phone/external id
+        "create_client_profile",  # client upsert
+        "add_profiles_to_list",  # membership is a set
+        "remove_profiles_from_list",
+        "bulk_subscribe_profiles",  # consent set to subscribed
+        "bulk_unsubscribe_profiles",
+        "bulk_suppress_profiles",
+        "create_client_subscription",
+    }
+)
+
 
 def _event_attributes(body: Any) -> dict[str, Any] | None:
     data = body.get("data") if isinstance(body, dict) else None
@@ -19,6 +36,12 @@ def _event_attributes(body: Any) -> dict[str, Any] | None:
         return None
     attributes = data.get("attributes")
     return attributes if isinstance(attributes, dict) else None
+
+
+def idempotent_write(operation: str, method: str, body: Any) -> bool:
+    """A write that may be sent twice: naturally idempotent, a PATCH (sets fields to values), or
+    one carrying an idempotency key."""
+    return operation in IDEMPOTENT_WRITES or method == "PATCH" or idempotency_key(body) is not None
 
 
 def idempotency_key(body: Any) -> str | None:

@@ -3,8 +3,9 @@
 Both wrap an ``Upstream`` and are one themselves (same ``send``/``call``), so the engine stacks
 them: ``Retrying(Breaker(Upstream(...)))``, each attempt passing the breaker.
 
-* ``Retrying`` retries only what may be sent twice: reads (GET) and writes that carry an
-  idempotency key (an event's ``unique_id``), on 408, 429, 5xx or no answer, with exponential
+* ``Retrying`` retries only what may be sent twice: reads (GET) and idempotent writes (upserts,
+  membership and consent changes, PATCH, or a write carrying an idempotency key such as an
+  event's ``unique_id``: ``mappings.translate.idempotency``), on 408, 429, 5xx or no answer, with exponential
   backoff and full jitter, honouring ``Retry-After``, and never past the legacy call's deadline
   (``DEADLINE``, set by the runner): when the next attempt would not fit, the last answer stands.
 * ``Breaker`` counts consecutive failures (5xx or no answer) per upstream operation; at
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mappings.core import Reply
-from mappings.translate.idempotency import idempotency_key
+from mappings.translate.idempotency import idempotent_write
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
 
 # loop.time() by which the current legacy call must have answered (None: no deadline known).
@@ -84,7 +85,8 @@ class Retrying(_Wrapper):
         self.draw, self.sleep = draw, sleep
 
     def retryable(self, op: str, body: Any) -> bool:
-        return self.method_of(op) == "GET" or idempotency_key(body) is not None
+        method = self.method_of(op)
+        return method == "GET" or idempotent_write(op, method, body)
 
     async def send(
         self, op: str, *, path_params: Mapping[str, str], query: Mapping[str, str], body: Any, key: str | None

@@ -68,6 +68,12 @@ async def test_a_write_without_idempotency_key_is_never_retried() -> None:
     assert inner.sent == ["create_list"]
 
 
+async def test_an_upsert_is_retried() -> None:
+    inner = Scripted(Reply(502), Reply(200))
+    assert (await send(retrying(inner, Sleeps()), "create_or_update_profile", {"data": {}})).status == 200
+    assert inner.sent == ["create_or_update_profile"] * 2
+
+
 async def test_an_event_with_unique_id_is_retried() -> None:
     inner = Scripted(UpstreamUnavailable("reset"), Reply(202))
     assert (await send(retrying(inner, Sleeps()), "create_event", EVENT)).status == 202
