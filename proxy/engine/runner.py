@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ from proxy.state.collection_cache import CollectionCache
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
+# The current call's budget account (a hash), for the 429 cooldown of every step.
+_ACCOUNT: ContextVar[str | None] = ContextVar("klaviyo_compat_budget_account", default=None)
 
 
 class PlanBug(Exception):
@@ -114,6 +117,7 @@ class Runner:
         """
         if self.deadline is not None:
             DEADLINE.set(asyncio.get_running_loop().time() + self.deadline)
+        _ACCOUNT.set(creds.budget_account())
         reservation = None if dry_run or op.spoolable else await self._reserve(op, creds)
         try:
             return await self._drive(op, req, creds, stats, dry_run=dry_run)
@@ -226,8 +230,6 @@ class Runner:
                 reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
             else:
                 reply = await dry.read(step, send) or await send(step)
-        if reply.status == 429 and self.budget is not None and dry is None:
-            self.budget.cool(creds.budget_account(), step.op, retry_after(reply) or 1.0)
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
@@ -237,6 +239,7 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
+        self._cool(step.op, reply)
         if reply.status in (401, 403) and step.token is not None:
             # The operator's token -> key map holds a key upstream refuses: callers only see
             # the legacy "0", so say it loudly here.
@@ -247,6 +250,12 @@ class Runner:
             # A 200 read without a JSON:API document is an upstream fault, not an empty result.
             reply = Reply(status=502, body=None, headers=reply.headers)
         return reply
+
+    def _cool(self, name: str, reply: Reply) -> None:
+        """An upstream 429: the account's next calls to ``name`` wait out its Retry-After."""
+        account = _ACCOUNT.get()
+        if reply.status == 429 and self.budget is not None and account is not None:
+            self.budget.cool(account, name, retry_after(reply) or 1.0)
 
     async def _walk(
         self,
@@ -267,6 +276,7 @@ class Runner:
             stats.upstream_calls += 1
             stats.upstream_ops.append(name)
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
+            self._cool(name, reply)
             pages += 1
             if reply.status != 200 or not isinstance(reply.body, dict):
                 raise UpstreamError(name, reply)

@@ -27,7 +27,7 @@ import structlog
 
 from mappings.core import Call, Reply
 from mappings.translate.idempotency import needs_unique_id, with_unique_id
-from proxy.engine.resilience import retry_after, transient
+from proxy.engine.resilience import transient
 from proxy.engine.upstream import UpstreamUnavailable
 from proxy.observe.reliability import ReliabilityMetrics
 from proxy.state.budgets import BudgetSpent, RateBudget
@@ -119,8 +119,6 @@ class Spooler:
             return await self.put(account, call, key, str(exc))
         except TimeoutError:  # the upstream may have stored it: the redelivery carries the same key
             return await self.put(account, call, key, f"no answer within {self.send_timeout:g} s")
-        if reply.status == 429 and self.budget is not None:
-            self.budget.cool(account, call.op, retry_after(reply) or 1.0)
         if transient(reply.status):
             if reservation is not None and self.budget is not None:
                 self.budget.refund(reservation, {})

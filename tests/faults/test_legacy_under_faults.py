@@ -180,3 +180,22 @@ def test_a_fan_out_under_a_nearly_spent_budget_sends_nothing(upstream: FaultUpst
         assert not any(
             str(p.attributes.get("email") or "").startswith("fan") for p in upstream.store.profiles.values()
         )
+
+
+def test_an_upstream_429_slows_the_next_calls_for_its_retry_after(
+    upstream: FaultUpstream, tmp_path: Path
+) -> None:
+    with TestClient(create_app(settings(upstream, tmp_path, breaker_open_seconds=0.2))) as client:
+        upstream.set_mode("429")  # Retry-After: 30
+        first = client.get("/api/v2/lists", params={"api_key": DEMO_PRIVATE_KEY})
+        assert (first.status_code, first.headers["retry-after"]) == (429, "30")
+        assert track(client, {"n": 1}).text == "1"  # 429: spooled
+        upstream.set_mode("healthy")
+        served = sum(upstream.served.values())
+        for n in range(2, 12):  # the next calls respect the cooldown: none reaches upstream
+            read = client.get("/api/v2/lists", params={"api_key": DEMO_PRIVATE_KEY})
+            assert read.status_code == 429 and 25 <= int(read.headers["retry-after"]) <= 30
+            assert track(client, {"n": n}).text == "1"
+        time.sleep(0.3)
+        assert sum(upstream.served.values()) == served
+        assert upstream.stored_events() == []
