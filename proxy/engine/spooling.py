@@ -20,7 +20,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -44,12 +44,7 @@ def stamp(call: Call, make_id: Callable[[], str] = lambda: str(uuid.uuid4())) ->
     """The call with an idempotency key: an event without ``unique_id`` gets one, fixed now."""
     if not needs_unique_id(call.body):
         return call
-    return Call(**{**_fields(call), "body": with_unique_id(call.body, make_id())})
-
-
-def _fields(call: Call) -> dict[str, Any]:
-    values = asdict(call)
-    return {name: values[name] for name in (*_CALL_FIELDS, "expect")}
+    return replace(call, body=with_unique_id(call.body, make_id()))
 
 
 def sealed_payload(call: Call, key: str | None) -> dict[str, Any]:
