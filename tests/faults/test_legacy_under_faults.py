@@ -199,3 +199,29 @@ def test_an_upstream_429_slows_the_next_calls_for_its_retry_after(
         time.sleep(0.3)
         assert sum(upstream.served.values()) == served
         assert upstream.stored_events() == []
+
+
+def test_a_full_spool_answers_the_legacy_failure(upstream: FaultUpstream, tmp_path: Path) -> None:
+    with TestClient(create_app(settings(upstream, tmp_path, spool_max_entries=2))) as client:
+        upstream.set_mode("down")
+        assert [track(client, {"n": n}).text for n in range(3)] == ["1", "1", "0"]  # never a silent drop
+        metrics = client.get("/metrics", headers={"authorization": f"Bearer {ADMIN}"}).text
+        assert "klaviyo_compat_spool_pending 2.0" in metrics
+
+
+def test_identify_is_spooled_and_the_profile_written_once_back(
+    upstream: FaultUpstream, tmp_path: Path
+) -> None:
+    data = {"token": DEMO_PUBLIC_KEY, "properties": {"$email": EMAIL, "$first_name": "Dora"}}
+    encoded = base64.b64encode(orjson.dumps(data)).decode()
+    with TestClient(create_app(settings(upstream, tmp_path, breaker_open_seconds=0.2))) as client:
+        upstream.set_mode("500")  # (a 503 here says Retry-After: 30, which redelivery would honour)
+        assert client.get("/api/identify", params={"data": encoded}).text == "1"
+        assert client.post("/api/identify", data={"data": encoded}).text == "1"
+        upstream.set_mode("healthy")
+
+        def written() -> bool:
+            return any(p.attributes.get("email") == EMAIL for p in upstream.store.profiles.values())
+
+        wait_for(written)
+        assert sum(p.attributes.get("email") == EMAIL for p in upstream.store.profiles.values()) == 1
