@@ -225,3 +225,25 @@ def test_identify_is_spooled_and_the_profile_written_once_back(
 
         wait_for(written)
         assert sum(p.attributes.get("email") == EMAIL for p in upstream.store.profiles.values()) == 1
+
+
+def test_a_v2_subscribe_whose_last_step_fails_once_is_completed_not_half_done(
+    upstream: FaultUpstream, tmp_path: Path
+) -> None:
+    with TestClient(create_app(settings(upstream, tmp_path, request_deadline=5.0))) as client:
+        made = client.post("/api/v2/lists", params={"api_key": DEMO_PRIVATE_KEY}, json={"list_name": "Subs"})
+        list_id = made.json()["list_id"]
+        upstream.fail_next("/api/profile-subscription-bulk-create-jobs", "500")
+        body = {"profiles": [{"email": "sub1@example.com"}, {"email": "sub2@example.com"}]}
+        resp = client.post(
+            f"/api/v2/list/{list_id}/subscribe", params={"api_key": DEMO_PRIVATE_KEY}, json=body
+        )
+        assert resp.status_code == 200, resp.text
+        assert upstream.served["500"] == 1  # the failed attempt; the retry went through
+        emails = [str(p.attributes.get("email")) for p in upstream.store.profiles.values()]
+        assert sorted(e for e in emails if e.startswith("sub")) == [
+            "sub1@example.com",
+            "sub2@example.com",
+        ]
+        # Subscribed (the sandbox's lists are double opt-in: a confirmation is pending for each).
+        assert all(upstream.store.pending_for(f"sub{n}@example.com") for n in (1, 2))

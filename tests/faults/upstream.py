@@ -14,7 +14,9 @@ and answers each request according to its current ``mode``, settable at any time
 * ``cookies``: healthy, plus a ``Set-Cookie`` on every answer;
 * ``down``: nothing listens on the port (connections are refused) until the mode changes.
 
-``served`` counts requests per mode; ``stored_events()`` lists the sandbox's events.
+``fail_next(path_prefix, mode, times)`` overrides the mode for the next ``times`` requests whose
+path starts with ``path_prefix`` (a fault in the middle of a fan-out). ``served`` counts requests
+per mode; ``stored_events()`` lists the sandbox's events.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class FaultUpstream:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._client: httpx.AsyncClient | None = None
+        self._rules: list[list[Any]] = []  # [path prefix, mode, remaining]
+        self._rules_lock = threading.Lock()
 
     # ------------------------------------------------------------------ control (any thread)
 
@@ -102,6 +106,20 @@ class FaultUpstream:
             self._call(self._close(final=False))
         elif mode != "down" and previous == "down":
             self._call(self._open())
+
+    def fail_next(self, path_prefix: str, mode: str, times: int = 1) -> None:
+        if mode not in MODES or mode == "down":
+            raise ValueError(f"not a per-request fault: {mode!r}")
+        with self._rules_lock:
+            self._rules.append([path_prefix, mode, times])
+
+    def _mode_for(self, target: str) -> str:
+        with self._rules_lock:
+            for rule in self._rules:
+                if target.startswith(rule[0]) and rule[2] > 0:
+                    rule[2] -= 1
+                    return str(rule[1])
+        return self.mode
 
     def stored_events(self) -> list[Event]:
         events: list[Event] = self._call(self._events())
@@ -154,7 +172,7 @@ class FaultUpstream:
         method, target, _ = lines[0].split(" ", 2)
         headers = [tuple(h.split(":", 1)) for h in lines[1:] if ":" in h]
         hmap = {k.strip().lower(): v.strip() for k, v in headers}
-        mode = self.mode
+        mode = self._mode_for(target)
         self.served[mode] += 1
         if mode == "no-continue" and hmap.get("expect", "").lower() == "100-continue":
             await _hang(reader)
