@@ -30,6 +30,9 @@ from proxy.engine.upstream import Upstream, UpstreamUnavailable
 
 # loop.time() by which the current legacy call must have answered (None: no deadline known).
 DEADLINE: ContextVar[float | None] = ContextVar("klaviyo_compat_deadline", default=None)
+# Set while a spoolable write makes its one direct try: a transient failure spools it at once
+# (acknowledged in milliseconds) instead of retrying inline.
+SPOOLING: ContextVar[bool] = ContextVar("klaviyo_compat_spooling", default=False)
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -91,7 +94,7 @@ class Retrying(_Wrapper):
     async def send(
         self, op: str, *, path_params: Mapping[str, str], query: Mapping[str, str], body: Any, key: str | None
     ) -> Reply:
-        retryable = self.retryable(op, body)
+        retryable = self.retryable(op, body) and not SPOOLING.get()
         attempt = 0
         while True:
             failure: UpstreamUnavailable | None = None

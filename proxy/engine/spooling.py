@@ -27,7 +27,7 @@ import structlog
 
 from mappings.core import Call, Reply
 from mappings.translate.idempotency import needs_unique_id, with_unique_id
-from proxy.engine.resilience import transient
+from proxy.engine.resilience import SPOOLING, transient
 from proxy.engine.upstream import UpstreamUnavailable
 from proxy.observe.reliability import ReliabilityMetrics
 from proxy.state.budgets import BudgetSpent, RateBudget
@@ -107,6 +107,7 @@ class Spooler:
                 reservation = await self.budget.reserve(account, {call.op: 1}, self.budget_wait)
             except BudgetSpent:
                 return await self.put(account, call, key, "rate budget spent")
+        spooling = SPOOLING.set(True)  # no inline retries: the spool is the retry
         try:
             async with asyncio.timeout(self.send_timeout):
                 reply = await send()
@@ -114,6 +115,8 @@ class Spooler:
             return await self.put(account, call, key, str(exc))
         except TimeoutError:  # the upstream may have stored it: the redelivery carries the same key
             return await self.put(account, call, key, f"no answer within {self.send_timeout:g} s")
+        finally:
+            SPOOLING.reset(spooling)
         if transient(reply.status):
             if reservation is not None and self.budget is not None:
                 self.budget.refund(reservation, {})

@@ -52,6 +52,7 @@ class Run:
         self.base = base
         self.acked = 0
         self.answers: Counter[str] = Counter()
+        self.latencies: list[float] = []  # seconds, answered calls
         self.ambiguous: set[int] = set()  # no answer after the request may have been sent
         self.killed = asyncio.Event()
         self.back = asyncio.Event()
@@ -64,6 +65,7 @@ class Run:
 
     async def track(self, http: httpx.AsyncClient, i: int) -> None:
         while True:
+            started = time.monotonic()
             try:
                 resp = await http.post(
                     "/api/track", content=payload(i), headers={"content-type": "application/json"}
@@ -75,6 +77,7 @@ class Run:
                 self.ambiguous.add(i)  # killed under the call: a legacy client would retry it
                 await asyncio.sleep(0.05)
                 continue
+            self.latencies.append(time.monotonic() - started)
             self.answers[f"{resp.status_code} {resp.text}"] += 1
             if resp.text == "1":
                 self.acked += 1
@@ -138,7 +141,9 @@ def test_2000_tracks_through_faults_and_a_sigkill_arrive_exactly_once(tmp_path: 
         f"answers {dict(run.answers)}, stored events {len(events)}, distinct unique_ids {len(by_unique)}, "
         f"missing {len(missing)}, duplicated {len(twice)}, spool pending {left}, dead letters {dead}, "
         f"calls retried by clients after the SIGKILL {len(run.ambiguous)}, "
-        f"upstream requests by mode {dict(upstream.served)}, proxy exit code {code}"
+        f"upstream requests by mode {dict(upstream.served)}, proxy exit code {code}; "
+        f"answer latency p50 {_pct(run.latencies, 50):.3f} s, p99 {_pct(run.latencies, 99):.3f} s, "
+        f"max {max(run.latencies):.3f} s"
     )
     assert run.acked == TOTAL
     assert (left, dead) == (0, 0)
@@ -149,3 +154,8 @@ def test_2000_tracks_through_faults_and_a_sigkill_arrive_exactly_once(tmp_path: 
     assert [n for n in twice if n % 2 == 0] == []
     assert set(twice) <= run.ambiguous
     assert code in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM once it has shut down cleanly
+
+
+def _pct(values: list[float], p: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, len(ordered) * p // 100)]

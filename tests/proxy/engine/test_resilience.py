@@ -12,7 +12,7 @@ import pytest
 
 from mappings.core import Reply
 from mappings.upstream_ops import SPEC_OPERATIONS
-from proxy.engine.resilience import DEADLINE, Breaker, CircuitOpen, Retrying, backoff
+from proxy.engine.resilience import DEADLINE, SPOOLING, Breaker, CircuitOpen, Retrying, backoff
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
 
 
@@ -78,6 +78,16 @@ async def test_an_event_with_unique_id_is_retried() -> None:
     inner = Scripted(UpstreamUnavailable("reset"), Reply(202))
     assert (await send(retrying(inner, Sleeps()), "create_event", EVENT)).status == 202
     assert inner.sent == ["create_event"] * 2
+
+
+async def test_a_spoolable_write_is_not_retried_inline_the_spool_is_its_retry() -> None:
+    inner = Scripted(Reply(503), Reply(202))
+    token = SPOOLING.set(True)
+    try:
+        assert (await send(retrying(inner, Sleeps()), "create_event", EVENT)).status == 503
+    finally:
+        SPOOLING.reset(token)
+    assert inner.sent == ["create_event"]
 
 
 async def test_no_retry_past_the_deadline_and_none_after_the_last_attempt() -> None:
