@@ -177,3 +177,33 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
             family, code, detail or "The upstream Klaviyo API failed. Please retry.", {"Retry-After": wait}
         )
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")
+
+
+# Settings (``proxy.settings.Settings`` booleans of the same name) that let a mapping answer
+# more than the faithful translation when the operator opts in; ``LegacyRequest.opt_ins``
+# holds those that are on.
+APPROXIMATE_RECIPIENTS = "approximate_recipients"
+OPT_INS = (APPROXIMATE_RECIPIENTS,)
+
+
+# Read after write (see README "Offset pages"): which new-API requests change what a legacy
+# collection enumerates. Every write does, except event and profile ingestion (high volume:
+# dropping an account's enumerations on every tracked event would defeat the cache; the cost is
+# that a metric created by a first event shows in D1 after the cache TTL) and the reads that
+# use POST (reports, aggregates, template render).
+_INGESTION_PATHS = frozenset(
+    {"/api/events", "/api/event-bulk-create-jobs", "/api/profile-import", "/api/profile-bulk-import-jobs"}
+)
+_READ_POSTS = frozenset({"/api/template-render", "/api/metric-aggregates"})
+
+
+def invalidates_enumerations(method: str, path: str, status: int) -> bool:
+    """Whether a new-API request (method, path, answer status) may have changed a collection
+    that legacy offset pages enumerate: a write that was not refused (4xx), other than ingestion
+    and POST reads."""
+    if method.upper() in ("GET", "HEAD", "OPTIONS") or 400 <= status < 500:
+        return False
+    path = "/" + path.strip("/")
+    if path.startswith("/client/") or path in _INGESTION_PATHS or path in _READ_POSTS:
+        return False
+    return not path.endswith(("-reports", "-report"))

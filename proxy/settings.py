@@ -43,6 +43,12 @@ class Settings:
     # Seconds an enumerated upstream collection (legacy offset pages) may be reused.
     collection_cache_ttl: float = 60.0
     collection_cache_entries: int = 256
+    # person_count / num_recipients (``CachedLookups``): re-read a count older than this many
+    # seconds when the operation's rate budget allows; false: never read (counts answer 0).
+    count_lookups: bool = True
+    count_max_age: float = 300.0
+    # B9: answer an approximate recipient list (sent: "Received Email" events; draft: the estimate).
+    approximate_recipients: bool = False
     # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
@@ -238,6 +244,7 @@ def validate(settings: Settings) -> None:
         "traffic_flush_ms",
         "traffic_queue_size",
         "report_max_callers",
+        "count_max_age",
         "spool_max_entries",
         "spool_backoff",
         "spool_backoff_max",

@@ -39,6 +39,9 @@ class LegacyRequest:
     # Public keys (legacy `token`) for which the operator configured a private key.
     server_side_tokens: frozenset[str] = frozenset()
     now: datetime = field(default_factory=_wall_clock)
+    # Operator opt-ins a mapping may honour (names in ``mappings.protocol.OPT_INS``, e.g.
+    # "approximate_recipients"): the settings that are on.
+    opt_ins: frozenset[str] = frozenset()
 
     def get(self, name: str, default: JSON = None) -> JSON:
         """The last non-null value of a parameter (PHP sends nulls meaning 'not supplied')."""

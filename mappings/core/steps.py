@@ -86,7 +86,7 @@ class SaveToken:
 
     The engine's token store keeps ``value`` (e.g. an upstream cursor) for a bounded time,
     scoped to the caller's account; the answer is the token (``int`` when ``numeric``,
-    always below 2**53 so JavaScript clients keep it exact).
+    a 32-bit positive integer, so every client keeps it exact).
     """
 
     value: JSON
@@ -107,7 +107,49 @@ class Gather:
     calls: tuple[Call, ...]
 
 
-Step: TypeAlias = Call | CollectAll | CollectPages | Gather | SaveToken | LoadToken
+@dataclass(frozen=True)
+class Budget:
+    """A per-account allowance of optional upstream reads (``Lookup``), named so lookups share it.
+
+    The engine never spends more than ``per_second`` / ``per_minute`` (/ ``per_day``) calls of
+    one budget for one account; the figures are the mapping's (Klaviyo knowledge: an
+    operation's documented rate limit, minus headroom for the application's own calls).
+    """
+
+    name: str
+    per_second: int
+    per_minute: int
+    per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One optional upstream read that answers cached values (counts) for ``keys``.
+
+    ``read`` (pure) takes the reply body and returns the values it carries, by key.
+    """
+
+    keys: tuple[str, ...]
+    call: Call
+    read: Callable[[JSON], Mapping[str, JSON]]
+    budget: Budget
+
+
+@dataclass(frozen=True)
+class CachedLookups:
+    """Values the engine keeps per account (list sizes, campaign recipient counts).
+
+    The answer maps every key of every lookup to its last known value, or None when it was
+    never known. A lookup runs only when one of its keys is unknown or older than the
+    engine's ``count_max_age`` **and** its budget allows it now; otherwise the last known
+    values are answered as they are. A failed lookup is not an error (nothing is thrown into
+    the plan): the last known values stay. Lookup calls are counted like any upstream call.
+    """
+
+    lookups: tuple[Lookup, ...]
+
+
+Step: TypeAlias = Call | CollectAll | CollectPages | Gather | SaveToken | LoadToken | CachedLookups
 
 
 @dataclass(frozen=True)

@@ -7,31 +7,52 @@ Sending is asynchronous in the new API (a campaign-send-job, 202); legacy answer
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from mappings import protocol
 from mappings.core import (
     Call,
+    CollectAll,
+    Collected,
+    CollectPages,
     Family,
     Fidelity,
     LegacyReply,
     LegacyRequest,
+    LoadToken,
     Plan,
     Reply,
+    SaveToken,
     UpstreamBound,
     UpstreamError,
 )
 from mappings.core.declarer import Declarer
 from mappings.translate import form_values
-from mappings.translate.campaign_objects import CANCELLED
+from mappings.translate.campaign_objects import CANCELLED, SENT_STATUSES
+from mappings.translate.campaign_recipients import (
+    APPROXIMATE_HEADER,
+    FROM_ESTIMATE,
+    FROM_EVENTS,
+    MAX_EVENT_PAGES,
+    BadRecipientsQuery,
+    event_pages,
+    events_query,
+    parse_count,
+    parse_sort,
+    received_metric_id,
+    recipient_rows,
+)
 from mappings.translate.campaign_steps import (
     AUDIENCE_UPSTREAM,
+    SubPlan,
     campaign_answer,
     read_campaign,
     resource,
     rollback,
 )
+from mappings.translate.counts import count_of
 from mappings.translate.datetimes import parse_iso
 from mappings.translate.form_values import BadInput
 
@@ -174,7 +195,7 @@ def cancel_campaign(req: LegacyRequest) -> Plan:
             "cancel: the new Klaviyo API cancels only a campaign's send job.",
         )
     campaign, message = yield from read_campaign(campaign_id)
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     answer["status"], answer["status_id"], answer["status_label"] = CANCELLED
     return LegacyReply.json_body(answer)
 
@@ -224,24 +245,132 @@ def clone_campaign(req: LegacyRequest) -> Plan:
         yield from rollback(new_id)
         return protocol.translate_error(Family.V1, err.reply)
     campaign, message = yield from read_campaign(new_id)
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     return LegacyReply.json_body(answer)
 
 
-get_campaign_recipients = ops.unsupported(
+B9_UNSUPPORTED: Final = protocol.unsupported(
+    Family.V1,
+    "Listing a campaign's recipients (GET /api/v1/campaign/{id}/recipients)",
+    "the estimated recipient count, GET /api/campaign-recipient-estimations/{id} (after POST "
+    "/api/campaign-recipient-estimation-jobs). An operator can opt in to approximate answers "
+    "(setting approximate_recipients = true: sent campaigns from their Received Email events, "
+    "drafts as the estimated count with no recipients)",
+    protocol.DOCS + "get_campaign_recipient_estimation",
+)
+B9_PAGES: Final = 10  # get_metrics pages read to find "Received Email" (100 metrics)
+
+
+def _approximate(body: dict[str, Any], how: str) -> LegacyReply:
+    return LegacyReply(status=200, body=body, headers={APPROXIMATE_HEADER: how})
+
+
+@ops.declare(
     "B9",
     "get_campaign_recipients",
     "GET",
     "/api/v1/campaign/{campaign_id}/recipients",
+    upstream=("get_campaign", "get_campaign_recipient_estimation", "get_metrics", "get_events"),
+    fidelity=Fidelity.UNSUPPORTED,
     successor="get_campaign_recipient_estimation",
-    what="Listing a campaign's recipients (GET /api/v1/campaign/{id}/recipients)",
-    replacement="the estimated recipient count, GET /api/campaign-recipient-estimations/{id} "
-    "(after POST /api/campaign-recipient-estimation-jobs)",
-    lost="Everything: the new API has no per-recipient list (email, status, customer_id, variation_id).",
-    doc="""Not supported: answers 501 naming the successor. The new Klaviyo API has no per-recipient list
-    of a campaign (email, status, customer_id, variation_id) and no next_offset paging. The only
-    recipient figure it has is an estimated count: POST /api/campaign-recipient-estimation-jobs,
-    then GET /api/campaign-recipient-estimations/{id}. A list rebuilt from "Received Email" events
-    was rejected: it would be approximate, unbounded in cost and without per-recipient status,
-    which a caller could mistake for the real recipient list.""",
+    lost="By default everything (501): the new API has no per-recipient list (email, status, "
+    "customer_id, variation_id). With approximate_recipients on: a sent campaign's list is rebuilt "
+    "from its Received Email events (recipients whose event was not recorded, or was deleted, are "
+    "missing; status is always Sent; variation_id is null; total counts the recipients listed so "
+    "far); a draft answers no recipients and its estimated count as total. Each answer carries "
+    "the X-Compat-Approximate header saying which.",
+    max_upstream_calls=UpstreamBound(
+        0,
+        1 + B9_PAGES + MAX_EVENT_PAGES,
+        "0 by default (501). Opted in: first page: get_campaign, then the recipient estimation "
+        "(draft) or up to 10 get_metrics pages and at most count/1000 (max 25) get_events pages "
+        "(sent); later pages (offset): the get_events pages only",
+    ),
 )
+def get_campaign_recipients(req: LegacyRequest) -> Plan:
+    """Not supported by default: answers 501 naming the successor (the estimated recipient count).
+    With the operator's opt-in approximate_recipients = true, answers the legacy {"object": "$list",
+    "data": [{"email", "status", "customer_id", "variation_id"}], "count", "total", "next_offset"}
+    approximately: for a sent campaign, from its "Received Email" events (GET /api/metrics to find
+    that metric, then GET /api/events filtered on it since an hour before the send time with the
+    profile's email, keeping events whose $message is the campaign or its message; count default
+    5000, max 25000, sort asc/desc by event time, next_offset to resume); for a campaign not sent
+    yet, an empty page
+    whose total is GET /api/campaign-recipient-estimations/{id}. Every page carries the
+    X-Compat-Approximate header. An unknown campaign answers 404, an expired offset 400."""
+    if protocol.APPROXIMATE_RECIPIENTS not in req.opt_ins:
+        return B9_UNSUPPORTED
+    campaign_id = req.path_params["campaign_id"]
+    try:
+        count = parse_count(req.get("count"))
+        sort = parse_sort(req.get("sort"))
+    except BadRecipientsQuery as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    size, pages = event_pages(count)
+    offset = req.get("offset")
+    if offset not in (None, ""):
+        saved: Any = yield LoadToken(str(offset))
+        if not isinstance(saved, Mapping) or saved.get("campaign") != campaign_id:
+            return protocol.bad_request(Family.V1, f"Invalid or expired offset '{offset}'.")
+        walk = _Walk(
+            dict(saved["query"]), list(saved["messages"]), str(saved["cursor"]), int(saved["listed"])
+        )
+        walk.query["page[size]"] = str(size)
+    else:
+        start = yield from _first_page(campaign_id, sort, size)
+        if isinstance(start, LegacyReply):
+            return start
+        walk = start
+    query, message_ids, cursor, listed = walk.query, walk.messages, walk.cursor, walk.listed
+    events: Collected = yield CollectPages("get_events", query=query, cursor=cursor, max_pages=pages)
+    rows = recipient_rows(events.data, events.included, message_ids)
+    listed += len(rows)
+    body: dict[str, Any] = {"object": "$list", "data": rows, "count": len(rows), "total": listed}
+    if events.next_cursor is not None:
+        state = {
+            "campaign": campaign_id,
+            "query": query,
+            "cursor": events.next_cursor,
+            "messages": message_ids,
+            "listed": listed,
+        }
+        body["next_offset"] = yield SaveToken(state)
+    return _approximate(body, FROM_EVENTS)
+
+
+@dataclass
+class _Walk:
+    """Where a B9 recipients walk stands: the events query, the campaign's message IDs, the cursor."""
+
+    query: dict[str, str]
+    messages: list[str]
+    cursor: str | None = None
+    listed: int = 0
+
+
+def _first_page(campaign_id: str, sort: str, size: int) -> SubPlan[_Walk | LegacyReply]:
+    """Read the campaign: a draft answers its estimate; a sent campaign starts its events walk."""
+    campaign, message = yield from read_campaign(campaign_id)
+    attributes = campaign.get("attributes")
+    attributes = attributes if isinstance(attributes, Mapping) else {}
+    if attributes.get("status") not in SENT_STATUSES:
+        estimate: Reply = yield Call(
+            "get_campaign_recipient_estimation", path_params={"id": campaign_id}, expect=(200, 404)
+        )
+        total = count_of(_estimated(estimate))
+        return _approximate({"object": "$list", "data": [], "count": 0, "total": total}, FROM_ESTIMATE)
+    metrics: Collected = yield CollectAll("get_metrics", query={"fields[metric]": "name"}, max_pages=B9_PAGES)
+    metric_id = received_metric_id(metrics.data)
+    if metric_id is None:
+        return _approximate({"object": "$list", "data": [], "count": 0, "total": 0}, FROM_EVENTS)
+    since = attributes.get("send_time") or attributes.get("created_at")
+    query = events_query(metric_id, since if isinstance(since, str) else None, sort, size)
+    return _Walk(query, [campaign_id, *([str(message["id"])] if message and message.get("id") else [])])
+
+
+def _estimated(reply: Reply) -> Any:
+    if reply.status != 200 or not isinstance(reply.body, Mapping):
+        return None
+    data = reply.body.get("data")
+    attributes = data.get("attributes") if isinstance(data, Mapping) else None
+    return attributes.get("estimated_recipient_count") if isinstance(attributes, Mapping) else None

@@ -31,6 +31,7 @@ from mappings.translate.campaign_objects import (
     distinct_audience_ids,
     index_resources,
     legacy_campaign,
+    newest_first,
 )
 from mappings.translate.campaign_steps import (
     AUDIENCE_UPSTREAM,
@@ -48,10 +49,12 @@ from mappings.translate.campaign_writes import (
     create_body,
     first_message_id,
 )
+from mappings.translate.counts import MAX_AUDIENCE_LOOKUPS, MAX_CAMPAIGN_LOOKUPS, recipient_counts
 from mappings.translate.form_values import BadInput
 from mappings.translate.offset_pages import BadPaging, parse_offset_page
 
 ops = Declarer(Family.V1)
+MAX_COUNT_LOOKUPS: Final = MAX_AUDIENCE_LOOKUPS + MAX_CAMPAIGN_LOOKUPS
 
 # Every email campaign, newest first, with its message(s). No sparse fieldsets: the spec
 # lists only attributes in ``fields[campaign]`` / ``fields[campaign-message]``, and under
@@ -68,8 +71,8 @@ CAMPAIGNS_QUERY: Final[Mapping[str, str]] = MappingProxyType(
 MAX_CAMPAIGN_PAGES: Final = 100  # 10 000 campaigns
 WRITE_LOST: Final = (
     "template_id is the template the caller assigned; the campaign really uses a private copy of it "
-    "(B1/B3 report the copy's ID). Otherwise as B3: num_recipients and person_count null, status_id only "
-    "for sent/draft, campaign_type a guess, is_segmented false."
+    "(B1/B3 report the copy's ID). Otherwise as B3: num_recipients and person_count from the count "
+    "cache, status_id only for sent/draft, campaign_type a guess, is_segmented false."
 )
 
 
@@ -81,22 +84,28 @@ WRITE_LOST: Final = (
     upstream=("get_campaigns", *AUDIENCE_UPSTREAM),
     fidelity=Fidelity.LOSSY,
     successor="get_campaigns",
-    lost="num_recipients is null (the new API has no cheap recipient count); person_count of "
-    "lists/segments is null (profile_count is limited to 1 request/s); status_id is known only for "
-    "sent (1) and draft (2), null otherwise; send_time/sent_at come from the campaign's send time "
-    "(approximate); campaign_type is Regular unless the send is throttled (Batch); is_segmented is "
-    "always false; template_id is the campaign's own copy of the template, not the ID originally "
-    "assigned; deleted lists/segments are left out of lists/excluded_lists; only email campaigns, "
-    "at most the newest 10,000; pages may be up to the collection-cache TTL stale.",
+    lost="num_recipients and the lists' person_count come from a per-account count cache, re-read "
+    "within rate budgets (drafts: the recipient estimation; sent campaigns: recipients in the "
+    "campaign values report over the last 12 months; lists: profile_count), so they may be up to "
+    "count_max_age old, or older (0 before the first read) while a budget is spent; status_id is "
+    "known only for sent (1) and draft (2), null otherwise; send_time/sent_at come from the "
+    "campaign's send time (approximate); campaign_type is Regular unless the send is throttled "
+    "(Batch); is_segmented is always false; template_id is the campaign's own copy of the "
+    "template, not the ID originally assigned; deleted lists/segments are left out of "
+    "lists/excluded_lists; only email campaigns, at most the newest 10,000; pages may be up to "
+    "the collection-cache TTL stale for changes not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
         0,
         None,
-        "P + 2*ceil(A/10): P = cursor pages of 100 email campaigns (0 while the enumeration is "
-        "cached, at most 100), A = distinct lists/segments used by the campaigns of the requested page",
+        "P + 2*ceil(A/10) + L: P = cursor pages of 100 email campaigns (0 while the enumeration is "
+        "cached, at most 100), A = distinct lists/segments used by the campaigns of the requested "
+        "page, L = count lookups for stale counts within their per-account budgets (at most 10 "
+        "profile_count, 60 recipient estimations, 5 metric reads and 1 values report a minute)",
     ),
 )
 def get_campaigns(req: LegacyRequest) -> Plan:
-    """List email campaigns, newest first, in legacy v1 page/count pages with totals.
+    """List email campaigns, newest first (campaigns created within the same second: the one
+    created last first), in legacy v1 page/count pages with totals.
 
     Walks every page of GET /api/campaigns (email channel, newest first, messages included;
     the enumeration is cached briefly so later pages do not walk it again), slices the
@@ -111,11 +120,17 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     collected: Collected = yield CollectAll(
         "get_campaigns", query=CAMPAIGNS_QUERY, max_pages=MAX_CAMPAIGN_PAGES
     )
-    campaigns = [c for c in collected.data if isinstance(c, Mapping)]
+    campaigns = newest_first([c for c in collected.data if isinstance(c, Mapping)])
     window = paging.slice(campaigns)
     audiences = yield from fetch_audiences(distinct_audience_ids(window))
+    recipients = yield from recipient_counts(window, req.now)
     included = index_resources(collected.included)
-    data = [legacy_campaign(c, campaign_message(c, included), audiences) for c in window]
+    data = [
+        legacy_campaign(
+            c, campaign_message(c, included), audiences, num_recipients=recipients.get(c["id"], 0)
+        )
+        for c in window
+    ]
     return LegacyReply.json_body(paging.envelope(len(campaigns), data))
 
 
@@ -132,9 +147,13 @@ def get_campaigns(req: LegacyRequest) -> Plan:
     ),
     fidelity=Fidelity.LOSSY,
     successor="create_campaign",
-    lost=WRITE_LOST + " The list of campaigns (B1) may show the new draft only after the cache TTL.",
+    lost=WRITE_LOST,
     max_upstream_calls=UpstreamBound(
-        4, text="4: create, template assignment, one get_lists and one get_segments for the list"
+        4,
+        MAX_COUNT_LOOKUPS,
+        "4: create, template assignment, one get_lists and one get_segments for the list; plus the "
+        "count lookups of the answer (profile_count of the list, the draft's recipient estimation), "
+        "within their budgets",
     ),
 )
 def create_campaign(req: LegacyRequest) -> Plan:
@@ -168,7 +187,9 @@ def create_campaign(req: LegacyRequest) -> Plan:
         yield from rollback(campaign_id)
         return protocol.translate_error(Family.V1, err.reply)
     sent = {"attributes": body["data"]["attributes"]["campaign-messages"]["data"][0]["attributes"]}
-    answer = yield from campaign_answer(campaign, assigned_message(assigned, sent), template_id=template_id)
+    answer = yield from campaign_answer(
+        campaign, assigned_message(assigned, sent), now=req.now, template_id=template_id
+    )
     return LegacyReply.json_body(answer)
 
 
@@ -180,7 +201,8 @@ def create_campaign(req: LegacyRequest) -> Plan:
     upstream=("get_campaign", *AUDIENCE_UPSTREAM),
     fidelity=Fidelity.LOSSY,
     successor="get_campaign",
-    lost="As in B1: num_recipients and person_count are null, status_id is known only for sent and "
+    lost="As in B1: num_recipients and person_count come from the count cache, status_id is known "
+    "only for sent and "
     "draft, send_time/sent_at are approximate, campaign_type is a guess, is_segmented is false, "
     "template_id is the campaign's own copy of the template, deleted lists/segments are left out.",
     max_upstream_calls=UpstreamBound(
@@ -196,7 +218,7 @@ def get_campaign(req: LegacyRequest) -> Plan:
     "The requested resource does not exist.".
     """
     campaign, message = yield from read_campaign(req.path_params["campaign_id"])
-    answer = yield from campaign_answer(campaign, message)
+    answer = yield from campaign_answer(campaign, message, now=req.now)
     return LegacyReply.json_body(answer)
 
 
@@ -236,7 +258,7 @@ def update_campaign(req: LegacyRequest) -> Plan:
     try:
         campaign, message = yield from read_campaign(campaign_id)
         campaign, message = yield from apply_updates(campaign_id, fields, campaign, message)
-        answer = yield from campaign_answer(campaign, message, template_id=fields.template_id)
+        answer = yield from campaign_answer(campaign, message, now=req.now, template_id=fields.template_id)
     except BadInput as exc:
         return protocol.bad_request(Family.V1, str(exc))
     return LegacyReply.json_body(answer)

@@ -122,7 +122,8 @@ def _choice(req: LegacyRequest, name: str, allowed: tuple[str, ...]) -> str | No
     lost="Exclusions are the profiles' global email suppressions (UNSUBSCRIBE -> unsubscribed, "
     "HARD_BOUNCE -> bounced, INVALID_EMAIL -> invalid_email, SPAM_COMPLAINT -> reported_spam, "
     "USER_SUPPRESSED -> manually_excluded); email addresses without a profile are not listed; "
-    "at most the first 50,000; pages may be up to the collection-cache TTL stale.",
+    "at most the first 50,000; pages may be up to the collection-cache TTL stale for changes "
+    "not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
         0, MAX_EXCLUSION_PAGES, "P: cursor pages of 100 suppressed profiles (0 while cached, at most 500)"
     ),

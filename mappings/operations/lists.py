@@ -23,6 +23,7 @@ from mappings.core import (
 )
 from mappings.core.declarer import Declarer
 from mappings.translate.campaign_objects import legacy_list
+from mappings.translate.counts import AUDIENCE_COUNT_UPSTREAM, MAX_AUDIENCE_LOOKUPS, with_person_counts
 from mappings.translate.list_objects import (
     LIST_NOT_FOUND,
     legacy_list_info,
@@ -264,14 +265,19 @@ def delete_list(req: LegacyRequest) -> Plan:
     "get_lists_v1",
     "GET",
     "/api/v1/lists",
-    upstream=("get_lists", "get_segments"),
+    upstream=("get_lists", "get_segments", *AUDIENCE_COUNT_UPSTREAM),
     fidelity=Fidelity.LOSSY,
     successor="get_lists",
-    lost="person_count is null (profile_count is limited to 1 request/s); folder is null; lists and "
-    "segments are ordered newest first (legacy order unknown); at most 10,000 of each; pages may "
-    "be up to the collection-cache TTL stale.",
+    lost="person_count comes from a per-account count cache (profile_count is limited to 1/s and "
+    "15/min): it may be up to count_max_age old, or older (0 before the first read) while that "
+    "budget is spent; folder is null; lists and segments are ordered newest first (legacy order "
+    "unknown); at most 10,000 of each; pages may be up to the collection-cache TTL stale for "
+    "changes not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
-        0, 2 * MAX_LIST_PAGES, "ceil(L/10) + ceil(S/10) cursor pages of lists and segments (0 while cached)"
+        0,
+        2 * MAX_LIST_PAGES + MAX_AUDIENCE_LOOKUPS,
+        "ceil(L/10) + ceil(S/10) cursor pages of lists and segments (0 while cached) + at most 10 "
+        "profile_count reads (GET /api/lists/{id} or /api/segments/{id}) for stale counts of the page",
     ),
 )
 def get_lists_v1(req: LegacyRequest) -> Plan:
@@ -279,7 +285,8 @@ def get_lists_v1(req: LegacyRequest) -> Plan:
     50). Walks every page of GET /api/lists and GET /api/segments (10 per page; cached briefly for
     later pages), merges them newest first and answers legacy list objects {"object": "list",
     "id", "name", "list_type": "list"|"segment", "folder": null, "created", "updated",
-    "person_count": null}."""
+    "person_count"}, person_count being the list's or segment's profile_count from the count cache
+    (re-read when stale, within the profile_count budget)."""
     try:
         paging = parse_offset_page(req)
     except BadPaging as exc:
@@ -294,4 +301,5 @@ def get_lists_v1(req: LegacyRequest) -> Plan:
     )
     merged = newest_first([*lists.data, *segments.data])
     data = [legacy_list(r) for r in paging.slice(merged)]
+    yield from with_person_counts(data)
     return LegacyReply.json_body(paging.envelope(len(merged), data))

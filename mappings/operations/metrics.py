@@ -52,7 +52,8 @@ MAX_METRIC_PAGES: Final = 50  # 10 000 metrics
     fidelity=Fidelity.LOSSY,
     successor="get_metrics",
     lost="Metrics come in the new API's order (legacy order was not documented); at most 10,000 "
-    "metrics; pages may be up to the collection-cache TTL stale.",
+    "metrics; pages may be up to the collection-cache TTL stale for changes "
+    "not made through klaviyo-compat.",
     max_upstream_calls=UpstreamBound(
         0,
         MAX_METRIC_PAGES,

@@ -83,7 +83,8 @@ def _rows(replies: Sequence[Reply]) -> list[Any]:
     upstream=("get_templates",),
     fidelity=Fidelity.LOSSY,
     successor="get_templates",
-    lost="At most the first 1,000 templates by name; pages may be up to the collection-cache TTL stale; "
+    lost="At most the first 1,000 templates by name; pages may be up to the collection-cache TTL "
+    "stale for changes not made through klaviyo-compat; "
     "is_writeable is true for CODE (HTML) templates only.",
     max_upstream_calls=UpstreamBound(
         0,
@@ -224,16 +225,18 @@ def clone_template(req: LegacyRequest) -> Plan:
     upstream=("render_template",),
     fidelity=Fidelity.LOSSY,
     successor="render_template",
-    lost="data.text is null for a template without a plain-text part (e.g. an HTML-only CODE "
-    "template), where legacy answered a text version: the new render answer's text is nullable "
-    "and klaviyo-compat does not derive one from the html.",
+    lost="For a template without a plain-text part (e.g. an HTML-only CODE template) the new render "
+    "answers text null; data.text is then derived by klaviyo-compat from the rendered html (block "
+    "elements become line breaks, links keep their URL, entities decoded, scripts and styles "
+    "dropped), which may differ in layout from the text legacy generated.",
     writes=False,
 )
 def render_template(req: LegacyRequest) -> Plan:
     """Render a template with a context and answer {"object": "email-template", "id", "name",
     "data": {"html", "text"}}: POST /api/template-render. context is a JSON-encoded object (form
     field), a JSON object (JSON body) or bracketed form keys (context[first_name]=George, as Ruby
-    sends a hash); missing means {}. Anything else answers 400 before any upstream call. The new
+    sends a hash); missing means {}. When the render has no text part, the text is derived from the
+    rendered html. Anything else answers 400 before any upstream call. The new
     endpoint allows 3 renders per second, 60 per minute (429 with Retry-After beyond)."""
     template_id = req.path_params["template_id"]
     try:
@@ -255,10 +258,15 @@ send_template = ops.unsupported(
     successor="create_template_preview_send_job",
     what="Sending a template (POST /api/v1/email-template/{id}/send)",
     replacement="POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
-    "2026-07-15.pre; cannot set from_email, from_name or subject)",
+    "2026-07-15.pre; cannot set from_email, from_name or subject). klaviyo-compat could send through it "
+    "only with a pinned spec that has this beta operation (regenerate mappings/upstream_ops.py with "
+    "python -m proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision "
+    "configured; this build's pinned spec, 2026-07-15, has no such operation",
     lost="Everything: no stable endpoint sends a template; its successor cannot set from/subject.",
     doc="""Not supported: answers 501 naming the successor. Revision 2026-07-15 has no stable endpoint
     that sends a template; POST /api/template-preview-send-jobs is a beta endpoint (it needs revision
     2026-07-15.pre), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or
-    subject, so the legacy request cannot be honoured.""",
+    subject, so the legacy request cannot be honoured. The 501 also says what it would take for
+    klaviyo-compat to send through the preview-send job: a pinned spec with that beta operation and
+    the beta revision configured (the pinned 2026-07-15 spec has neither).""",
 )

@@ -44,8 +44,10 @@ REJECTED = LegacyReply(status=200, text="0", media_type=HTML, headers=CORS_HEADE
 TRACK_OPS = ("create_event", "create_client_event")
 IDENTIFY_OPS = ("create_or_update_profile", "create_client_profile")
 TRACK_LOST = (
-    "`__track_once__` is dropped (no per-profile dedupe upstream, so a repeat is recorded again); "
-    "`test` is ignored; a non-numeric `$value` stays an event property instead of the event value."
+    "`__track_once__` becomes a unique_id derived from the event name, so the new API records the "
+    "event once per profile and metric (a repeat answers 1 but is not recorded; an event name used "
+    "both with and without the flag is deduplicated only among its track-once calls); `test` is "
+    "ignored; a non-numeric `$value` stays an event property instead of the event value."
 )
 IDENTIFY_LOST = (
     "`$consent` is stored as a property, not a subscription (as legacy); identifiers that "
@@ -146,9 +148,11 @@ def track_get(req: LegacyRequest) -> Plan:
     """Track an event from `data` (base64 JSON, standard or URL-safe, padding optional).
     Creates the event and updates the profile from `customer_properties`: POST /api/events
     when the operator mapped the token to a private key, else POST /client/events?company_id=<token>.
-    `$event_id` becomes unique_id, `$value` value, `time` an ISO datetime, `ip` the profile's
-    location.ip. Answers 1 on acceptance; 0 for an undecodable payload, a missing token, event
-    or identifier (no upstream call), or any upstream error (429 included: GET is a beacon)."""
+    `$event_id` becomes unique_id (`__track_once__: true` replaces it with "track-once:" and a hash
+    of the event name, so the event is recorded once per profile), `$value` value, `time` an ISO
+    datetime, `ip` the profile's location.ip. Answers 1 on acceptance; 0 for an undecodable
+    payload, a missing token, event or identifier (no upstream call), or any upstream error
+    (429 included: GET is a beacon)."""
     return _track(req)
 
 

@@ -70,6 +70,27 @@ def distinct_audience_ids(campaigns: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(seen)
 
 
+def newest_first(campaigns: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Campaigns as sorted upstream by ``-created_at``, with ties put newest first (B1).
+
+    ``created_at`` has whole seconds, so campaigns created within one second tie; the new API
+    returns a tie in creation order (the order it stored them in), which is oldest first.
+    Each run of equal ``created_at`` is reversed, so the legacy order is newest first
+    throughout, ties broken by creation order.
+    """
+    out: list[Mapping[str, Any]] = []
+    run: list[Mapping[str, Any]] = []
+    for campaign in campaigns:
+        if run and _dict(run[0].get("attributes")).get("created_at") != _dict(campaign.get("attributes")).get(
+            "created_at"
+        ):
+            out.extend(reversed(run))
+            run = []
+        run.append(campaign)
+    out.extend(reversed(run))
+    return out
+
+
 def index_resources(resources: Iterable[JSON]) -> dict[tuple[str, str], Mapping[str, Any]]:
     """``included`` (or any resource list) keyed by (type, id)."""
     out: dict[tuple[str, str], Mapping[str, Any]] = {}
@@ -101,7 +122,10 @@ def campaign_message(
 
 
 def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """A list or segment resource -> legacy v1 list object (§5.2); ``person_count`` is null."""
+    """A list or segment resource -> legacy v1 list object (§5.2).
+
+    ``person_count`` is 0 here: plans fill it from the count cache (``mappings.translate.counts``).
+    """
     attributes = _dict(resource.get("attributes"))
     return {
         "object": "list",
@@ -111,7 +135,7 @@ def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
         "folder": None,
         "created": legacy_datetime(attributes.get("created")),
         "updated": legacy_datetime(attributes.get("updated")),
-        "person_count": None,
+        "person_count": 0,
     }
 
 
@@ -139,6 +163,7 @@ def legacy_campaign(
     audiences: Mapping[str, Mapping[str, Any]],
     *,
     template_id: str | None = None,
+    num_recipients: int = 0,
 ) -> dict[str, Any]:
     """A campaign resource (+ its message, + resolved audiences by ID) -> legacy campaign object.
 
@@ -173,7 +198,7 @@ def legacy_campaign(
         "send_time": send_time,
         "created": legacy_datetime(attributes.get("created_at")),
         "updated": legacy_datetime(attributes.get("updated_at")),
-        "num_recipients": None,
+        "num_recipients": num_recipients,
         "campaign_type": "Batch" if method == "throttled" else "Regular",
         "is_segmented": False,
         "message_type": definition.get("channel") or "email",

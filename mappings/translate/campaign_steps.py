@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Generator, Mapping, Sequence
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -19,6 +20,12 @@ from mappings.translate.campaign_objects import (
     index_resources,
     legacy_campaign,
     legacy_list,
+)
+from mappings.translate.counts import (
+    AUDIENCE_COUNT_UPSTREAM,
+    CAMPAIGN_COUNT_UPSTREAM,
+    recipient_counts,
+    with_person_counts,
 )
 
 T = TypeVar("T")
@@ -32,7 +39,9 @@ CAMPAIGN_QUERY: Final[Mapping[str, str]] = MappingProxyType({"include": "campaig
 # always fits one page.
 AUDIENCE_BATCH: Final = 10
 AUDIENCE_OPS: Final = (("get_lists", "list"), ("get_segments", "segment"))
-AUDIENCE_UPSTREAM: Final = ("get_lists", "get_segments")
+# Audience lookups plus the count lookups of every legacy campaign answer (person_count of its
+# lists, its num_recipients).
+AUDIENCE_UPSTREAM: Final = ("get_lists", "get_segments", *AUDIENCE_COUNT_UPSTREAM, *CAMPAIGN_COUNT_UPSTREAM)
 
 
 def resource(reply: Reply) -> Mapping[str, Any]:
@@ -73,9 +82,9 @@ def audience_calls(ids: Sequence[str]) -> tuple[Call, ...]:
     return tuple(calls)
 
 
-def audience_objects(replies: Sequence[Reply]) -> dict[str, Mapping[str, Any]]:
+def audience_objects(replies: Sequence[Reply]) -> dict[str, dict[str, Any]]:
     """Legacy list objects by ID from the get_lists / get_segments replies."""
-    out: dict[str, Mapping[str, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for reply in replies:
         body = reply.body if isinstance(reply.body, Mapping) else {}
         data = body.get("data")
@@ -86,11 +95,13 @@ def audience_objects(replies: Sequence[Reply]) -> dict[str, Mapping[str, Any]]:
 
 
 def fetch_audiences(ids: Sequence[str]) -> SubPlan[dict[str, Mapping[str, Any]]]:
-    """Legacy list objects for list/segment IDs (no call when there are none)."""
+    """Legacy list objects, person_count included, for list/segment IDs (no call when there are none)."""
     if not ids:
         return {}
     replies: list[Reply] = yield Gather(audience_calls(ids))
-    return audience_objects(replies)
+    audiences = audience_objects(replies)
+    yield from with_person_counts(audiences.values())
+    return dict(audiences)
 
 
 def read_campaign(campaign_id: str) -> SubPlan[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
@@ -105,12 +116,18 @@ def read_campaign(campaign_id: str) -> SubPlan[tuple[Mapping[str, Any], Mapping[
 
 
 def campaign_answer(
-    campaign: Mapping[str, Any], message: Mapping[str, Any] | None, *, template_id: str | None = None
+    campaign: Mapping[str, Any],
+    message: Mapping[str, Any] | None,
+    *,
+    now: datetime,
+    template_id: str | None = None,
 ) -> SubPlan[dict[str, Any]]:
-    """The legacy campaign object, with its included and excluded lists/segments looked up."""
+    """The legacy campaign object, with its included and excluded lists/segments and counts looked up."""
     included, excluded = audience_ids(campaign)
     audiences = yield from fetch_audiences(list(dict.fromkeys((*included, *excluded))))
-    return legacy_campaign(campaign, message, audiences, template_id=template_id)
+    recipients = yield from recipient_counts([campaign], now)
+    count = recipients.get(str(campaign.get("id")), 0)
+    return legacy_campaign(campaign, message, audiences, template_id=template_id, num_recipients=count)
 
 
 def rollback(campaign_id: str) -> SubPlan[None]:

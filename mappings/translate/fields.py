@@ -12,6 +12,7 @@ Datetime helpers live in ``mappings.translate.datetimes`` and are re-exported he
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Collection, Iterable, Mapping
@@ -125,8 +126,10 @@ _NUMERIC_OK: Final = frozenset({"latitude", "longitude"})
 EVENT_SPECIALS: Final[Mapping[str, str]] = MappingProxyType(
     {"$event_id": "unique_id", "$value": "value", "$value_currency": "value_currency"}
 )
-# Event properties with no new-API equivalent (§6 #6): dropped.
-DROPPED_EVENT_PROPERTIES: Final = frozenset({"__track_once__"})
+# Event properties that never reach the event: ``__track_once__`` becomes its unique_id.
+TRACK_ONCE: Final = "__track_once__"
+DROPPED_EVENT_PROPERTIES: Final = frozenset({TRACK_ONCE})
+TRACK_ONCE_PREFIX: Final = "track-once:"
 
 # --------------------------------------------------------------------------- §3.2 table
 
@@ -345,6 +348,27 @@ def _event_attributes(props: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
     return specials, rest
 
 
+def is_track_once(props: Mapping[str, Any]) -> bool:
+    """``__track_once__`` set: ``true`` as the SDKs send it (or its form-encoded spellings)."""
+    flag = props.get(TRACK_ONCE)
+    if isinstance(flag, str):
+        return flag.strip().lower() in ("true", "1", "yes")
+    return flag is True or (isinstance(flag, int) and flag == 1)
+
+
+def track_once_unique_id(event: str) -> str:
+    """The deterministic ``unique_id`` of a track-once event: derived from the event name only.
+
+    The pinned spec (EventCreateQueryV2 / client events, ``unique_id``): "A unique identifier for
+    an event. If the unique_id is repeated for the same profile and metric, only the first
+    processed event will be recorded." The metric is the event name, so one fixed id per event
+    name makes the new API record a track-once event once per profile, as legacy did ("record
+    only once per profile"), with no extra upstream call. Only the name is hashed (never a
+    profile identifier or property), and the hash keeps the id short whatever the name.
+    """
+    return TRACK_ONCE_PREFIX + hashlib.sha256(event.encode("utf-8")).hexdigest()[:32]
+
+
 def track_payload_to_event(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Legacy track payload -> the ``data`` object of create_event / create_client_event (§4).
 
@@ -369,6 +393,11 @@ def track_payload_to_event(payload: Mapping[str, Any]) -> dict[str, Any]:
     if time is not None and time != "":
         attributes["time"] = unix_to_iso(time)
     attributes.update(specials)
-    attributes["metric"] = {"data": {"type": "metric", "attributes": {"name": payload.get("event")}}}
+    event = payload.get("event")
+    if is_track_once(props) and isinstance(event, str):
+        if "unique_id" in specials:  # the caller's $event_id stays visible as a property
+            rest["$event_id"] = specials["unique_id"]
+        attributes["unique_id"] = track_once_unique_id(event)
+    attributes["metric"] = {"data": {"type": "metric", "attributes": {"name": event}}}
     attributes["profile"] = {"data": {"type": "profile", "attributes": profile}}
     return {"type": "event", "attributes": attributes}

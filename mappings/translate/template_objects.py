@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from mappings.translate.datetimes import legacy_datetime
+from mappings.translate.html_text import html_to_text
 
 OBJECT: Final = "email-template"
 # Legacy could update only imported HTML templates ("is_writeable"); in the new API those
@@ -38,13 +39,20 @@ def legacy_template(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def legacy_rendered(template_id: str, resource: Mapping[str, Any]) -> dict[str, Any]:
-    """A template-render answer -> ``{"object", "id", "name", "data": {"html", "text"}}``."""
+    """A template-render answer -> ``{"object", "id", "name", "data": {"html", "text"}}``.
+
+    Legacy always answered a text body; when the new answer's ``text`` is null (an HTML-only
+    template) it is derived from the rendered html (``mappings.translate.html_text``).
+    """
     attributes = _attributes(resource)
+    html, text = attributes.get("html"), attributes.get("text")
+    if text is None and isinstance(html, str):
+        text = html_to_text(html)
     return {
         "object": OBJECT,
         "id": resource.get("id") or template_id,
         "name": attributes.get("name"),
-        "data": {"html": attributes.get("html"), "text": attributes.get("text")},
+        "data": {"html": html, "text": text},
     }
 
 

@@ -33,10 +33,11 @@ from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
+from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward
 from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
-from proxy.engine.runner import Runner
+from proxy.engine.runner import Runner, account_of
 from proxy.engine.upstream import build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
@@ -162,7 +163,12 @@ class Engine:
         if family is not None:
             return await running.legacy(request, family)
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
-        return await forward(request, running.passthrough_client)
+        response = await forward(request, running.passthrough_client)
+        key = _api_key(request.headers.get("authorization", ""))
+        if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
+            # Read after write: the account's cached enumerations (legacy offset pages) go stale.
+            await running.legacy.runner.cache.invalidate(account_of(key))
+        return response
 
     async def _open(self, stack: contextlib.AsyncExitStack) -> Running:
         """Open every part, registering its close on ``stack`` (which closes in reverse)."""
@@ -177,7 +183,10 @@ class Engine:
             self.settings, client, SPEC_OPERATIONS, self.metrics, self.reliability_metrics, parts, stack
         )
         admin = await self._open_admin(stack)
-        return Running(self._handler(reliability, writer), plain, store, writer, reloader, admin)
+        handler = self._handler(reliability, writer)
+        if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
+            tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
+        return Running(handler, plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """The translating client and the pass-through client, sharing one pool."""
@@ -263,10 +272,14 @@ class Engine:
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
         tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
+        upstream = reliability.upstream
+        policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
+        counts = Lookups(upstream, policy=policy, clock=overrides.clock)
         runner = Runner(
-            reliability.upstream,
+            upstream,
             cache,
             tokens,
+            counts=counts,
             budget=reliability.budget,
             budget_wait=settings.budget_wait,
             spooler=reliability.spooler,
@@ -282,6 +295,12 @@ class Engine:
             draw=overrides.draw,
             clock=overrides.clock,
         )
+
+
+def _api_key(authorization: str) -> str | None:
+    """The private key of a new-API ``Authorization: Klaviyo-API-Key <key>`` header."""
+    scheme, _, key = authorization.strip().partition(" ")
+    return key.strip() or None if scheme.lower() == "klaviyo-api-key" else None
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -113,6 +113,7 @@ class LegacyHandler:
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
+        self.opt_ins = frozenset(name for name in protocol.OPT_INS if getattr(settings, name, False) is True)
         self.modes = modes
         self.operations: Mapping[str, Mapping[str, Any]] = runner.upstream.operations  # the pinned spec
         self.metrics = metrics
@@ -217,6 +218,7 @@ class LegacyHandler:
             body=await read_limited(request, MAX_BODY),
             server_side_tokens=self.server_side_tokens,
             now=now,
+            opt_ins=self.opt_ins,
         )
 
     async def _unmapped_caller(self, request: Request, now: datetime) -> str | None:

@@ -2,7 +2,10 @@
 
 The runner enforces the declaration (a plan may only use the upstream operations it
 declared), resolves credentials per step, follows cursors for ``CollectAll`` and counts
-upstream calls for the access log.
+upstream calls for the access log. Read after write: every write it sends that may change an
+enumerated collection (``mappings.protocol.invalidates_enumerations``: not refused with a 4xx,
+not event/profile ingestion, not a POST read) drops the cached enumerations of the account
+whose key sent it, so a legacy client sees its own campaign, list or template at once.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import structlog
 
 from mappings import protocol
 from mappings.core import (
+    CachedLookups,
     Call,
     CollectAll,
     Collected,
@@ -32,6 +36,7 @@ from mappings.core import (
     Step,
     UpstreamError,
 )
+from proxy.engine.lookups import Lookups
 from proxy.engine.resilience import DEADLINE, retry_after
 from proxy.engine.spooling import Spooler, stamp
 from proxy.engine.upstream import Upstream, cursor_of
@@ -67,11 +72,16 @@ class Credentials:
 
     def account(self) -> str:
         """Cache partition: a hash of the key, never the key."""
-        return fingerprint(self.private_key or "", "acct")
+        return account_of(self.private_key)
 
     def budget_account(self) -> str:
         """Whose rate budget and spool order a call uses: the caller's hash."""
         return self.caller or self.account()
+
+
+def account_of(private_key: str | None) -> str:
+    """The account partition of the token store and collection cache for a private key (a hash)."""
+    return fingerprint(private_key or "", "acct")
 
 
 @dataclass
@@ -88,6 +98,7 @@ class Runner:
         cache: CollectionCache,
         tokens: TokenStore,
         *,
+        counts: Lookups | None = None,
         budget: RateBudget | None = None,
         budget_wait: float = 0.0,
         spooler: Spooler | None = None,
@@ -96,6 +107,7 @@ class Runner:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
+        self.counts = counts if counts is not None else Lookups(upstream)
         self.budget = budget  # rate budgets: a call reserves its declared cost before it starts
         self.budget_wait = budget_wait
         self.spooler = spooler  # fire-and-forget writes: delivered or spooled (proxy.engine.spooling)
@@ -194,6 +206,11 @@ class Runner:
             return await self.tokens.save(creds.account(), step.value, step.numeric)
         if isinstance(step, LoadToken):
             return await self.tokens.load(creds.account(), step.token)
+        if isinstance(step, CachedLookups):
+            for lookup in step.lookups:
+                self._check_declared(op, lookup.call.op)
+            key = creds.key_for("private", None)
+            return await self.counts.serve(op.id, step, creds.account(), key, stats, read=dry is None)
         raise PlanBug(f"{op.id} yielded {type(step).__name__}, not a step")
 
     def _check_declared(self, op: Operation, name: str) -> None:
@@ -240,6 +257,10 @@ class Runner:
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
         self._cool(step.op, reply)
+        if key is not None:
+            method, path = self.upstream.url_for(step.op, step.path_params)
+            if protocol.invalidates_enumerations(method, path, reply.status):
+                await self.cache.invalidate(account_of(key))  # read after write: see the module doc
         if reply.status in (401, 403) and step.token is not None:
             # The operator's token -> key map holds a key upstream refuses: callers only see
             # the legacy "0", so say it loudly here.

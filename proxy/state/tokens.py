@@ -15,8 +15,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-MIN_MARKER = 10**11  # legacy markers looked like 103623538132
-MAX_MARKER = 2**53 - 1  # exact in JavaScript numbers
+# v2 ``marker`` integers are drawn uniformly from [2**20, 2**31 - 1]: a signed 32-bit int in any
+# client (JavaScript, PHP on 32 bits, a Java ``int``), yet 2**31 - 2**20 (about 2.1e9) values,
+# so one is not guessable; and a marker only resolves within the account that got it (the
+# store is keyed by account), so a guess could at most resume one's own walk. Recorded legacy
+# markers were around 1e11 (beyond 32 bits): smaller is never worse for a client. A draw that
+# hits a live marker of the same account is drawn again.
+MIN_MARKER = 2**20
+MAX_MARKER = 2**31 - 1
 
 
 class TokenStore(Protocol):
@@ -34,11 +40,13 @@ class MemoryTokenStore:
 
     def _mint(self, numeric: bool) -> str | int:
         if numeric:
-            return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER)
+            return MIN_MARKER + secrets.randbelow(MAX_MARKER - MIN_MARKER + 1)
         return "kxp1." + secrets.token_urlsafe(18)
 
     async def save(self, account: str, value: Any, numeric: bool) -> str | int:
         token = self._mint(numeric)
+        while (account, str(token)) in self._items:  # never hand out a live marker twice
+            token = self._mint(numeric)
         self._items[(account, str(token))] = (self.clock() + self.ttl, value)
         while len(self._items) > self.max_entries:
             self._items.popitem(last=False)

@@ -91,11 +91,13 @@ def assert_campaign(campaign: dict[str, Any]) -> None:
     assert set(campaign) == CAMPAIGN_KEYS, sorted(set(campaign) ^ CAMPAIGN_KEYS)
     assert campaign["object"] == "campaign" and campaign["message_type"] == "email"
     assert V1_DATETIME.match(campaign["created"]) and V1_DATETIME.match(campaign["updated"]), campaign
-    assert campaign["num_recipients"] is None and campaign["is_segmented"] is False
+    assert isinstance(campaign["num_recipients"], int) and campaign["num_recipients"] >= 0, campaign
+    assert campaign["is_segmented"] is False
     assert campaign["campaign_type"] in ("Regular", "Batch")
     for audience in (*campaign["lists"], *campaign["excluded_lists"]):
         assert set(audience) == LEGACY_LIST_KEYS, audience
         assert audience["object"] == "list" and audience["list_type"] in ("list", "segment")
+        assert isinstance(audience["person_count"], int) and audience["person_count"] >= 0, audience
         assert V1_DATETIME.match(audience["created"]) and V1_DATETIME.match(audience["updated"])
 
 

@@ -71,6 +71,8 @@ def check_campaign_pages(pages: list[dict[str, Any]], seven: SevenCampaigns) -> 
     assert sorted(c["id"] for c in rows) == sorted(seven.ids), "pages must partition the collection"
     created = [c["created"] for c in rows]
     assert created == sorted(created, reverse=True), "legacy order is newest first"
+    # Drafts made within one second tie on created: the one created last still comes first.
+    assert [c["id"] for c in rows] == list(reversed(seven.ids)), "ties broken newest first"
     for campaign in rows:
         assert set(campaign) >= CAMPAIGN_KEYS and set(campaign) - CAMPAIGN_KEYS <= {"template"}, sorted(
             campaign

@@ -99,7 +99,7 @@ def test_full_campaign_object() -> None:
         "send_time": "2022-10-07 14:00:00",
         "created": "2022-10-06 12:43:17",
         "updated": "2022-10-07 14:00:22",
-        "num_recipients": None,
+        "num_recipients": 0,
         "campaign_type": "Regular",
         "is_segmented": False,
         "message_type": "email",
@@ -148,7 +148,7 @@ def test_legacy_list_object() -> None:
         "folder": None,
         "created": "2022-04-13 16:10:35",
         "updated": None,
-        "person_count": None,
+        "person_count": 0,
     }
     assert legacy_list({"type": "list", "id": "X", "attributes": {}})["list_type"] == "list"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mappings.core import Call, Gather, LegacyRequest, Reply, UpstreamError
+from mappings.core import CachedLookups, Call, Gather, LegacyRequest, Reply, UpstreamError
 from mappings.operations.campaign_actions import parse_send_time
 from mappings.translate.campaign_objects import legacy_campaign, message_definition
 from mappings.translate.campaign_steps import campaign_answer, merged, read_campaign, rollback
@@ -162,15 +162,26 @@ def test_read_campaign_finds_its_message() -> None:
 
 def test_campaign_answer_skips_lookup_without_audiences() -> None:
     campaign = {"id": "C1", "attributes": {"audiences": {"included": [], "excluded": None}}}
-    steps, answer = drive(campaign_answer(campaign, None), [])
-    assert steps == []
-    assert answer["lists"] == []
+    steps, answer = drive(campaign_answer(campaign, None, now=NOW), [{}])
+    assert [type(s) for s in steps] == [CachedLookups]  # no audience read, one recipient lookup
+    assert [lookup.call.op for lookup in steps[0].lookups] == ["get_campaign_recipient_estimation"]
+    assert answer["lists"] == [] and answer["num_recipients"] == 0  # never read: 0, not null
 
 
 def test_campaign_answer_looks_up_each_audience_once() -> None:
     campaign = {"id": "C1", "attributes": {"audiences": {"included": ["A", "B"], "excluded": ["A"]}}}
     found = {"data": [{"type": "list", "id": "A", "attributes": {"name": "List A"}}]}
-    steps, answer = drive(campaign_answer(campaign, None), [[Reply(200, found), Reply(200, {"data": []})]])
+    steps, answer = drive(
+        campaign_answer(campaign, None, now=NOW),
+        [
+            [Reply(200, found), Reply(200, {"data": []})],
+            {"list:A:profile_count": 12},
+            {"campaign:C1:recipients": 3},
+        ],
+    )
+    assert answer["num_recipients"] == 3
+    assert [lookup.keys for lookup in steps[1].lookups] == [("list:A:profile_count",)]
+    assert answer["lists"][0]["person_count"] == 12
     assert isinstance(steps[0], Gather)
     assert [c.query["filter"] for c in steps[0].calls] == ['any(id,["A","B"])'] * 2
     assert [item["id"] for item in answer["lists"]] == ["A"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mappings import protocol
-from mappings.core import Family, Fidelity, LegacyRequest, Plan, UpstreamBound
+from mappings.core import Call, Family, Fidelity, LegacyRequest, Plan, UpstreamBound
 from mappings.core.declarer import Declarer
-from mappings.operations import campaign_actions
+from mappings.operations import campaign_actions, templates
 
 
 def _plan(req: LegacyRequest) -> Plan:
@@ -77,13 +77,33 @@ def test_a_bound_with_a_data_dependent_part_needs_its_text() -> None:
 
 
 def test_an_unsupported_operation_answers_the_legacy_501_without_upstream_steps() -> None:
-    op = campaign_actions.get_campaign_recipients
-    plan = op.plan(LegacyRequest("GET", "/api/v1/campaign/c1/recipients", path_params={"campaign_id": "c1"}))
+    op = templates.send_template
+    plan = op.plan(LegacyRequest("POST", "/api/v1/email-template/t1/send", path_params={"template_id": "t1"}))
     with pytest.raises(StopIteration) as stop:
         next(plan)
     reply = stop.value.value
     assert reply.status == 501
     assert reply.body["status"] == 501
     assert "is not supported by the new Klaviyo API" in reply.body["message"]
-    assert reply.body["message"].endswith(f"({protocol.DOCS}get_campaign_recipient_estimation).")
+    assert reply.body["message"].endswith(f"({protocol.DOCS}create_template_preview_send_job).")
     assert (op.fidelity, op.upstream, op.max_upstream_calls.limit) == (Fidelity.UNSUPPORTED, (), 0)
+
+
+def test_b9_answers_the_501_unless_the_operator_opts_in() -> None:
+    op = campaign_actions.get_campaign_recipients
+    plan = op.plan(LegacyRequest("GET", "/api/v1/campaign/c1/recipients", path_params={"campaign_id": "c1"}))
+    with pytest.raises(StopIteration) as stop:
+        next(plan)
+    reply = stop.value.value
+    assert reply.status == 501 and "approximate_recipients = true" in reply.body["message"]
+    assert reply.body["message"].endswith(f"({protocol.DOCS}get_campaign_recipient_estimation).")
+    opted = op.plan(
+        LegacyRequest(
+            "GET",
+            "/api/v1/campaign/c1/recipients",
+            path_params={"campaign_id": "c1"},
+            opt_ins=frozenset({protocol.APPROXIMATE_RECIPIENTS}),
+        )
+    )
+    step = next(opted)
+    assert isinstance(step, Call) and step.op == "get_campaign"

@@ -253,7 +253,17 @@ def test_track_payload_doc_example() -> None:
         ({"$value": "NaN"}, {}, {"$value": "NaN"}),
         ({"$value": True}, {}, {"$value": True}),
         ({"$event_id": 7, "$value_currency": "EUR"}, {"unique_id": "7", "value_currency": "EUR"}, {}),
-        ({"__track_once__": True, "$event_id": None, "x": None}, {}, {"x": None}),
+        (
+            {"__track_once__": True, "$event_id": None, "x": None},
+            {"unique_id": "track-once:a9f51566bd6705f7ea6ad54bb9deb449"},
+            {"x": None},
+        ),
+        (
+            {"__track_once__": "true", "$event_id": 7},
+            {"unique_id": "track-once:a9f51566bd6705f7ea6ad54bb9deb449"},
+            {"$event_id": "7"},
+        ),
+        ({"__track_once__": False, "$event_id": 7}, {"unique_id": "7"}, {}),
     ],
 )
 def test_track_specials(props: dict[str, Any], top: dict[str, Any], rest: dict[str, Any]) -> None:

@@ -139,10 +139,10 @@ def test_every_operation_has_a_golden_case() -> None:
 
 
 def test_the_bound_check_can_fail() -> None:
-    assert routed("GET", "/api/v1/campaign/abc/recipients") is not None
-    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 0) is None
-    assert bound_problem("GET", "/api/v1/campaign/abc/recipients", 1) == (
-        "B9 made 1 upstream calls, its declared bound is 0 (0)"
+    assert routed("POST", "/api/v1/email-template/abc/send") is not None
+    assert bound_problem("POST", "/api/v1/email-template/abc/send", 0) is None
+    assert bound_problem("POST", "/api/v1/email-template/abc/send", 1) == (
+        "C7 made 1 upstream calls, its declared bound is 0 (0)"
     )
     assert bound_problem("GET", "/api/v1/nowhere", 99) is None
 
@@ -162,10 +162,11 @@ def test_golden(case: dict[str, Any]) -> None:
     assert want.get("body", None) is None, "'body' may only be None (an empty body)"
     instant = _clock(case)
     fake = FakeUpstream(case.get("upstream", []))
-    # One attempt per call: the cases fix how one upstream answer translates (retries: test_resilience).
-    settings = replace(
-        Settings(upstream=UPSTREAM, access_log=False, retry_attempts=1), **case.get("settings", {})
-    )
+    # Count lookups (person_count, num_recipients) are off unless a case turns them on
+    # ("settings": {"count_lookups": True}) and scripts their upstream reads. One attempt per call:
+    # the cases fix how one upstream answer translates (retries: tests/proxy/engine/test_resilience).
+    base = Settings(upstream=UPSTREAM, access_log=False, count_lookups=False, retry_attempts=1)
+    settings = replace(base, **case.get("settings", {}))
     app = create_app(
         settings, overrides=Overrides(transport=httpx.MockTransport(fake), clock=lambda: instant)
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mappings import upstream_ops
+from mappings import protocol, upstream_ops
 from mappings.registry import REGISTRY, RegistryError, validate
 from proxy.tools.derive_spec_table import render
 from tests.contract.validator import pinned_spec
@@ -84,3 +84,24 @@ def test_registry_refuses_a_module_that_declares_nothing_or_borrows_a_declarer()
     assert "mappings.operations.empty has no `ops` declarer" in message
     assert "re-exports the declarer of mappings.operations.campaigns" in message
     assert "mappings.operations.campaigns is listed twice" in message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "invalidates"),
+    [
+        ("POST", "/api/campaigns", 201, True),
+        ("PATCH", "/api/campaigns/C1", 200, True),
+        ("DELETE", "/api/templates/T1/", 204, True),
+        ("POST", "/api/campaigns", 500, True),  # unknown outcome: assume it changed
+        ("POST", "/api/campaigns", 400, False),
+        ("GET", "/api/campaigns", 200, False),
+        ("POST", "/api/events", 202, False),
+        ("POST", "/client/events", 202, False),
+        ("POST", "/api/profile-import", 201, False),
+        ("POST", "/api/template-render", 201, False),
+        ("POST", "/api/metric-aggregates", 200, False),
+        ("POST", "/api/campaign-values-reports", 200, False),
+    ],
+)
+def test_which_writes_invalidate_enumerations(method: str, path: str, status: int, invalidates: bool) -> None:
+    assert protocol.invalidates_enumerations(method, path, status) is invalidates

@@ -64,9 +64,25 @@ def test_repr_never_shows_private_keys() -> None:
         {"connect_timeout": 0},
         {"pool_size": 0},
         {"request_deadline": 0},
+        {"count_max_age": 0},
     ],
 )
 def test_values_that_would_turn_into_an_outage_are_refused_at_load(flags: dict[str, object]) -> None:
     name = next(iter(flags))
     with pytest.raises(SettingsError, match=name):
         load(flags=flags, environ={})
+
+
+def test_opt_ins_and_count_settings_from_the_environment() -> None:
+    env = {
+        "KLAVIYO_COMPAT_APPROXIMATE_RECIPIENTS": "true",
+        "KLAVIYO_COMPAT_COUNT_LOOKUPS": "false",
+        "KLAVIYO_COMPAT_COUNT_MAX_AGE": "60",
+    }
+    settings = load(flags={}, environ=env)
+    assert (settings.approximate_recipients, settings.count_lookups, settings.count_max_age) == (
+        True,
+        False,
+        60.0,
+    )
+    assert (Settings().approximate_recipients, Settings().count_lookups) == (False, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,17 +60,27 @@ class TestPublic:
         self, own: Stack, k3: Callable[..., Any], k3_responses: list[Any], new_api: httpx.Client
     ) -> None:
         email = unique_email("k3.once")
-        result = k3(Public, public_token=own.server_side_token).track_once(
-            "Joined Program", email=email, properties={"tier": "gold"}
-        )
+        public = k3(Public, public_token=own.server_side_token)
+        result = public.track_once("Joined Program", email=email, properties={"tier": "gold"})
         assert ok(result) == 1
         assert_public_one(k3_responses[-1])
         profile = wait_for_profile(new_api, email)
         wait_for(lambda: bool(newapi.profile_events(new_api, profile["id"])), "event")
+        # Legacy: "record only once per profile". A second call (another second, other
+        # properties) is accepted (1) but the new API's unique_id dedupe records nothing.
+        time.sleep(1.1)
+        again = public.track_once("Joined Program", email=email, properties={"tier": "platinum"})
+        assert ok(again) == 1
+        other = unique_email("k3.once2")
+        assert ok(public.track_once("Joined Program", email=other, properties={"tier": "gold"})) == 1
+        other_profile = wait_for_profile(new_api, other)
+        wait_for(lambda: bool(newapi.profile_events(new_api, other_profile["id"])), "the other event")
         [event] = newapi.profile_events(new_api, profile["id"])
         assert event["metric_name"] == "Joined Program"
         assert event["event_properties"]["tier"] == "gold"
         assert "__track_once__" not in event["event_properties"], "the flag is not an event property"
+        [other_event] = newapi.profile_events(new_api, other_profile["id"])  # once per profile, not overall
+        assert other_event["metric_name"] == "Joined Program"
 
     def test_identify_get_and_post(
         self,

@@ -18,6 +18,7 @@ from tests.mappings.golden.campaigns import (
     legacy_list,
     message,
 )
+from tests.mappings.golden.timelines import TOKEN
 
 CLONE = "01GF0000000000000000000CLN"
 DOCS = "https://developers.klaviyo.com/en/reference/"
@@ -458,10 +459,166 @@ B9_CASES: list[dict[str, Any]] = [
             "Listing a campaign's recipients (GET /api/v1/campaign/{id}/recipients) is not supported by "
             "the new Klaviyo API, so klaviyo-compat cannot translate it. Successor: the estimated "
             "recipient count, GET /api/campaign-recipient-estimations/{id} (after POST "
-            "/api/campaign-recipient-estimation-jobs) "
+            "/api/campaign-recipient-estimation-jobs). An operator can opt in to approximate answers "
+            "(setting approximate_recipients = true: sent campaigns from their Received Email events, "
+            "drafts as the estimated count with no recipients) "
             f"({DOCS}get_campaign_recipient_estimation).",
         ),
     },
 ]
 
-CASES: list[dict[str, Any]] = [*B3_CASES, *B5_B6_CASES, *B7_CASES, *B8_CASES, *B9_CASES]
+APPROXIMATE = {"approximate_recipients": True}
+FROM_EVENTS = {
+    "x-compat-approximate": 'recipients rebuilt from "Received Email" events; status is always Sent'
+}
+EVENTS_QUERY = {
+    "filter": 'equals(metric_id,"RcvEml"),greater-or-equal(datetime,2022-10-07T13:00:00+00:00)',
+    "sort": "datetime",
+    "include": "profile",
+    "fields[event]": "datetime,event_properties",
+    "fields[profile]": "email",
+    "page[size]": "2",
+}
+METRICS_CALL = {
+    "method": "GET",
+    "path": "/api/metrics",
+    "query": {"fields[metric]": "name"},
+    "auth": KEY,
+    "reply": {
+        "status": 200,
+        "json": {
+            "data": [
+                {"type": "metric", "id": "PlcOrd", "attributes": {"name": "Placed Order"}},
+                {"type": "metric", "id": "RcvEml", "attributes": {"name": "Received Email"}},
+            ]
+        },
+    },
+}
+
+
+def received(eid: str, pid: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "id": eid,
+        "attributes": {"datetime": "2022-10-07T14:00:05+00:00", "event_properties": {"$message": message}},
+        "relationships": {"profile": {"data": {"type": "profile", "id": pid}}},
+    }
+
+
+def person(pid: str) -> dict[str, Any]:
+    return {"type": "profile", "id": pid, "attributes": {"email": f"{pid.lower()}@example.com"}}
+
+
+def events_call(data: list[dict[str, Any]], cursor: str | None, next_cursor: str | None) -> dict[str, Any]:
+    query = dict(EVENTS_QUERY) if cursor is None else {**EVENTS_QUERY, "page[cursor]": cursor}
+    nxt = None if next_cursor is None else f"https://a.klaviyo.com/api/events/?page%5Bcursor%5D={next_cursor}"
+    included = [person(e["relationships"]["profile"]["data"]["id"]) for e in data]
+    reply = {"status": 200, "json": {"data": data, "included": included, "links": {"self": "x", "next": nxt}}}
+    return {"method": "GET", "path": "/api/events", "query": query, "auth": KEY, "reply": reply}
+
+
+def recipient(pid: str) -> dict[str, Any]:
+    return {"email": f"{pid.lower()}@example.com", "status": "Sent", "customer_id": pid, "variation_id": None}
+
+
+B9_APPROXIMATE_CASES: list[dict[str, Any]] = [
+    {
+        # Opted in, sent campaign: "Received Email" events of this campaign (other campaigns' are
+        # skipped), count=2 -> 2 events per page; the next page resumes with next_offset.
+        "id": "B9-approximate-sent-from-received-email-events",
+        "settings": APPROXIMATE,
+        "request": {**request("GET", "/recipients"), "query": [("count", "2"), ("api_key", KEY)]},
+        "upstream": [
+            get_call(found(SENT, SENT_MESSAGE)),
+            METRICS_CALL,
+            events_call([received("E1", "P1", CID), received("E2", "P9", "OTHER")], None, "cur2"),
+        ],
+        "response": {
+            "status": 200,
+            "headers": FROM_EVENTS,
+            "json": {
+                "object": "$list",
+                "data": [recipient("P1")],
+                "count": 1,
+                "total": 1,
+                "next_offset": TOKEN,
+            },
+        },
+    },
+    {
+        "id": "B9-approximate-last-page-no-next-offset",
+        "settings": APPROXIMATE,
+        "request": {**request("GET", "/recipients"), "query": [("count", "2"), ("api_key", KEY)]},
+        "upstream": [
+            get_call(found(SENT, SENT_MESSAGE)),
+            METRICS_CALL,
+            events_call([received("E1", "P1", CID), received("E3", "P2", f"M{CID}")], None, None),
+        ],
+        "response": {
+            "status": 200,
+            "headers": FROM_EVENTS,
+            "json": {"object": "$list", "data": [recipient("P1"), recipient("P2")], "count": 2, "total": 2},
+        },
+    },
+    {
+        # Opted in, a draft: nobody received it yet; total is the recipient estimation.
+        "id": "B9-approximate-draft-estimated-count",
+        "settings": APPROXIMATE,
+        "request": request("GET", "/recipients"),
+        "upstream": [
+            get_call(found(campaign(CID, "Draft", included=("UeNm2e",)), SENT_MESSAGE)),
+            {
+                "method": "GET",
+                "path": f"/api/campaign-recipient-estimations/{CID}",
+                "auth": KEY,
+                "reply": {
+                    "status": 200,
+                    "json": {
+                        "data": {
+                            "type": "campaign-recipient-estimation",
+                            "id": CID,
+                            "attributes": {"estimated_recipient_count": 1380},
+                        }
+                    },
+                },
+            },
+        ],
+        "response": {
+            "status": 200,
+            "headers": {
+                "x-compat-approximate": "not sent: no recipients yet, total is the recipient estimation"
+            },
+            "json": {"object": "$list", "data": [], "count": 0, "total": 1380},
+        },
+    },
+    {
+        "id": "B9-approximate-unknown-offset-400",
+        "settings": APPROXIMATE,
+        "request": {**request("GET", "/recipients"), "query": [("offset", "kxp1.nope"), ("api_key", KEY)]},
+        "upstream": [],
+        "response": v1_error(400, "Invalid or expired offset 'kxp1.nope'."),
+    },
+    {
+        "id": "B9-approximate-bad-count-400",
+        "settings": APPROXIMATE,
+        "request": {**request("GET", "/recipients"), "query": [("count", "25001"), ("api_key", KEY)]},
+        "upstream": [],
+        "response": v1_error(400, "Invalid count '25001': count must be an integer between 1 and 25000."),
+    },
+    {
+        "id": "B9-approximate-unknown-campaign-404",
+        "settings": APPROXIMATE,
+        "request": request("GET", "/recipients"),
+        "upstream": [get_call({"status": 404, "json": {"errors": [{"status": 404, "detail": "Not found"}]}})],
+        "response": NOT_FOUND,
+    },
+]
+
+CASES: list[dict[str, Any]] = [
+    *B3_CASES,
+    *B5_B6_CASES,
+    *B7_CASES,
+    *B8_CASES,
+    *B9_CASES,
+    *B9_APPROXIMATE_CASES,
+]

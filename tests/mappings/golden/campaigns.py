@@ -159,7 +159,7 @@ def legacy_list(ident: str, name: str, list_type: str) -> dict[str, Any]:
         "folder": None,
         "created": "2022-04-13 16:10:35",
         "updated": "2022-04-13 16:10:47",
-        "person_count": None,
+        "person_count": 0,
     }
 
 
@@ -184,7 +184,7 @@ def legacy(
         "status": status[0], "status_id": status[1], "status_label": status[2],
         "sent_at": sent_at, "send_time": send_time,
         "created": created, "updated": "2022-10-07 14:00:22",
-        "num_recipients": None, "campaign_type": campaign_type, "is_segmented": False,
+        "num_recipients": 0, "campaign_type": campaign_type, "is_segmented": False,
         "message_type": "email", "template_id": template_id,
     }  # fmt: skip
 
@@ -278,7 +278,12 @@ CASES: list[dict[str, Any]] = [
                         send_time="2022-10-07T14:00:00+00:00",
                     ),
                     campaign("C2", "Draft one", included=("UeNm2e", "Xy12Ab")),
-                    campaign("C3", "Not on this page", included=("ZZZZZZ",)),
+                    campaign(
+                        "C3",
+                        "Not on this page",
+                        created="2022-10-06T12:43:17.000001+00:00",
+                        included=("ZZZZZZ",),
+                    ),
                 ],
                 [
                     message("01GEPN4N5YQXWFSXA0MGMV4BM7", "A surprise for you, {{ first_name }}!", "RudGfD"),
@@ -381,6 +386,7 @@ CASES: list[dict[str, Any]] = [
                         "S1",
                         "Scheduled",
                         "Scheduled",
+                        "2022-10-06T12:43:17.3+00:00",
                         included=tuple(f"L{i:05d}" for i in range(11)),
                         strategy={
                             "method": "static",
@@ -392,6 +398,7 @@ CASES: list[dict[str, Any]] = [
                         "S2",
                         "Throttled",
                         "Sending",
+                        "2022-10-06T12:43:17.2+00:00",
                         included=("SEG001",),
                         send_time="2022-11-02T10:00:00+00:00",
                         strategy={
@@ -400,7 +407,13 @@ CASES: list[dict[str, Any]] = [
                             "throttle_percentage": 20,
                         },
                     ),
-                    campaign("S3", "Cancelled", "Cancelled: No Recipients", excluded=("L00000",)),
+                    campaign(
+                        "S3",
+                        "Cancelled",
+                        "Cancelled: No Recipients",
+                        "2022-10-06T12:43:17.1+00:00",
+                        excluded=("L00000",),
+                    ),
                 ],
                 [message("S1", "One"), message("S2", "Two"), message("S3", "Three")],
             ),
@@ -450,6 +463,40 @@ CASES: list[dict[str, Any]] = [
                 start=0,
                 end=2,
                 total=3,
+            ),
+        },
+    },
+    {
+        # Created within the same second (whole-second created_at): upstream answers a tie in
+        # creation order (T1 first); legacy order is newest first, so the tie is reversed.
+        "id": "B1-same-second-ties-newest-first",
+        "request": request(),
+        "upstream": [
+            campaigns_call(
+                [
+                    campaign("T0", "Later second", created="2022-10-06T12:43:18+00:00"),
+                    campaign("T1", "First", created="2022-10-06T12:43:17+00:00"),
+                    campaign("T2", "Second", created="2022-10-06T12:43:17+00:00"),
+                    campaign("T3", "Third", created="2022-10-06T12:43:17+00:00"),
+                    campaign("T4", "Earlier second", created="2022-10-06T12:43:16+00:00"),
+                ],
+                [message(f"T{i}", f"S{i}") for i in range(5)],
+            )
+        ],
+        "response": {
+            "status": 200,
+            "json": envelope(
+                [
+                    legacy("T0", "Later second", "S0", created="2022-10-06 12:43:18"),
+                    legacy("T3", "Third", "S3"),
+                    legacy("T2", "Second", "S2"),
+                    legacy("T1", "First", "S1"),
+                    legacy("T4", "Earlier second", "S4", created="2022-10-06 12:43:16"),
+                ],
+                page=0,
+                start=0,
+                end=4,
+                total=5,
             ),
         },
     },

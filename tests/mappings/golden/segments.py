@@ -66,7 +66,7 @@ def v1_list(ident: str, name: str, kind: str, created: str) -> dict[str, Any]:
         "folder": None,
         "created": created,
         "updated": "2022-04-13 16:10:47",
-        "person_count": None,
+        "person_count": 0,
     }
 
 

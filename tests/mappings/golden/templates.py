@@ -31,6 +31,12 @@ def throttled(seconds: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 THROTTLE_REPLY, THROTTLED = throttled("5")
+HTML_ONLY = (
+    "<html><head><style>p {color: red}</style></head><body><h1>Hello George &amp; co</h1>"
+    "<p>Your <b>order</b>&nbsp;shipped.<br>Track it <a href='https://shop.test/t?id=1&amp;x=2'>here</a>."
+    "</p><script>track()</script><ul><li>Boots</li><li>Hat</li></ul></body></html>"
+)
+HTML_ONLY_TEXT = "Hello George & co\n\nYour order shipped.\nTrack it here (https://shop.test/t?id=1&x=2).\n\n- Boots\n- Hat"
 
 
 def template(tid: str, name: str, *, editor: str = "CODE", html: bool = True) -> dict[str, Any]:
@@ -410,8 +416,8 @@ C5_C7_CASES: list[dict[str, Any]] = [
         "response": {"status": 200, "json": RENDERED_LEGACY},
     },
     {
-        # An HTML-only template has no text part: text is null (C6 is lossy for this).
-        "id": "C6-html-only-template-text-null",
+        # An HTML-only template has no text part: the text is derived from the rendered html.
+        "id": "C6-html-only-template-text-derived",
         "request": v1("POST", f"{ONE}/render", form=[("context", json.dumps(GEORGE))]),
         "upstream": [
             render_call(
@@ -422,7 +428,7 @@ C5_C7_CASES: list[dict[str, Any]] = [
                         "id": TID,
                         "attributes": {
                             "name": "Monthly Newsletter",
-                            "html": "<html>Hello George</html>",
+                            "html": HTML_ONLY,
                             "text": None,
                         },
                     },
@@ -432,7 +438,7 @@ C5_C7_CASES: list[dict[str, Any]] = [
         ],
         "response": {
             "status": 200,
-            "json": {**RENDERED_LEGACY, "data": {"html": "<html>Hello George</html>", "text": None}},
+            "json": {**RENDERED_LEGACY, "data": {"html": HTML_ONLY, "text": HTML_ONLY_TEXT}},
         },
     },
     {
@@ -480,7 +486,10 @@ C5_C7_CASES: list[dict[str, Any]] = [
             "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
             "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
             "(test sends only; a beta endpoint that needs revision 2026-07-15.pre; cannot set from_email, "
-            "from_name or subject) "
+            "from_name or subject). klaviyo-compat could send through it only with a pinned spec that has "
+            "this beta operation (regenerate mappings/upstream_ops.py with python -m "
+            "proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision configured; "
+            "this build's pinned spec, 2026-07-15, has no such operation "
             f"({DOCS}create_template_preview_send_job).",
         ),
     },

@@ -27,6 +27,10 @@ TRACK = {
     "properties": {"item_name": "Boots", "$value": 100, "$event_id": "order-1001"},
     "time": 1589983886,
 }
+TRACK_PROPERTIES: dict[str, Any] = {"item_name": "Boots", "$value": 100, "$event_id": "order-1001"}
+# Track-once unique_id: "track-once:" + sha256(event name)[:32], the same for every profile.
+ONCE_SIGNED_UP = "track-once:1b64747b32e838ab0f7704972d0c0983"
+ONCE_ORDERED = "track-once:c60e0e2dd0a9fb42ff3ad8e845aac99c"
 IDENTIFY = {
     "token": TOKEN,
     "properties": {
@@ -262,7 +266,7 @@ CASES: list[dict[str, Any]] = [
         ),
     },
     {
-        "id": "A1-get-track-once-dropped-ip-to-location",
+        "id": "A1-get-track-once-unique-id-ip-to-location",
         **get_track(
             {
                 "token": TOKEN,
@@ -286,6 +290,7 @@ CASES: list[dict[str, Any]] = [
                             "properties": {"$source": "Pop Up", "Plan": "Premium"},
                         },
                         name="Signed Up",
+                        unique_id=ONCE_SIGNED_UP,
                     )
                 )
             ],
@@ -355,6 +360,47 @@ CASES: list[dict[str, Any]] = [
         "settings": SERVER,
         "request": {"method": "POST", "path": "/api/track", "json": TRACK},
         "upstream": [server_event(TRACK_EVENT)],
+        "response": OK,
+    },
+    {
+        "id": "A2-post-track-once-server-side-keeps-event-id-as-property",
+        "settings": SERVER,
+        "request": {
+            "method": "POST",
+            "path": "/api/track",
+            "form": [
+                (
+                    "data",
+                    json.dumps({**TRACK, "properties": {**TRACK_PROPERTIES, "__track_once__": True}}),
+                )
+            ],
+        },
+        "upstream": [
+            server_event(
+                event(
+                    {"item_name": "Boots", "$event_id": "order-1001"},
+                    {"email": "abe@example.com", "first_name": "Abraham"},
+                    time="2020-05-20T14:11:26+00:00",
+                    value=100,
+                    unique_id=ONCE_ORDERED,
+                )
+            )
+        ],
+        "response": OK,
+    },
+    {
+        "id": "A2-post-track-once-false-is-a-plain-track",
+        "request": {
+            "method": "POST",
+            "path": "/api/track",
+            "form": [
+                (
+                    "data",
+                    json.dumps({**TRACK, "properties": {**TRACK_PROPERTIES, "__track_once__": False}}),
+                )
+            ],
+        },
+        "upstream": [client_event(TRACK_EVENT)],
         "response": OK,
     },
     {

@@ -76,3 +76,49 @@ async def test_zero_ttl_disables_caching() -> None:
     await cache.get_or_fill("k", fill)
     await cache.get_or_fill("k", fill)
     assert n == 2
+
+
+async def test_invalidate_drops_only_that_accounts_enumerations() -> None:
+    cache = MemoryCollectionCache(ttl=100, max_entries=8)
+    fills: list[str] = []
+
+    def filler(name: str) -> Callable[[], Awaitable[Collected]]:
+        async def fill() -> Collected:
+            fills.append(name)
+            return Collected(data=[name])
+
+        return fill
+
+    await cache.get_or_fill(("acct-a", "get_campaigns"), filler("a1"))
+    await cache.get_or_fill(("acct-a", "get_lists"), filler("a2"))
+    await cache.get_or_fill(("acct-b", "get_campaigns"), filler("b1"))
+    await cache.invalidate("acct-a")
+    await cache.get_or_fill(("acct-a", "get_campaigns"), filler("a1"))
+    await cache.get_or_fill(("acct-a", "get_lists"), filler("a2"))
+    await cache.get_or_fill(("acct-b", "get_campaigns"), filler("b1"))
+    assert fills == ["a1", "a2", "b1", "a1", "a2"]
+
+
+async def test_a_walk_in_flight_during_a_write_is_not_kept() -> None:
+    cache = MemoryCollectionCache(ttl=100, max_entries=8)
+    started, release = asyncio.Event(), asyncio.Event()
+    fills = 0
+
+    async def slow() -> Collected:
+        nonlocal fills
+        fills += 1
+        started.set()
+        await release.wait()
+        return Collected(data=["before the write"])
+
+    walk = asyncio.create_task(cache.get_or_fill(("acct", "get_campaigns"), slow))
+    await started.wait()
+    await cache.invalidate("acct")  # a write lands while the walk is under way
+    release.set()
+    assert (await walk).data == ["before the write"]  # its caller started before the write
+
+    async def fresh() -> Collected:
+        return Collected(data=["after the write"])
+
+    assert (await cache.get_or_fill(("acct", "get_campaigns"), fresh)).data == ["after the write"]
+    assert fills == 1

@@ -1,3 +1,7 @@
+import secrets
+
+import pytest
+
 from proxy.state.tokens import MAX_MARKER, MIN_MARKER, MemoryTokenStore
 
 
@@ -33,3 +37,21 @@ async def test_expiry_and_bound() -> None:
     await store.save("a", 3, numeric=True)
     await store.save("a", 4, numeric=True)  # evicts t2
     assert await store.load("a", t2) is None
+
+
+async def test_markers_stay_under_2_31_and_never_repeat_while_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MAX_MARKER == 2**31 - 1 and MIN_MARKER >= 2**20
+    draws = iter([5, 5, 7])  # the second draw hits the live first marker: drawn again
+    monkeypatch.setattr(secrets, "randbelow", lambda n: next(draws))
+    store = MemoryTokenStore(ttl=60, max_entries=10)
+    first = await store.save("acct", "a", numeric=True)
+    second = await store.save("acct", "b", numeric=True)
+    assert (first, second) == (MIN_MARKER + 5, MIN_MARKER + 7)
+    assert await store.load("acct", first) == "a" and await store.load("acct", second) == "b"
+
+
+async def test_many_markers_are_distinct_and_in_range() -> None:
+    store = MemoryTokenStore(ttl=60, max_entries=5000)
+    markers = [await store.save("acct", i, numeric=True) for i in range(2000)]
+    assert len(set(markers)) == 2000
+    assert all(isinstance(m, int) and MIN_MARKER <= m <= MAX_MARKER for m in markers)
