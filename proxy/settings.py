@@ -203,8 +203,9 @@ def load(
         settings = _apply(settings, flags, "command line")
     if not settings.traffic_db:
         settings = replace(settings, traffic_db=default_traffic_db(env))
-    if not settings.spool_db:
-        settings = replace(settings, spool_db=str(Path(default_traffic_db(env)).with_name("spool.sqlite3")))
+    if not settings.spool_db:  # next to the traffic record (the state folder when recording is off)
+        beside = settings.traffic_db if settings.records_traffic else default_traffic_db(env)
+        settings = replace(settings, spool_db=str(Path(beside).with_name("spool.sqlite3")))
     validate(settings)
     return settings
 

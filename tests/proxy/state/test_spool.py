@@ -82,3 +82,15 @@ def test_sealed_entries_hold_no_key_token_email_or_phone_in_clear(tmp_path: Path
     reopened.close()
     with pytest.raises(Unsealable):
         Sealer(b"another installation's key....32").open(sealer.seal(payload))
+
+
+def test_the_spool_defaults_to_the_traffic_records_folder(tmp_path: Path) -> None:
+    from proxy.settings import load
+
+    env = {"XDG_STATE_HOME": str(tmp_path / "xdg")}
+    assert load(environ=env).spool_db == str(tmp_path / "xdg" / "klaviyo-compat" / "spool.sqlite3")
+    moved = load(flags={"traffic_db": str(tmp_path / "rec" / "t.sqlite3")}, environ=env)
+    assert moved.spool_db == str(tmp_path / "rec" / "spool.sqlite3")
+    off = load(flags={"traffic_db": "off"}, environ=env)
+    assert off.spool_db == str(tmp_path / "xdg" / "klaviyo-compat" / "spool.sqlite3")
+    assert not load(flags={"spool_db": "off"}, environ=env).spools
