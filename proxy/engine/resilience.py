@@ -24,6 +24,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+
 from mappings.core import Reply
 from mappings.translate.idempotency import idempotent_write
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
@@ -182,6 +184,9 @@ class Breaker(_Wrapper):
         except UpstreamUnavailable:
             self._failed(op, st)
             raise
+        except aiohttp.ClientError as exc:  # the aiohttp transport lets some through (garbage answers)
+            self._failed(op, st)
+            raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
         finally:
             st.probing = False
         if reply.status >= 500:

@@ -1,8 +1,8 @@
 """2,000 tracks through a real ``klaviyo-compat serve`` while the upstream misbehaves and the proxy
 is SIGKILLed once: every event reaches the upstream exactly once (issue 8, finding 3).
 
-The upstream (``tests/faults/upstream.py``) cycles healthy, 429, 503, hang, stored-hang (the
-event is stored but the answer never comes), reset and down. Sixteen concurrent legacy clients
+The upstream (``tests/faults/upstream.py``) cycles healthy, 503, hang, stored-hang (the event
+is stored but the answer never comes), 429, down, reset, stored-reset and garbage. Sixteen concurrent legacy clients
 post ``/api/track`` and retry only a call that got no answer (the proxy was killed under it);
 even events carry a ``$event_id``, odd ones do not (the proxy fixes their ``unique_id``).
 """
@@ -29,7 +29,7 @@ CLIENTS = 16
 KILL_AT = 900  # acknowledged calls before the SIGKILL
 SCHEDULE = (
     "healthy", "503", "healthy", "hang", "healthy", "stored-hang", "healthy", "429",
-    "healthy", "down", "healthy", "reset", "healthy", "stored-reset",
+    "healthy", "down", "healthy", "reset", "healthy", "stored-reset", "healthy", "garbage",
 )  # fmt: skip
 PHASE_SECONDS = 0.4
 

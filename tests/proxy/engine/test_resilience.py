@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
@@ -137,3 +138,11 @@ async def test_a_failed_probe_opens_the_breaker_again() -> None:
     assert breaker.state("get_lists") == "open"
     with pytest.raises(CircuitOpen):
         await send(breaker, "get_lists")
+
+
+async def test_an_aiohttp_error_is_an_unavailable_upstream_and_counts_as_a_failure() -> None:
+    inner = Scripted(aiohttp.ClientResponseError(None, (), status=400, message="Bad status line"))  # type: ignore[arg-type]
+    breaker = Breaker(inner, failures=1, open_seconds=5, clock=lambda: 0.0)
+    with pytest.raises(UpstreamUnavailable):
+        await send(breaker, "get_lists")
+    assert breaker.state("get_lists") == "open"
