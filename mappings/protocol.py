@@ -77,12 +77,23 @@ def legacy_family(path: str) -> Family | None:
     return None
 
 
-def error(family: Family, status: int, message: str, headers: dict[str, str] | None = None) -> LegacyReply:
-    """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``."""
+def error(
+    family: Family,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    reason: str | None = None,
+) -> LegacyReply:
+    """A legacy-shaped error. Track/identify never fail with a status: they answer ``0``, and
+    ``reason`` (default ``error_<status>``) says why in the access log and metrics."""
     hdrs = headers or {}
     if family is Family.PUBLIC:
         return LegacyReply(
-            status=200, text="0", media_type="text/html; charset=utf-8", headers={**PUBLIC_CORS, **hdrs}
+            status=200,
+            text="0",
+            media_type="text/html; charset=utf-8",
+            headers={**PUBLIC_CORS, **hdrs},
+            reason=reason or f"error_{status}",
         )
     if family is Family.V1:
         return LegacyReply(status=status, body={"status": status, "message": message}, headers=hdrs)
@@ -120,13 +131,19 @@ def bad_request(family: Family, message: str) -> LegacyReply:
 
 def upstream_unavailable(family: Family, retry_after: int | None = None) -> LegacyReply:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return error(family, 503, "The upstream Klaviyo API could not be reached. Please retry.", headers)
+    return error(
+        family,
+        503,
+        "The upstream Klaviyo API could not be reached. Please retry.",
+        headers,
+        reason="upstream_unreachable",
+    )
 
 
-def throttled(family: Family, seconds: int) -> LegacyReply:
+def throttled(family: Family, seconds: int, reason: str = "throttled") -> LegacyReply:
     """The legacy 429 (``Retry-After`` in seconds), as Klaviyo's legacy API worded it."""
     msg = THROTTLED.format(n=f"{seconds}.0" if family is Family.V2 else seconds)
-    return error(family, 429, msg, {"Retry-After": str(seconds)})
+    return error(family, 429, msg, {"Retry-After": str(seconds)}, reason=reason)
 
 
 def _first_error_detail(body: Any) -> str:
@@ -155,7 +172,7 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
     status = reply.status
     detail = _first_error_detail(reply.body)
     if family is Family.PUBLIC:
-        return error(family, 200, "")
+        return error(family, 200, "", reason=f"upstream_{status}")
     if status == 429:
         n = retry_after_seconds(reply)
         msg = THROTTLED.format(n=f"{n}.0" if family is Family.V2 else n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -11,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mappings.protocol import PRIVATE_KEY_RE
 from mappings.upstream_ops import REVISION as SPEC_REVISION
 
 ENV_PREFIX = "KLAVIYO_COMPAT_"
@@ -18,6 +20,11 @@ DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+# Variables in the prefix that are not settings: the config file's path and the test suite's
+# switches (CI exports them, and the serve subprocesses the tests start inherit them).
+ENV_NOT_SETTINGS = ("CONFIG", "REQUIRE_SPEC", "REQUIRE_CHROMIUM")
 
 
 class SettingsError(ValueError):
@@ -91,7 +98,11 @@ class Settings:
     rate_budgets: bool = True  # per-account budgets from the spec's rate-limit tiers
     rate_budget_scale: float = 1.0  # fraction of the spec's limits to use (e.g. 0.5: two replicas)
     budget_wait: float = 0.5  # longest wait for budget before spooling (writes) or 429 (reads)
-    shutdown_timeout: float = 10.0  # in-flight calls get this long to finish on SIGTERM
+    # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
+    shutdown_timeout: float = 20.0
+    # Serve HTTPS with this certificate (chain) and key, e.g. made by `klaviyo-compat cert`.
+    tls_cert: str = ""
+    tls_key: str = ""
 
     def __repr__(self) -> str:  # never print private keys or the admin token
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRET_FIELDS}
@@ -122,9 +133,7 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _FIELD_TYPES[name]
     try:
         if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            return str(value).strip().lower() in ("1", "true", "yes", "on")
+            return _bool(value)
         if kind == "int":
             return int(value)
         if kind == "float":
@@ -142,6 +151,21 @@ def _coerce(name: str, value: Any) -> Any:
         raise SettingsError(f"setting {name!r}: cannot use {value!r} ({exc})") from None
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(f"not a boolean: use one of {', '.join(_TRUE)} or {', '.join(v for v in _FALSE if v)}")
+
+
+def closest(name: str, known: Any = None) -> str:
+    """`` (did you mean 'x'?)`` for the setting closest to ``name``, or ``""``."""
+    matches = difflib.get_close_matches(name.lower(), list(known or _FIELD_TYPES), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
 def _pairs(value: Any) -> dict[str, str]:
     pairs = [p for p in str(value).split(",") if p.strip()]
     return {k.strip(): v.strip() for k, v in (p.strip().split("=", 1) for p in pairs)}
@@ -152,7 +176,7 @@ def _apply(base: Settings, values: Mapping[str, Any], source: str) -> Settings:
     for raw_name, value in values.items():
         name = raw_name.replace("-", "_").lower()
         if name not in _FIELD_TYPES:
-            raise SettingsError(f"{source}: unknown setting {raw_name!r}")
+            raise SettingsError(f"{source}: unknown setting {raw_name!r}{closest(name)}")
         if value is None:
             continue
         changes[name] = _coerce(name, value)
@@ -177,11 +201,19 @@ def from_toml(path: Path) -> dict[str, Any]:
 
 
 def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        key[len(ENV_PREFIX) :].lower(): value
-        for key, value in environ.items()
-        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in _FIELD_TYPES
-    }
+    """The ``KLAVIYO_COMPAT_*`` settings; any other variable in the prefix is a mistake, refused."""
+    values: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :]
+        if name.lower() in _FIELD_TYPES:
+            values[name.lower()] = value
+        elif name not in ENV_NOT_SETTINGS:
+            hint = difflib.get_close_matches(name.lower(), list(_FIELD_TYPES), n=1, cutoff=0.6)
+            meant = f" (did you mean {ENV_PREFIX}{hint[0].upper()}?)" if hint else ""
+            raise SettingsError(f"environment: {key} is not a setting{meant}")
+    return values
 
 
 def load(
@@ -190,24 +222,38 @@ def load(
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build settings with precedence: defaults < TOML < environment < flags."""
+    return load_with_sources(config, flags, environ)[0]
+
+
+def load_with_sources(
+    config: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """``load``, plus where each setting not left at its default came from (``klaviyo-compat check``)."""
     settings = Settings()
+    sources: dict[str, str] = {}
     env = os.environ if environ is None else environ
     env_values = from_env(env)
     if config is None and env.get(ENV_PREFIX + "CONFIG"):
         config = Path(env[ENV_PREFIX + "CONFIG"])
-    env_values.pop("config", None)
+    layers: list[tuple[Mapping[str, Any], str]] = []
     if config is not None:
-        settings = _apply(settings, from_toml(config), str(config))
-    settings = _apply(settings, env_values, "environment")
-    if flags:
-        settings = _apply(settings, flags, "command line")
+        layers.append((from_toml(config), f"file {config}"))
+    layers += [(env_values, "environment"), (flags or {}, "command line")]
+    for values, source in layers:
+        settings = _apply(settings, values, source)
+        given = (k.replace("-", "_").lower() for k, v in values.items() if v is not None)
+        sources.update({name: source for name in given})
     if not settings.traffic_db:
         settings = replace(settings, traffic_db=default_traffic_db(env))
+        sources["traffic_db"] = "default (state directory)"
     if not settings.spool_db:  # next to the traffic record (the state folder when recording is off)
         beside = settings.traffic_db if settings.records_traffic else default_traffic_db(env)
         settings = replace(settings, spool_db=str(Path(beside).with_name("spool.sqlite3")))
+        sources["spool_db"] = "default (beside traffic_db)"
     validate(settings)
-    return settings
+    return settings, sources
 
 
 def validate(settings: Settings) -> None:
@@ -215,6 +261,14 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"upstream must be an http(s) URL, got {settings.upstream!r}")
     if settings.transport not in ("aiohttp", "httpx"):
         raise SettingsError(f"transport must be 'aiohttp' or 'httpx', got {settings.transport!r}")
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
+    for token, key in settings.token_keys.items():
+        if not PRIVATE_KEY_RE.match(key):
+            raise SettingsError(
+                f"token_keys: the value for public key {token!r} is not a private key (pk_...): "
+                "map each public key to the account's private API key"
+            )
     if settings.log_format not in ("json", "console"):
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
@@ -245,6 +299,7 @@ def validate(settings: Settings) -> None:
         "traffic_flush_ms",
         "traffic_queue_size",
         "report_max_callers",
+        "shutdown_timeout",
         "count_max_age",
         "spool_max_entries",
         "spool_backoff",
@@ -260,5 +315,11 @@ def validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name} must be positive, got {getattr(settings, name)!r}")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise SettingsError("tls_cert and tls_key go together: give both (or neither, for plain HTTP)")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path and not Path(path).is_file():
+            raise SettingsError(f"{name}: no file at {path}")
     if settings.config_poll_seconds < 0:
         raise SettingsError("config_poll_seconds must be 0 (off) or positive")

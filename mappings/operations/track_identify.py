@@ -40,6 +40,12 @@ from mappings.translate.payload import InvalidPayload, decode_payload
 CORS_HEADERS: Mapping[str, str] = protocol.PUBLIC_CORS
 ACCEPTED = LegacyReply(status=200, text="1", media_type=HTML, headers=CORS_HEADERS)
 REJECTED = LegacyReply(status=200, text="0", media_type=HTML, headers=CORS_HEADERS)
+# Why a call answered 0 (``LegacyReply.reason``: logged and counted by the engine, never sent).
+UNDECODABLE = REJECTED.because("undecodable_payload")
+NO_TOKEN = REJECTED.because("no_token")
+NO_EVENT = REJECTED.because("no_event")
+NO_IDENTIFIER = REJECTED.because("no_identifier")
+NO_PROPERTIES = REJECTED.because("no_properties")
 
 TRACK_OPS = ("create_event", "create_client_event")
 IDENTIFY_OPS = ("create_or_update_profile", "create_client_profile")
@@ -91,7 +97,7 @@ def _send(req: LegacyRequest, call: Call) -> Plan:
     except UpstreamError as exc:
         if exc.reply.status == 429 and req.method == "POST":
             return _throttled(exc.reply)
-        return REJECTED
+        return REJECTED.because(f"upstream_{exc.reply.status}")
     return ACCEPTED
 
 
@@ -101,10 +107,14 @@ def _track(req: LegacyRequest) -> Plan:
         token, event = _token(payload), payload.get("event")
         data = track_payload_to_event(payload)
     except ValueError:  # InvalidPayload included
-        return REJECTED
+        return UNDECODABLE
     profile = data["attributes"]["profile"]["data"]["attributes"]
-    if token is None or not isinstance(event, str) or not event or not has_identifier(profile):
-        return REJECTED
+    if token is None:
+        return NO_TOKEN
+    if not isinstance(event, str) or not event:
+        return NO_EVENT
+    if not has_identifier(profile):
+        return NO_IDENTIFIER
     if token in req.server_side_tokens:
         call = Call("create_event", body={"data": data}, auth="private", token=token)
     else:
@@ -116,15 +126,17 @@ def _identify(req: LegacyRequest) -> Plan:
     try:
         payload = decode_payload(req)
     except InvalidPayload:
-        return REJECTED
+        return UNDECODABLE
     token, props = _token(payload), payload.get("properties")
-    if token is None or not isinstance(props, Mapping):
-        return REJECTED
+    if token is None:
+        return NO_TOKEN
+    if not isinstance(props, Mapping):
+        return NO_PROPERTIES
     server = token in req.server_side_tokens
     accepts = UPSERT_PROFILE_ATTRIBUTES if server else CLIENT_PROFILE_ATTRIBUTES
     attributes = legacy_to_profile_attributes(props, accepts=accepts)
     if not has_identifier(attributes):
-        return REJECTED
+        return NO_IDENTIFIER
     body = {"data": {"type": "profile", "attributes": attributes}}
     if server:
         call = Call("create_or_update_profile", body=body, auth="private", token=token)

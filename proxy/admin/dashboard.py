@@ -21,6 +21,7 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .mode-reject{color:#b00020;font-weight:600}.mode-brownout{color:#b06000;font-weight:600}
 .mode-dry-run{color:#00639b;font-weight:600}code{font-size:12px}
+.warn{background:#fff4e5;border:1px solid #e0a040;padding:6px 10px;font-size:14px}
 .chart{background:#fff;border:1px solid #ddd;padding:8px;display:inline-block}
 """
 
@@ -114,12 +115,18 @@ def _mode_table(modes: Sequence[dict[str, str]]) -> str:
     return _table("modes", ("Op", "Legacy route", "Mode"), rows, set())
 
 
+def _sunset(report: Report) -> str:
+    note = report.sunset_note()
+    return f'<p class="warn" id="sunset-unset">{escape(note)}</p>' if note else ""
+
+
 def _unmapped(report: Report) -> str:
     line = report.unmapped_summary()
     return f'<p class="muted" id="unmapped">{escape(line)}</p>' if line else ""
 
 
 def render_dashboard(report: Report, report_href: str) -> str:
+    plan_href = report_href.replace("report?", "plan?", 1)  # the plan view of the same window
     days = days_between(date.fromisoformat(report.since[:10]), date.fromisoformat(report.until[:10]))
     counts = [(d["day"], d["operation"], d["count"]) for d in report.daily]
     by_volume: dict[str, int] = {}
@@ -135,9 +142,10 @@ def render_dashboard(report: Report, report_href: str) -> str:
         f'<p class="muted">Window {escape(report.since)} to {escape(report.until)} '
         f"({escape(report.window)}); "
         f"Sunset header: {escape(report.sunset)}; "
-        f'<a href="{escape(report_href)}">JSON report</a></p>'
+        f'<a href="{escape(report_href)}">JSON report</a>; '
+        f'<a id="plan-link" href="{escape(plan_href)}">Plan per caller</a></p>'
         f'<p class="summary" id="summary">{escape(report.summary())}</p>'
-        f"{_unmapped(report)}"
+        f"{_sunset(report)}{_unmapped(report)}"
         f'<h2>Legacy calls per day</h2><div class="chart">{chart}</div>'
         f"<h2>Routes by traffic</h2>{_routes(report)}"
         f"<h2>Callers still using the legacy API</h2>{_callers(report)}"

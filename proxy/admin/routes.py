@@ -1,4 +1,4 @@
-"""Admin endpoints: ``/_compat/`` (dashboard), ``/_compat/report`` (JSON) and ``/metrics``."""
+"""Admin endpoints: ``/_compat/`` (dashboard), ``/_compat/plan``, ``/_compat/report`` (JSON), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from starlette.routing import BaseRoute, Route
 from mappings.core import Operation
 from proxy.admin.access import AdminAccess
 from proxy.admin.dashboard import render_dashboard
+from proxy.admin.plan_page import render_plan
 from proxy.observe.metrics import Metrics
 from proxy.policy.reload import ModeHolder
 from proxy.traffic.fold import DEFAULT_MAX_CALLERS
-from proxy.traffic.report import Report, build_report, parse_since
+from proxy.traffic.plan import SpecFacts, build_plan
+from proxy.traffic.report import DEFAULT_WINDOW, Report, build_report, parse_since
 from proxy.traffic.store import TrafficStore
 
-DEFAULT_WINDOW = "30d"
 NO_STORE = {"Cache-Control": "no-store"}
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -40,6 +41,7 @@ class AdminContext:
     store: Callable[[], TrafficStore | None]
     clock: Callable[[], float] = field(default=time.time)
     max_callers: int = DEFAULT_MAX_CALLERS
+    facts: SpecFacts = field(default_factory=lambda: SpecFacts({}, {}, ""))  # for the plan view
 
     async def report(self, window: str) -> Report:
         seconds = parse_since(window)  # ValueError: answered 400
@@ -67,7 +69,9 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
     def guarded(handler: Handler) -> Handler:
         async def guard(request: Request) -> Response:
             denied = access.denied(request)
-            return denied if denied is not None else await handler(request)
+            response = denied if denied is not None else await handler(request)
+            response.headers["Referrer-Policy"] = "no-referrer"  # no admin URL leaves in a Referer
+            return response
 
         return guard
 
@@ -83,11 +87,18 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         report = await load(request)
         if isinstance(report, Response):
             return report
-        query = {"since": report.window}
-        if "token" in request.query_params:  # a browser that came with ?token= keeps it on the link
-            query["token"] = request.query_params["token"]
-        html = render_dashboard(report, f"report?{urlencode(query)}")
+        html = render_dashboard(report, f"report?{urlencode({'since': report.window})}")
         return HTMLResponse(html, headers=NO_STORE)
+
+    async def plan(request: Request) -> Response:
+        report = await load(request)
+        if isinstance(report, Response):
+            return report
+        caller = request.query_params.get("caller") or None
+        built = build_plan(report, ctx.operations, ctx.spec, ctx.facts, caller=caller)
+        if request.query_params.get("format") == "json":
+            return JSONResponse(built.to_json(), headers=NO_STORE)
+        return HTMLResponse(render_plan(built, f"./?{urlencode({'since': report.window})}"), headers=NO_STORE)
 
     async def report_json(request: Request) -> Response:
         report = await load(request)
@@ -100,12 +111,14 @@ def admin_routes(ctx: AdminContext, access: AdminAccess) -> list[BaseRoute]:
         return Response(body, headers={**NO_STORE, "Content-Type": content_type})
 
     async def to_dashboard(request: Request) -> Response:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"/_compat/{query}", status_code=308)
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        return RedirectResponse(f"/_compat/?{urlencode(query)}" if query else "/_compat/", status_code=308)
 
     return [
         Route("/_compat/", guarded(dashboard), methods=["GET"]),
         Route("/_compat", guarded(to_dashboard), methods=["GET"]),
         Route("/_compat/report", guarded(report_json), methods=["GET"]),
+        Route("/_compat/plan", guarded(plan), methods=["GET"]),
+        Route("/_compat/login", access.login, methods=["POST"]),
         Route("/metrics", guarded(metrics), methods=["GET"]),
     ]

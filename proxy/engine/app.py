@@ -23,7 +23,7 @@ from proxy.admin.access import AdminAccess
 from proxy.admin.routes import admin_routes
 from proxy.engine.engine import DEFAULTS, Engine, Overrides
 from proxy.engine.middleware import RequestContextMiddleware
-from proxy.engine.web import catch_all, health_route
+from proxy.engine.web import catch_all, health_route, ready_route
 from proxy.observe import redact
 from proxy.settings import Settings
 
@@ -54,6 +54,7 @@ def create_app(
     app = Starlette(
         routes=[
             health_route(settings, len(engine.registry)),
+            ready_route(engine.ready),
             *admin_routes(engine.admin_context, public_admin),
             catch_all(engine.dispatch),
         ],

@@ -24,6 +24,7 @@ class CallOutcome:
     mode: str | None = None  # what this call got (brownout decides per call)
     caller: str | None = None  # a key or token hash, never the key
     upstream_calls: int = 0
+    reason: str | None = None  # why a track/identify answered 0 (LegacyReply.reason), never personal data
 
 
 class CallSlot:

@@ -28,13 +28,14 @@ from starlette.responses import JSONResponse, Response
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import validate
-from mappings.upstream_ops import SPEC_OPERATIONS
+from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward
+from proxy.engine.readiness import Readiness, Verdict, store_check
 from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner, account_of
@@ -51,6 +52,7 @@ from proxy.state.budgets import RateBudget
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
 from proxy.state.spool import Spool
 from proxy.state.tokens import MemoryTokenStore, TokenStore
+from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.store import TrafficStore
@@ -114,6 +116,7 @@ class Engine:
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
         self.reliability_metrics = ReliabilityMetrics(self.metrics.registry)
+        self.readiness = Readiness(self.metrics)  # tells the metrics, remembers upstream answers
         self.admin_context = AdminContext(
             self.modes,
             self.metrics,
@@ -122,9 +125,29 @@ class Engine:
             store=lambda: self.store,
             clock=overrides.clock,
             max_callers=settings.report_max_callers,
+            facts=SpecFacts(SPEC_TAGS, SPEC_BODY_TYPES, settings.revision),
         )
         self.running: Running | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def draining(self) -> bool:
+        """True once shutdown began (or the shutdown path set it): ``/_compat/ready`` answers 503."""
+        return self.readiness.draining
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        self.readiness.draining = value
+
+    async def ready(self) -> Verdict:
+        """What ``/_compat/ready`` answers (see ``proxy.engine.readiness``)."""
+        running = self.running
+        if self.overrides.traffic_store is not None:
+            store: str | None = "ok"  # injected: not the file traffic_db names; whoever made it owns it
+        else:
+            is_open = running is not None and running.store is not None
+            store = store_check(self.settings.records_traffic, self.settings.traffic_db, is_open)
+        return await self.readiness.check(running.passthrough_client if running else None, store)
 
     @property
     def store(self) -> TrafficStore | None:
@@ -149,6 +172,7 @@ class Engine:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.draining = True  # /_compat/ready says 503 from now on
         self.running = None  # first: no request is dispatched to parts being closed
         stack, self._stack = self._stack, None
         if stack is not None:
@@ -180,7 +204,7 @@ class Engine:
         stack.push_async_callback(_cancel, tasks)
         parts = Parts(self.overrides.rate_budget, self.overrides.spool, self.overrides.clock)
         reliability = await open_reliability(
-            self.settings, client, SPEC_OPERATIONS, self.metrics, self.reliability_metrics, parts, stack
+            self.settings, client, SPEC_OPERATIONS, self.readiness, self.reliability_metrics, parts, stack
         )
         admin = await self._open_admin(stack)
         handler = self._handler(reliability, writer)
@@ -260,7 +284,7 @@ class Engine:
         settings = self.settings
         if settings.admin_port <= 0:
             return None
-        app = admin_app(settings, self.admin_context, len(self.registry))
+        app = admin_app(settings, self.admin_context, len(self.registry), self.ready)
         admin = AdminServer(app, settings.admin_host, settings.admin_port)
         await admin.start()
         stack.push_async_callback(admin.stop)

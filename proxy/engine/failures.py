@@ -50,6 +50,7 @@ def _deadline_exceeded(exc: Exception, family: Family, ctx: Failure) -> LegacyRe
         f"The translation did not finish within {ctx.deadline:g} s "
         f"({ctx.upstream_calls} upstream calls made). Please retry.",
         {"Retry-After": "1"},
+        reason="deadline",
     )
 
 
@@ -69,12 +70,13 @@ def _budget_spent(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     assert isinstance(exc, BudgetSpent)
     seconds = max(1, math.ceil(exc.retry_after))
     log.info("legacy.rate_budget_spent", operation=ctx.operation, retry_after=seconds)
-    return protocol.throttled(family, seconds)
+    return protocol.throttled(family, seconds, reason="rate_budget")
 
 
 def _spool_full(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     log.error("spool.full", operation=ctx.operation, effect="the write was refused (legacy failure)")
-    return protocol.upstream_unavailable(family, retry_after=60)
+    message = "The upstream Klaviyo API could not be reached and the write spool is full. Please retry."
+    return protocol.error(family, 503, message, {"Retry-After": "60"}, reason="spool_full")
 
 
 def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
@@ -88,7 +90,12 @@ def _unencodable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
 def _internal_error(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     # Called inside the ``except`` block, so the traceback is logged (redacted) with the line.
     log.exception("legacy.internal_error", operation=ctx.operation)
-    return protocol.error(family, 500, f"Internal error in klaviyo-compat (request id {ctx.request_id}).")
+    return protocol.error(
+        family,
+        500,
+        f"Internal error in klaviyo-compat (request id {ctx.request_id}).",
+        reason="internal_error",
+    )
 
 
 FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (
@@ -119,4 +126,5 @@ def answer_cancelled(operation: str, family: Family) -> LegacyReply:
         raise asyncio.CancelledError
     task.uncancel()
     log.warning("legacy.cancelled_at_shutdown", operation=operation)
-    return protocol.error(family, 503, "klaviyo-compat is shutting down. Please retry.", {"Retry-After": "1"})
+    message = "klaviyo-compat is shutting down. Please retry."
+    return protocol.error(family, 503, message, {"Retry-After": "1"}, reason="shutting_down")

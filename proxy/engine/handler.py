@@ -146,6 +146,8 @@ class LegacyHandler:
             slot.outcome = replace(slot.outcome, operation=op.id, mode=action.value)
             reply = await self._serve(request, family, match, action, slot, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
+        if reply.reason is not None:
+            slot.outcome = replace(slot.outcome, reason=reply.reason)
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
@@ -251,6 +253,8 @@ class LegacyHandler:
         """Count the call (metrics) and hand its record to the writer (never waits)."""
         if self.metrics is not None:
             self.metrics.legacy(route.operation, route.mode.value, response.status_code, seconds)
+            if route.family is Family.PUBLIC and reply.text in ("0", "1"):  # track/identify's answer
+                self.metrics.public_answer(route.operation, reply.text, reply.reason or "")
         if self.record is None:
             return
         self.record(

@@ -69,6 +69,7 @@ class RequestContextMiddleware:
                     mode=outcome.mode,
                     upstream_calls=outcome.upstream_calls,
                     caller=outcome.caller,
+                    reason=outcome.reason,
                     client=fingerprint(client[0], "ip") if client else None,
                     user_agent=_header(scope, b"user-agent"),
                 )

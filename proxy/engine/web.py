@@ -1,4 +1,4 @@
-"""The HTTP surface around the engine: the health route, the catch-all route, the admin app.
+"""The HTTP surface around the engine: health and readiness routes, the catch-all route, the admin app.
 
 Shared by the public app (``proxy.engine.app``) and the separate admin listener the engine
 starts when ``admin_port`` is set, so both answer ``/_compat/health`` the same way.
@@ -19,6 +19,7 @@ from mappings.upstream_ops import REVISION
 from proxy.admin.access import AdminAccess
 from proxy.admin.routes import AdminContext, admin_routes
 from proxy.engine.middleware import RequestContextMiddleware
+from proxy.engine.readiness import Verdict
 from proxy.settings import Settings
 
 
@@ -57,10 +58,25 @@ def health_route(settings: Settings, routes: int) -> Route:
     return Route("/_compat/health", health, methods=["GET"])
 
 
-def admin_app(settings: Settings, ctx: AdminContext, routes: int) -> ASGIApp:
-    """The app of the separate admin listener: health and the admin pages, always token-guarded."""
+def ready_route(ready: Callable[[], Awaitable[Verdict]]) -> Route:
+    """``GET /_compat/ready``: 200 when the proxy can serve, else 503 with the failing checks."""
+
+    async def endpoint(request: Request) -> Response:
+        verdict = await ready()
+        body = {"status": "ready" if verdict.ready else "not ready", "checks": verdict.checks}
+        return JSONResponse(
+            body, status_code=200 if verdict.ready else 503, headers={"Cache-Control": "no-store"}
+        )
+
+    return Route("/_compat/ready", endpoint, methods=["GET"])
+
+
+def admin_app(
+    settings: Settings, ctx: AdminContext, routes: int, ready: Callable[[], Awaitable[Verdict]]
+) -> ASGIApp:
+    """The app of the separate admin listener: health, readiness and the admin pages, token-guarded."""
     access = AdminAccess(enabled=True, token=settings.admin_token)
     return Starlette(
-        routes=[health_route(settings, routes), *admin_routes(ctx, access)],
+        routes=[health_route(settings, routes), ready_route(ready), *admin_routes(ctx, access)],
         middleware=[Middleware(RequestContextMiddleware, access_log=settings.access_log)],
     )

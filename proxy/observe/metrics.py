@@ -35,6 +35,12 @@ class Metrics:
             ["operation", "mode", "status_class"],
             registry=r,
         )
+        self.public_answers = Counter(
+            "klaviyo_compat_public_answers",
+            "Track/identify answers: 1 (accepted) or 0 (rejected), with the rejection's reason code.",
+            ["operation", "answer", "reason"],
+            registry=r,
+        )
         self.legacy_latency = Histogram(
             "klaviyo_compat_legacy_request_duration_seconds",
             "Time to answer a legacy request.",
@@ -76,6 +82,10 @@ class Metrics:
     def legacy(self, operation: str, mode: str, status: int, seconds: float) -> None:
         self.legacy_requests.labels(operation, mode, f"{status // 100}xx").inc()
         self.legacy_latency.labels(operation).observe(seconds)
+
+    def public_answer(self, operation: str, answer: str, reason: str) -> None:
+        """A track/identify answer; ``reason`` is a code (``no_identifier``, ``upstream_409``...) or ""."""
+        self.public_answers.labels(operation, answer, reason).inc()
 
     def upstream(self, operation: str, status: str, seconds: float, headers: Mapping[str, str]) -> None:
         self.upstream_requests.labels(operation, status).inc()

@@ -81,6 +81,7 @@ class ModeTable:
     default: RouteMode = RouteMode()
     routes: Mapping[str, RouteMode] = field(default_factory=lambda: MappingProxyType({}))
     sunset: date = RETIRED
+    sunset_chosen: bool = False  # False: the operator set no date, the header says RETIRED
 
     def for_op(self, op_id: str) -> RouteMode:
         return self.routes.get(op_id, self.default)
@@ -142,7 +143,7 @@ def parse_modes(raw: Mapping[str, Any], sunset: str, operations: Iterable[Operat
         sunset_date = date.fromisoformat(sunset) if sunset else RETIRED
     except ValueError:
         raise ModesError(f"sunset must be a date like 2027-01-31, got {sunset!r}") from None
-    return ModeTable(default, MappingProxyType(routes), sunset_date)
+    return ModeTable(default, MappingProxyType(routes), sunset_date, sunset_chosen=bool(sunset))
 
 
 def from_settings(settings: Settings, operations: Iterable[Operation]) -> ModeTable:

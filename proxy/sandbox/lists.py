@@ -31,7 +31,8 @@ def _list(ctx: Ctx, list_id: str) -> ListRecord:
 
 
 def _one(ctx: Ctx, record: ListRecord, status: int = 200) -> Response:
-    fields = fieldset(ctx, "list", LIST_FIELDS)
+    # The spec lets a single list name profile_count in its sparse fieldset (not a listing).
+    fields = fieldset(ctx, "list", (*LIST_FIELDS, "profile_count"))
     additional = additional_fields(ctx, "list", ("profile_count",)) if ctx.request.method == "GET" else set()
     return respond(single(ctx, render_group(ctx, record, fields=fields, additional=additional)), status)
 

@@ -41,7 +41,8 @@ def get_segments(ctx: Ctx) -> Response:
 
 
 def _one(ctx: Ctx, segment: Segment, status: int = 200) -> Response:
-    fields = fieldset(ctx, "segment", SEGMENT_FIELDS)
+    # The spec lets a single segment name profile_count in its sparse fieldset (not a listing).
+    fields = fieldset(ctx, "segment", (*SEGMENT_FIELDS, "profile_count"))
     additional = (
         additional_fields(ctx, "segment", ("profile_count",)) if ctx.request.method == "GET" else set()
     )

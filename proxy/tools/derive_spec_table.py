@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m proxy.tools.derive_spec_table ../shared/reference/openapi/stable.json \
+    python -m proxy.tools.derive_spec_table tests/vendor/openapi/stable.json \
         > mappings/upstream_ops.py
 
 The output is a plain Python module (no I/O at import) listing, per operation id: HTTP
@@ -121,7 +121,50 @@ def render(spec_path: Path) -> str:
     for op_id, row in table.items():
         lines.append(f"    {op_id!r}: {row!r},")
     lines.append("}")
+    lines += [
+        "",
+        "# Each operation's first tag: the official SDKs' resource (klaviyo.<Tag>, <Tag>Api).",
+        "SPEC_TAGS: dict[str, str] = {",
+    ]
+    lines += [f"    {op_id!r}: {tag!r}," for op_id, tag in tags(spec).items()]
+    lines.append("}")
+    lines += [
+        "",
+        "# The JSON:API type of each request body's data (a minimal request example).",
+        "SPEC_BODY_TYPES: dict[str, str] = {",
+    ]
+    lines += [f"    {op_id!r}: {kind!r}," for op_id, kind in body_types(spec).items()]
+    lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def body_types(spec: dict[str, Any]) -> dict[str, str]:
+    """Operation id -> the single ``data.type`` its request body accepts (operations with a body)."""
+    found: dict[str, str] = {}
+    for _, item in sorted(spec["paths"].items()):
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                data = _schema(spec, _schema(spec, content.get("schema")).get("properties", {}).get("data"))
+                if data.get("type") == "array":
+                    data = _schema(spec, data.get("items"))
+                enum = _schema(spec, data.get("properties", {}).get("type")).get("enum") or []
+                if len(enum) == 1:
+                    found[op["operationId"]] = str(enum[0])
+    return found
+
+
+def tags(spec: dict[str, Any]) -> dict[str, str]:
+    """Operation id -> its first tag (the resource the official SDKs group it under)."""
+    found: dict[str, str] = {}
+    for _, item in sorted(spec["paths"].items()):
+        for method in METHODS:
+            op = item.get(method)
+            if isinstance(op, dict) and "operationId" in op and op.get("tags"):
+                found[op["operationId"]] = str(op["tags"][0])
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

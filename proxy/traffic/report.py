@@ -24,6 +24,8 @@ from proxy.traffic.record import UNMAPPED
 from proxy.traffic.report_row import ReportRow
 from proxy.traffic.store import CallerUsage, TrafficStore
 
+DEFAULT_WINDOW = "7d"  # `klaviyo-compat report`, the dashboard and /_compat/report alike
+
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_WINDOW_DAYS = 3650  # ten years: far beyond any retention, and every date stays printable
@@ -61,6 +63,16 @@ class Report:
     callers: int  # distinct callers (hash plus label) of those operations
     unmapped_calls: int = 0  # calls to legacy paths no operation matches
     unmapped_callers: int = 0
+    sunset_chosen: bool = True  # False: no `sunset` setting, the header carries the retirement date
+
+    def sunset_note(self) -> str | None:
+        """The warning shown while the operator has set no Sunset date of their own."""
+        if self.sunset_chosen:
+            return None
+        return (
+            f"No sunset date set: legacy answers carry Sunset {self.sunset} (the day Klaviyo retired "
+            "the legacy API, already past). Set `sunset` to your own cut-off date."
+        )
 
     def unmapped_summary(self) -> str | None:
         """The line about calls to unmapped legacy paths, when there were any."""
@@ -101,6 +113,8 @@ class Report:
             "modes": list(self.modes),
             "default_mode": self.default_mode,
             "sunset": self.sunset,
+            "sunset_set": self.sunset_chosen,
+            "sunset_note": self.sunset_note(),
         }
 
 
@@ -171,6 +185,7 @@ def build_report(
         modes=mode_rows,
         default_mode=modes.default.describe(),
         sunset=modes.sunset.isoformat(),
+        sunset_chosen=modes.sunset_chosen,
         operations=len({u.operation for u in mapped}),
         callers=len({(u.caller, u.label) for u in mapped}),
         unmapped_calls=sum(u.count for u in unmapped),

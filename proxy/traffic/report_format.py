@@ -13,16 +13,18 @@ from dataclasses import astuple, fields
 
 import orjson
 
+from proxy.traffic import text_table
 from proxy.traffic.report import Report
 from proxy.traffic.report_row import ReportRow
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "markdown")
 _TABLE = (
     ("OP", "operation"),
     ("LEGACY ROUTE", "legacy"),
     ("MODE", "mode"),
     ("CALLER", "caller"),
     ("LABEL", "label"),
+    ("USER-AGENT", "user_agent"),
     ("CALLS", "count"),
     ("ERRORS", "error_rate"),
     ("FIRST SEEN", "first_seen"),
@@ -32,6 +34,10 @@ _TABLE = (
     ("DOC", "doc"),
 )
 _NUMERIC = frozenset({"count", "error_rate"})
+# Narrowed (cut with "…") to fit a terminal; ids, modes, counts and dates never are.
+_SHRINKABLE = frozenset({"legacy", "caller", "label", "user_agent", "fidelity", "successor", "doc"})
+# Left out, in this order, when even narrowed the table is wider than the terminal.
+_DROP_ORDER = ("first_seen", "doc", "fidelity", "successor", "error_rate")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -55,26 +61,26 @@ def inert(value: object) -> object:
     return value
 
 
-def as_table(report: Report) -> str:
+def as_table(report: Report, width: int | None = None) -> str:
+    """The rows as an aligned table; with ``width``, long text columns are cut to fit it."""
     header = [title for title, _ in _TABLE]
     body = [[_cell(row, name) for _, name in _TABLE] for row in report.rows]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        out = []
-        for i, cell in enumerate(cells):
-            name = _TABLE[i][1]
-            last = i == len(cells) - 1
-            out.append(cell.rjust(widths[i]) if name in _NUMERIC else cell if last else cell.ljust(widths[i]))
-        return "  ".join(out)
-
+    names = [name for _, name in _TABLE]
+    table = text_table.render(
+        [header, *body],
+        numeric={i for i, n in enumerate(names) if n in _NUMERIC},
+        shrinkable={i for i, n in enumerate(names) if n in _SHRINKABLE},
+        droppable=[names.index(n) for n in _DROP_ORDER],
+        width=width,
+    )
     unmapped = report.unmapped_summary()
     lines = [report.summary(), *([unmapped] if unmapped else []), ""]
     if body:
-        lines += [line(header), *(line(r) for r in body)]
+        lines.append(table)
     else:
         lines.append(f"No legacy calls recorded in the last {report.window}.")
-    return "\n".join(lines)
+    note = report.sunset_note()
+    return "\n".join([*lines, *(["", note] if note else [])])
 
 
 def as_csv(report: Report) -> str:
@@ -86,13 +92,30 @@ def as_csv(report: Report) -> str:
     return buf.getvalue().rstrip("\r\n")
 
 
+def as_markdown(report: Report) -> str:
+    """Every column whole, as a Markdown table (a ticket, a wiki page)."""
+
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    header = [title for title, _ in _TABLE]
+    lines = [report.summary(), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in report.rows:
+        lines.append("| " + " | ".join(cell(_cell(row, name)) for _, name in _TABLE) + " |")
+    note = report.sunset_note()
+    return "\n".join([*lines, *(["", note] if note else [])])
+
+
 def as_json(report: Report) -> str:
     return orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode()
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, width: int | None = None) -> str:
     if fmt == "csv":
         return as_csv(report)
     if fmt == "json":
         return as_json(report)
-    return as_table(report)
+    if fmt == "markdown":
+        return as_markdown(report)
+    return as_table(report, width)

@@ -99,12 +99,25 @@ class BatchWriter:
         self._wanted = self.batch_size
         if not batch:
             return
+        # Shielded: close() cancels this task, but a batch already handed to the store thread must
+        # land before close() writes the rest and the store is closed, or it could be lost.
+        write = asyncio.ensure_future(asyncio.to_thread(self.store.write, batch))
         try:
-            await asyncio.to_thread(self.store.write, batch)
-        except Exception as exc:
-            self._drop(len(batch), f"store write failed: {type(exc).__name__}: {exc}")
-            return
-        self.written += len(batch)
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await asyncio.wait([write])
+            self._settle(write, len(batch))
+            raise
+        except Exception:
+            pass  # settled below from the future itself
+        self._settle(write, len(batch))
+
+    def _settle(self, write: asyncio.Future[None], n: int) -> None:
+        exc = write.exception()
+        if exc is None:
+            self.written += n
+        else:
+            self._drop(n, f"store write failed: {type(exc).__name__}: {exc}")
 
     async def close(self) -> None:
         """Stop the task and write everything still pending (the in-flight batch included)."""

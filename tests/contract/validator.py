@@ -27,7 +27,6 @@ The spec's only server is ``https://a.klaviyo.com``: recorded requests (to the s
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,42 +39,26 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_ENV = "KLAVIYO_OPENAPI_SPEC"
-REQUIRE_ENV = "KLAVIYO_COMPAT_REQUIRE_SPEC"
 SPEC_HOST = "https://a.klaviyo.com"
 JSONAPI_TYPES = ("application/vnd.api+json", "application/json")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+VENDOR = Path(__file__).resolve().parents[1] / "vendor"
+# Klaviyo's GA document of revision 2026-07-15 (github.com/klaviyo/openapi at this commit), MIT.
+SPEC_PATH = VENDOR / "openapi" / "stable.json"
+SPEC_COMMIT = "7584f62b0a1bb36f22b22d79a3c3a0385833d1f2"
+SPEC_SHA256 = "deb88f1dfad82fd530433555d3180fdc29633143d21e7347a9726cbea3fae2a9"
 
 
-def default_spec_path() -> Path:
-    """``$KLAVIYO_OPENAPI_SPEC``, else ``<repo>/../shared/reference/openapi/stable.json``."""
-    override = os.environ.get(SPEC_ENV)
-    if override:
-        return Path(override)
-    return (Path(__file__).resolve().parents[2] / "../shared/reference/openapi/stable.json").resolve()
-
-
-def spec_required() -> bool:
-    """CI sets ``KLAVIYO_COMPAT_REQUIRE_SPEC=1``: a missing reference file is then a failure."""
-    return os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def reference_file(path: Path, what: str, env: str) -> Path:
-    """``path`` if the file exists; else skip the test, or fail it when ``spec_required()``.
-
-    The one place that decides what a test does without a ``shared/reference`` file.
-    """
-    if path.is_file():
-        return path
-    message = f"{what} not found at {path} (set {env} to its location; it ships in shared/reference/)"
-    if spec_required():
-        pytest.fail(f"{message}; {REQUIRE_ENV}=1 makes this a failure", pytrace=False)
-    pytest.skip(message)
+def reference_file(path: Path, what: str) -> Path:
+    """``path``, a file vendored in ``tests/vendor``; its absence fails the test, never skips it."""
+    if not path.is_file():
+        pytest.fail(f"{what} not found at {path}: it is vendored in tests/vendor/ (a partial checkout?)")
+    return path
 
 
 def pinned_spec() -> Path:
-    """The pinned OpenAPI document (``default_spec_path()``), or a skip / failure as above."""
-    return reference_file(default_spec_path(), "OpenAPI spec", SPEC_ENV)
+    """The pinned OpenAPI document (``tests/vendor/openapi/stable.json``)."""
+    return reference_file(SPEC_PATH, "OpenAPI spec")
 
 
 # --------------------------------------------------------------------------- request adapter

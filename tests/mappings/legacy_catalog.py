@@ -1,6 +1,6 @@
 """The legacy operation catalog, vendored as data for the coverage check.
 
-Source: ``shared/reference/legacy-endpoints.md``, section "## Operation index (N operations)"
+Source: ``tests/vendor/legacy-endpoints.md``, section "## Operation index (N operations)"
 (the table with columns ID, Method, Legacy path, Generated-SDK name, Hand-written SDK names).
 One row per table row, in table order, normalised exactly as
 ``tests.mappings.test_coverage.parse_operation_index`` reads that table:

@@ -1,15 +1,14 @@
 """Coverage: every legacy operation of the reference catalog has a registered mapping.
 
-* The operation index of ``shared/reference/legacy-endpoints.md`` (A1..S4, one row each: id,
+* The operation index of ``tests/vendor/legacy-endpoints.md`` (A1..S4, one row each: id,
   method, legacy path, generated-SDK name), vendored as ``tests/mappings/legacy_catalog.py``,
   must be covered by ``mappings.registry.REGISTRY`` with the same id, method, path and name.
   This runs everywhere, the reference file is not needed. Catalog paths are relative to the
   legacy base ``/api`` (``/v1/campaigns`` is ``/api/v1/campaigns``, ``/track?data=<b64>`` is
   ``/api/track``) and name their parameters freely (``{id}``), so paths are compared with
   parameter names erased.
-* Where the reference file exists, the vendored table must equal the table parsed from it, so
-  a change of the catalog is caught. Without the file that check is skipped, unless
-  ``KLAVIYO_COMPAT_REQUIRE_SPEC=1``.
+* The vendored table must equal the table parsed from the catalog file, so a change of the
+  catalog is caught.
 * Every public operation of the generated SDK ``klaviyo-sdk`` 1.0.9 (the 47 methods of
   ``swagger_client/api/*.py`` without ``_with_http_info``) is some mapping's ``name``.
 """
@@ -17,7 +16,6 @@
 from __future__ import annotations
 
 import inspect
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,19 +24,15 @@ import pytest
 
 from mappings.core import Operation
 from mappings.registry import REGISTRY
-from tests.contract.validator import reference_file
+from tests.contract.validator import VENDOR, reference_file
 from tests.mappings.legacy_catalog import OPERATIONS, CatalogRow
 
-CATALOG_ENV = "KLAVIYO_LEGACY_CATALOG"
 SDK_OPERATIONS = 47
 _INDEX_COUNT = re.compile(r"^## Operation index \((\d+) operations\)", re.M)
 
 
 def catalog_path() -> Path:
-    override = os.environ.get(CATALOG_ENV)
-    if override:
-        return Path(override)
-    return (Path(__file__).resolve().parents[2] / "../shared/reference/legacy-endpoints.md").resolve()
+    return VENDOR / "legacy-endpoints.md"
 
 
 _ROW = re.compile(r"^\|\s*([A-Z]\d+)\s*\|\s*([A-Z]+)\s*\|\s*`([^`]+)`\s*\|\s*([^|]*)\|")
@@ -148,7 +142,7 @@ def test_a_made_up_unmapped_row_is_reported() -> None:
 
 @pytest.fixture(scope="module")
 def reference_text() -> str:
-    return reference_file(catalog_path(), "legacy catalog", CATALOG_ENV).read_text(encoding="utf-8")
+    return reference_file(catalog_path(), "legacy catalog").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

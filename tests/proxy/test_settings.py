@@ -24,10 +24,11 @@ def test_precedence_defaults_toml_env_flags(tmp_path: Path) -> None:
 def test_env_token_keys_and_config_path(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[proxy]\nupstream = "https://x.example"\n')
-    env = {"KLAVIYO_COMPAT_CONFIG": str(cfg), "KLAVIYO_COMPAT_TOKEN_KEYS": "T1=pk_1,T2=pk_2"}
+    k1, k2 = "pk_" + "1" * 30, "pk_" + "2" * 30
+    env = {"KLAVIYO_COMPAT_CONFIG": str(cfg), "KLAVIYO_COMPAT_TOKEN_KEYS": f"T1={k1},T2={k2}"}
     s = load(environ=env)
     assert s.upstream == "https://x.example"
-    assert s.token_keys == {"T1": "pk_1", "T2": "pk_2"}
+    assert s.token_keys == {"T1": k1, "T2": k2}
 
 
 def test_default_revision() -> None:

@@ -55,11 +55,15 @@ def test_admin_token_on_the_public_port(tmp_path: Path) -> None:
             ok = httpx.get(s.url + path, headers={"Authorization": f"Bearer {ADMIN}"})
             assert ok.status_code == 200 and ok.headers["cache-control"] == "no-store", path
             assert "set-cookie" not in ok.headers
-            assert httpx.get(s.url + path, params={"token": ADMIN}).status_code == 200  # for a browser
-        r = httpx.get(s.url + "/_compat/", params={"token": ADMIN, "since": "soon"})
+            assert ok.headers["referrer-policy"] == "no-referrer", path
+        r = httpx.get(
+            s.url + "/_compat/", params={"since": "soon"}, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
         assert r.status_code == 400 and r.json()["detail"].startswith("since must be a positive duration")
-        r = httpx.get(s.url + "/_compat", params={"token": ADMIN}, follow_redirects=False)
-        assert r.status_code == 308 and r.headers["location"] == f"/_compat/?token={ADMIN}"
+        r = httpx.get(
+            s.url + "/_compat", headers={"Authorization": f"Bearer {ADMIN}"}, follow_redirects=False
+        )
+        assert r.status_code == 308 and r.headers["location"] == "/_compat/"
 
 
 def test_admin_port_serves_admin_paths_and_the_public_port_does_not(tmp_path: Path) -> None:

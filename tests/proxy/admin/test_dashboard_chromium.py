@@ -101,15 +101,20 @@ def test_dashboard_renders_the_recorded_traffic_in_chromium(tmp_path: Path) -> N
         create_app(traffic_settings(db), overrides=Overrides(transport=FakeUpstream().transport()))
     ) as served:
         run_mix(served.url)
-        url = f"{served.url}/_compat/?token={ADMIN}&since=7d"
-        wait_for(lambda: "Legacy calls in the last 7d: 11 " in httpx.get(url).text)
-        raw = httpx.get(url).text
+        url = f"{served.url}/_compat/?token={ADMIN}&since=7d"  # a sign-in link: redirected, then a cookie
+        bearer = {"Authorization": f"Bearer {ADMIN}"}
+        page = f"{served.url}/_compat/?since=7d"
+        wait_for(lambda: "Legacy calls in the last 7d: 11 " in httpx.get(page, headers=bearer).text)
+        raw = httpx.get(page, headers=bearer).text
         dumped = run_chromium(binary, tmp_path / "profile-dom", "--dump-dom", url)
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "dashboard.png"
         shot.unlink(missing_ok=True)
         started = time.time()
         run_chromium(binary, tmp_path / "profile-shot", f"--screenshot={shot}", url)
+        plan_url = f"{served.url}/_compat/plan?token={ADMIN}&since=7d"
+        plan_dom = run_chromium(binary, tmp_path / "profile-plan", "--dump-dom", plan_url)
+    assert ADMIN not in raw and ADMIN not in dumped.stdout, "the token is in no link of the page"
     # Self-contained: no script, no external stylesheet, image or font; works offline.
     assert "<script" not in raw and "<link" not in raw and " src=" not in raw and "@import" not in raw
     assert dumped.returncode == 0, dumped.stderr[-2000:]
@@ -147,5 +152,10 @@ def test_dashboard_renders_the_recorded_traffic_in_chromium(tmp_path: Path) -> N
     assert per_operation == {"E1": 4, "A1": 4, "B1": 2, "A3": 1}
     if len(days) == 1:
         assert len(dom.bars) == 4
+    assert plan_dom.returncode == 0, plan_dom.stderr[-2000:]
+    assert (
+        f'data-caller="{caller_a()}"' in plan_dom.stdout and f'data-caller="{caller_b()}"' in plan_dom.stdout
+    )
+    assert "ProfilesApi.getProfile" in plan_dom.stdout and ADMIN not in plan_dom.stdout
     assert shot.is_file() and shot.stat().st_mtime >= started - 1
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

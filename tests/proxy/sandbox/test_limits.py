@@ -29,6 +29,23 @@ async def test_profile_count_echoes_the_lower_limit(api: httpx.AsyncClient, stor
         assert (await api.get(f"/api/lists/{list_id}", params=COUNT)).status_code == 200
 
 
+async def test_a_single_group_may_name_profile_count_in_its_sparse_fieldset(
+    api: httpx.AsyncClient, store: Store
+) -> None:
+    list_id = (await make_list(api, "Sparse"))["id"]
+    one = await api.get(f"/api/lists/{list_id}", params={**COUNT, "fields[list]": "name,profile_count"})
+    assert one.status_code == 200
+    assert one.json()["data"]["attributes"] == {"name": "Sparse", "profile_count": 0}
+    segment = store.add_segment("Seeded")
+    seg = await api.get(
+        f"/api/segments/{segment}",
+        params={"additional-fields[segment]": "profile_count", "fields[segment]": "profile_count"},
+    )
+    assert seg.json()["data"]["attributes"] == {"profile_count": 0}
+    # Listings offer no profile_count (the spec's fields[list] enum of get_lists lacks it).
+    assert (await api.get("/api/lists", params={"fields[list]": "profile_count"})).status_code == 400
+
+
 async def test_enforced_limits_answer_429_with_retry_after() -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     store = Store(seed=1, clock=lambda: now[0], enforce_rate_limits=True)

@@ -75,8 +75,12 @@ def test_report_in_every_format_shows_exactly_the_mix(
 
     table = _report(capsys, recorded, "table").splitlines()
     assert table[0].startswith("Legacy calls in the last 7d: 11 (previous 7d: 0);")
-    header, body = table[2], table[3:]
+    header, body, note = table[2], table[3:-2], table[-1]
     assert len(body) == 4
+    assert note.startswith("No sunset date set: legacy answers carry Sunset 2024-06-30"), (
+        "no sunset configured"
+    )
+    assert "USER-AGENT" in header and "billing/1.4" in body[0] and "shop-frontend/2.1" in body[1]
     calls_end = header.index("CALLS") + len("CALLS")  # numeric columns are right-aligned
     for line, (op, caller, label, calls, _) in zip(body, expected, strict=True):
         assert line.startswith(op + " ") and caller in line and (label or "-") in line

@@ -149,10 +149,11 @@ def test_a_window_beyond_ten_years_is_a_clear_error(
             overrides=Overrides(transport=FakeUpstream().transport()),
         )
     ) as s:
+        bearer = {"Authorization": f"Bearer {ADMIN}"}
         for path in ("/_compat/", "/_compat/report"):
-            r = httpx.get(s.url + path, params={"since": since, "token": ADMIN})
+            r = httpx.get(s.url + path, params={"since": since}, headers=bearer)
             assert r.status_code == 400 and "at most 3650d" in r.json()["detail"], path
-        assert httpx.get(s.url + "/_compat/", params={"since": "3650d", "token": ADMIN}).status_code == 200
+        assert httpx.get(s.url + "/_compat/", params={"since": "3650d"}, headers=bearer).status_code == 200
 
 
 def test_the_cli_caps_caller_rows_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -68,10 +69,12 @@ class SlowStore:
         self.gate = threading.Event()
         self.gate.set()
         self.fail = False
+        self.delay = 0.0  # seconds a write takes once the gate opens
 
     def write(self, records: Sequence[TrafficRecord]) -> None:
         self.entered.set()
         self.gate.wait(10)
+        time.sleep(self.delay)
         if self.fail:
             raise OSError("disk full")
         self.batches.append(list(records))
@@ -139,6 +142,23 @@ async def test_a_full_queue_drops_counts_and_never_blocks_and_close_writes_the_r
     store.gate.set()
     await writer.close()
     assert sum(store.sizes()) == 5
+
+
+async def test_close_waits_for_the_batch_already_being_written() -> None:
+    store = SlowStore()
+    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=10)  # type: ignore[arg-type]
+    writer.start()
+    store.gate.clear()
+    store.delay = 0.3  # the in-flight write is still running when close() is called
+    writer.submit(rec(T0))
+    writer.submit(rec(T0 + 1))
+    assert await asyncio.to_thread(store.entered.wait, 5)
+    writer.submit(rec(T0 + 2))
+    store.gate.set()
+    await writer.close()
+    # Before close() returns (and the store is closed), both batches have landed.
+    assert sorted(store.sizes()) == [1, 2]
+    assert writer.written == 3 and writer.dropped == 0
 
 
 async def test_a_failing_store_counts_drops_and_keeps_going() -> None:

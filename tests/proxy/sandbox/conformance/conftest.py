@@ -3,7 +3,7 @@
 Each test drives one area of the emulated API through a ``Recorded`` client (in-process,
 every request and response kept) and ends with ``recorded.assert_conforms()``: status code,
 content type and response schema of every answer, and the schema of every successful request.
-Without the spec file the tests are skipped, unless ``KLAVIYO_COMPAT_REQUIRE_SPEC=1`` (CI).
+The spec is vendored in ``tests/vendor/openapi``.
 """
 
 from __future__ import annotations

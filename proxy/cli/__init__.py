@@ -1,16 +1,20 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report | spool``."""
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool``.
+
+This module holds the parser and the original commands; newer commands live in modules of this
+package (``check``, ``plan``, ``cert``, ``whois``, ``output``; ``spool`` in ``proxy.admin.spool_cli``),
+each registering its subparser.
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proxy.settings import DEFAULT_REVISION, Settings, SettingsError, load
+from proxy.settings import DEFAULT_REVISION, LOG_LEVELS, Settings, SettingsError, load
+from proxy.traffic.report import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -47,6 +51,8 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         "log_format": args.log_format,
         "transport": args.transport,
         "admin_port": args.admin_port,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
     }
     if args.sandbox:
         flags["sandbox"] = True
@@ -68,7 +74,9 @@ def _run(app: Any, settings: Settings) -> None:
         proxy_headers=False,
         # SIGTERM: stop accepting, give in-flight calls this long, then close (traffic flushed,
         # spool consistent: an unfinished delivery stays pending).
-        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_timeout)),
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
+        ssl_certfile=settings.tls_cert or None,
+        ssl_keyfile=settings.tls_key or None,
     )
 
 
@@ -83,6 +91,47 @@ def _busy_port(host: str, port: int) -> str | None:
             probe.bind((host, port))
         except OSError as exc:
             return exc.strerror or str(exc)
+    return None
+
+
+def _refusal(settings: Settings, *, empty: bool) -> str | None:
+    """Why ``serve`` must not start with these settings (one line), or None."""
+    from mappings.registry import REGISTRY
+    from proxy.policy.modes import from_settings
+
+    if settings.sandbox and settings.upstream:
+        return "klaviyo-compat: choose either --upstream or --sandbox, not both."
+    if not settings.sandbox and not settings.upstream:
+        return NO_UPSTREAM
+    if empty and not settings.sandbox:
+        return "klaviyo-compat: --empty empties the demo account of --sandbox; without it, it means nothing."
+    from_settings(settings, REGISTRY)  # a bad [modes] table raises SettingsError (exit 2)
+    tls_problem = _tls_problem(settings)
+    if tls_problem:
+        return f"klaviyo-compat: {tls_problem}"
+    busy = _busy_port(settings.host, settings.port)
+    if busy:
+        return f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy})."
+    busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
+    if busy:
+        return f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy})."
+    return None
+
+
+def _tls_problem(settings: Settings) -> str | None:
+    """Why the TLS certificate and key cannot serve (checked up front: one line, not a traceback)."""
+    if not settings.tls_cert:
+        return None
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
+    except ssl.SSLError as exc:
+        return f"--tls-cert/--tls-key cannot be used together ({exc.reason or exc})"
+    except OSError as exc:
+        return f"--tls-cert/--tls-key cannot be read ({exc.strerror or exc})"
     return None
 
 
@@ -101,38 +150,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.observe.logs import configure
 
     settings = _serve_settings(args)
-    if settings.sandbox and settings.upstream:
-        print("klaviyo-compat: choose either --upstream or --sandbox, not both.", file=sys.stderr)
-        return 2
-    if not settings.sandbox and not settings.upstream:
-        print(NO_UPSTREAM, file=sys.stderr)
+    refusal = _refusal(settings, empty=args.empty)
+    if refusal:  # checked before anything is printed or bound: one line, exit 2
+        print(refusal, file=sys.stderr)
         return 2
     from mappings.registry import REGISTRY
-    from proxy.policy.modes import from_settings
 
-    from_settings(settings, REGISTRY)  # a bad [modes] table stops here, before anything is printed
-    busy = _busy_port(settings.admin_host, settings.admin_port) if settings.admin_port else None
-    if busy:
-        print(f"klaviyo-compat: admin port {settings.admin_port} is not available ({busy}).", file=sys.stderr)
-        return 2
     configure(settings.log_level, settings.log_format)
+    if not settings.sunset and not settings.sandbox:  # a demo needs no cut-off date
+        import structlog
+
+        structlog.get_logger("klaviyo_compat.cli").warning(
+            "sunset.not_set",
+            header="Sunset: 2024-06-30 (the legacy API's retirement, already past)",
+            fix="set sunset (KLAVIYO_COMPAT_SUNSET) to your own cut-off date, e.g. 2027-01-31",
+        )
     transport: httpx.AsyncBaseTransport | None = None
     if settings.sandbox:
-        from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, create_sandbox_app
+        from proxy.cli.demo import sandbox_upstream
 
-        transport = httpx.ASGITransport(app=create_sandbox_app())
-        base = f"http://{_url_host(settings.host)}:{settings.port}"
-        # The sandbox builds its `links` from this URL, so a passed-through client that
-        # follows `links.next` comes back through the proxy.
-        settings = replace(settings, upstream=base)
-        example = example_path(REGISTRY)
-        try_line = f"\n  try: curl '{base}{example}?api_key={DEMO_PRIVATE_KEY}'" if example else ""
-        print(
-            "klaviyo-compat: SANDBOX upstream (in-memory, nothing leaves this process)\n"
-            f"  legacy base URL:  {base}/api\n"
-            f"  demo private key: {DEMO_PRIVATE_KEY}\n"
-            f"  demo public key:  {DEMO_PUBLIC_KEY}" + try_line,
-            flush=True,
+        transport, settings = sandbox_upstream(
+            settings,
+            empty=args.empty,
+            base=f"{'https' if settings.tls_cert else 'http'}://{_url_host(settings.host)}:{settings.port}",
+            example=example_path(REGISTRY),
         )
     config = Path(args.config) if args.config else _env_config()
     _run(create_app(settings, overrides=Overrides(transport=transport, config_path=config)), settings)
@@ -161,7 +202,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
+def routes_table(fmt: str = "table", modes: ModeTable | None = None, width: int | None = None) -> str:
     """The catalog; ``table`` and ``json`` also show each operation's mode (``markdown`` is the README's)."""
     from mappings.registry import REGISTRY
     from proxy.policy.modes import ModeTable
@@ -190,15 +231,10 @@ def routes_table(fmt: str = "table", modes: ModeTable | None = None) -> str:
             option=orjson.OPT_INDENT_2,
         ).decode()
     header = ("ID", "LEGACY OPERATION", "MODE", "NEW-API OPERATION(S)", "MAX CALLS", "FIDELITY")
-    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], _short(r[5]), r[3]) for r in rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(5)]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(r)) for r in cells
-    )
+    cells = [header, *((r[0], r[1], mode_of[r[0]], r[2], r[5], r[3]) for r in rows)]
+    from proxy.traffic import text_table
 
-
-def _short(text: str, width: int = 28) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text_table.render(cells, shrinkable={1, 3, 4, 5}, width=width)
 
 
 def _mode_table(config: str | None) -> ModeTable:
@@ -209,71 +245,28 @@ def _mode_table(config: str | None) -> ModeTable:
 
 
 def cmd_routes(args: argparse.Namespace) -> int:
-    print(routes_table(args.format, _mode_table(args.config)))
+    from proxy.traffic.text_table import terminal_width
+
+    print(routes_table(args.format, _mode_table(args.config), terminal_width(args.width)))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import time
-
-    from mappings.registry import REGISTRY
-    from mappings.upstream_ops import SPEC_OPERATIONS
-    from proxy.policy.modes import from_settings
-    from proxy.traffic.report import build_report, parse_since
+    from proxy.cli.report_source import recorded_report
     from proxy.traffic.report_format import render
-    from proxy.traffic.sqlite_store import SqliteStore
+    from proxy.traffic.text_table import terminal_width
 
-    try:
-        window = parse_since(args.since)
-    except ValueError as exc:
-        print(f"klaviyo-compat: --{exc}", file=sys.stderr)
-        return 2
-    flags = {"traffic_db": args.db, "report_max_callers": args.max_callers}
-    settings = load(config=Path(args.config) if args.config else None, flags=flags)
-    if not settings.records_traffic:
-        print(
-            'klaviyo-compat: traffic recording is off (traffic_db = "off"): nothing to report.',
-            file=sys.stderr,
-        )
-        return 1
-    if not Path(settings.traffic_db).is_file():
-        print(
-            f"klaviyo-compat: no traffic record at {settings.traffic_db} "
-            "(is this the proxy's traffic_db? use --config or --db)",
-            file=sys.stderr,
-        )
-        return 1
-    import sqlite3
-
-    try:
-        store = SqliteStore(settings.traffic_db, readonly=True)
-    except sqlite3.DatabaseError as exc:
-        print(
-            f"klaviyo-compat: {settings.traffic_db} is not a klaviyo-compat traffic record ({exc})",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        report = build_report(
-            store,
-            window_seconds=window,
-            window=args.since.strip(),
-            now=time.time(),
-            operations=REGISTRY,
-            spec=SPEC_OPERATIONS,
-            modes=from_settings(settings, REGISTRY),
-            max_callers=settings.report_max_callers,
-        )
-    except sqlite3.DatabaseError as exc:
-        print(
-            f"klaviyo-compat: {settings.traffic_db} is not a klaviyo-compat traffic record ({exc})",
-            file=sys.stderr,
-        )
-        return 1
-    finally:
-        store.close()
-    print(render(report, args.format))
+    report = recorded_report(args)
+    if isinstance(report, int):
+        return report
+    print(render(report, args.format, terminal_width(args.width)))
     return 0
+
+
+WIDTH_HELP = (
+    "table width: long columns are cut to fit (default: the terminal's when output is one, else "
+    "unlimited; 0 = unlimited). markdown/csv/json always keep everything"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="klaviyo-compat",
         description="Drop-in bridge from Klaviyo's retired v1/v2 API to the new API.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the proxy")
@@ -288,16 +282,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--sandbox", action="store_true", help="use the embedded in-memory sandbox as upstream"
     )
+    serve.add_argument(
+        "--empty", action="store_true", help="with --sandbox: start with an empty account (no demo data)"
+    )
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--config", help="TOML settings file")
     serve.add_argument("--revision", help=f"new-API revision header (default {DEFAULT_REVISION})")
-    serve.add_argument("--log-level", dest="log_level")
+    serve.add_argument("--log-level", dest="log_level", choices=LOG_LEVELS, help="default info")
     serve.add_argument("--log-format", dest="log_format", choices=["json", "console"])
     serve.add_argument("--transport", choices=["aiohttp", "httpx"])
     serve.add_argument(
         "--admin-port", dest="admin_port", type=int, help="serve /_compat/ and /metrics on this port only"
     )
+    serve.add_argument(
+        "--tls-cert", dest="tls_cert", help="serve HTTPS: certificate (chain) PEM, e.g. from 'cert'"
+    )
+    serve.add_argument("--tls-key", dest="tls_key", help="serve HTTPS: its private key PEM")
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser("sandbox", help="run the sandbox alone, as a new-API server")
@@ -308,11 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     routes = sub.add_parser("routes", help="list every legacy operation, its target and fidelity")
     routes.add_argument("--format", choices=["table", "markdown", "json"], default="table")
     routes.add_argument("--config", help="TOML settings file whose [modes] to show")
+    routes.add_argument("--width", type=int, help=WIDTH_HELP)
     routes.set_defaults(func=cmd_routes)
 
     report = sub.add_parser("report", help="legacy calls still made: per operation and caller")
-    report.add_argument("--since", default="7d", help="window length, e.g. 24h, 7d, 2w (default 7d)")
-    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument(
+        "--since", default=DEFAULT_WINDOW, help=f"window length, e.g. 24h, 7d, 2w (default {DEFAULT_WINDOW})"
+    )
+    report.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table")
+    report.add_argument("--width", type=int, help=WIDTH_HELP)
     report.add_argument("--config", help="TOML settings file (traffic_db, modes)")
     report.add_argument("--db", help="traffic SQLite file (overrides traffic_db)")
     report.add_argument(
@@ -322,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
+    from proxy.cli import cert, check, plan, whois
+
+    for module in (check, plan, cert, whois):
+        module.register(sub)
 
     from proxy.admin.spool_cli import register as register_spool
 
@@ -329,13 +338,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("klaviyo-compat")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe (``report | head``) shows here, inside the handler
     except SettingsError as exc:
         print(f"klaviyo-compat: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        import os
+
+        # The reader went away: say nothing more, and keep the interpreter's final flush quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for SIGPIPE
     return code
 
 

@@ -1,0 +1,27 @@
+"""The files the suite reads are in the repository, and the OpenAPI document is the pinned revision."""
+
+import hashlib
+
+from mappings import upstream_ops
+from tests.contract.validator import SPEC_PATH, SPEC_SHA256, VENDOR
+
+
+def test_the_vendored_spec_is_the_pinned_revision_byte_for_byte() -> None:
+    digest = hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
+    assert digest == SPEC_SHA256, "tests/vendor/openapi/stable.json is not the pinned revision"
+    assert upstream_ops.SPEC_SHA256 == SPEC_SHA256, "mappings/upstream_ops.py was derived from another spec"
+
+
+def test_the_spec_licence_is_vendored_beside_it() -> None:
+    licence = (SPEC_PATH.parent / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Copyright (c) 2022 Klaviyo" in licence
+
+
+def test_no_test_reads_outside_the_repository() -> None:
+    tests = VENDOR.parent
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if "shared/reference" in path.read_text(encoding="utf-8") and path.name != "test_vendored.py"
+    ]
+    assert offenders == []
