@@ -131,13 +131,21 @@ def bad_request(family: Family, message: str) -> LegacyReply:
     return error(family, 400, message)
 
 
-def upstream_unavailable(family: Family) -> LegacyReply:
+def upstream_unavailable(family: Family, retry_after: int | None = None) -> LegacyReply:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error(
         family,
         503,
         "The upstream Klaviyo API could not be reached. Please retry.",
+        headers,
         reason="upstream_unreachable",
     )
+
+
+def throttled(family: Family, seconds: int, reason: str = "throttled") -> LegacyReply:
+    """The legacy 429 (``Retry-After`` in seconds), as Klaviyo's legacy API worded it."""
+    msg = THROTTLED.format(n=f"{seconds}.0" if family is Family.V2 else seconds)
+    return error(family, 429, msg, {"Retry-After": str(seconds)}, reason=reason)
 
 
 def _first_error_detail(body: Any) -> str:
@@ -183,7 +191,10 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
         return error(family, 409, detail or "Conflict.")
     if status >= 500:
         code = status if status in (500, 503) else 503
-        return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
+        wait = str(retry_after_seconds(reply) or 1) if "retry-after" in reply.headers else "1"
+        return error(
+            family, code, detail or "The upstream Klaviyo API failed. Please retry.", {"Retry-After": wait}
+        )
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")
 
 

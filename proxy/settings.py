@@ -98,6 +98,21 @@ class Settings:
     admin_host: str = "127.0.0.1"
     # HMAC secret of every caller/client/log hash ("" = generated once, kept next to traffic_db).
     hash_secret: str = ""
+    # Reliability (README "Reliability"): write spool, retries, circuit breakers, rate budgets.
+    spool_db: str = ""  # SQLite write spool ("" in code = off; load() picks the state dir; "off" = off)
+    spool_max_entries: int = 1_000_000  # pending + dead letters; beyond it writes answer the failure
+    spool_backoff: float = 1.0  # first redelivery wait (doubles per attempt, full jitter)
+    spool_backoff_max: float = 300.0
+    spool_poll_seconds: float = 1.0
+    spool_after: float = 5.0  # a fire-and-forget write slower than this upstream is spooled instead
+    retry_attempts: int = 3  # per idempotent upstream call, inside request_deadline (1 = no retry)
+    retry_backoff: float = 0.2
+    retry_backoff_max: float = 5.0
+    breaker_failures: int = 5  # consecutive 5xx/unreachable per upstream operation before it opens
+    breaker_open_seconds: float = 10.0
+    rate_budgets: bool = True  # per-account budgets from the spec's rate-limit tiers
+    rate_budget_scale: float = 1.0  # fraction of the spec's limits to use (e.g. 0.5: two replicas)
+    budget_wait: float = 0.5  # longest wait for budget before spooling (writes) or 429 (reads)
     # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
     shutdown_timeout: float = 20.0
     # Serve HTTPS with this certificate (chain) and key, e.g. made by `klaviyo-compat cert`.
@@ -114,6 +129,10 @@ class Settings:
     @property
     def records_traffic(self) -> bool:
         return self.traffic_db not in ("", TRAFFIC_OFF)
+
+    @property
+    def spools(self) -> bool:
+        return self.spool_db not in ("", TRAFFIC_OFF)
 
 
 def default_traffic_db(environ: Mapping[str, str]) -> str:
@@ -244,6 +263,10 @@ def load_with_sources(
     if not settings.traffic_db:
         settings = replace(settings, traffic_db=default_traffic_db(env))
         sources["traffic_db"] = "default (state directory)"
+    if not settings.spool_db:  # next to the traffic record (the state folder when recording is off)
+        beside = settings.traffic_db if settings.records_traffic else default_traffic_db(env)
+        settings = replace(settings, spool_db=str(Path(beside).with_name("spool.sqlite3")))
+        sources["spool_db"] = "default (beside traffic_db)"
     validate(settings)
     return settings, sources
 
@@ -301,6 +324,16 @@ def validate(settings: Settings) -> None:
         "report_max_callers",
         "shutdown_timeout",
         "count_max_age",
+        "spool_max_entries",
+        "spool_backoff",
+        "spool_backoff_max",
+        "spool_poll_seconds",
+        "spool_after",
+        "retry_attempts",
+        "breaker_failures",
+        "breaker_open_seconds",
+        "rate_budget_scale",
+        "shutdown_timeout",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -37,19 +37,23 @@ from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward, public_keys_in
 from proxy.engine.paths import routing_path
 from proxy.engine.readiness import Readiness, Verdict, store_check
+from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner, account_of
 from proxy.engine.transport import build_pool, no_cookies
-from proxy.engine.upstream import Upstream, build_client, build_transport
+from proxy.engine.upstream import build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
 from proxy.observe.metrics import Metrics
 from proxy.observe.redact import configure_secret, fingerprint
+from proxy.observe.reliability import ReliabilityMetrics
 from proxy.policy.modes import from_settings
 from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
+from proxy.state.budgets import RateBudget
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
 from proxy.state.concurrency import AccountLimiter
+from proxy.state.spool import Spool
 from proxy.state.tokens import MemoryTokenStore, TokenStore
 from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
@@ -70,7 +74,8 @@ class Overrides:
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
-    reload of the modes.
+    reload of the modes. ``rate_budget`` and ``spool`` replace the in-memory rate budget and the
+    SQLite write spool (``spool_db``) the same way as the token store.
     """
 
     transport: httpx.AsyncBaseTransport | None = None
@@ -80,6 +85,8 @@ class Overrides:
     clock: Callable[[], float] = field(default=time.time)
     draw: Callable[[], float] = field(default=random.random)
     config_path: Path | None = None
+    rate_budget: RateBudget | None = None
+    spool: Spool | None = None
 
 
 DEFAULTS = Overrides()  # production: nothing replaced
@@ -112,6 +119,7 @@ class Engine:
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
         self.passthrough_limiter = AccountLimiter(settings.account_concurrency)
+        self.reliability_metrics = ReliabilityMetrics(self.metrics.registry)
         self.readiness = Readiness(self.metrics)  # tells the metrics, remembers upstream answers
         self.admin_context = AdminContext(
             self.modes,
@@ -201,8 +209,12 @@ class Engine:
         store, writer = self._open_traffic(stack, tasks)
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
+        parts = Parts(self.overrides.rate_budget, self.overrides.spool, self.overrides.clock)
+        reliability = await open_reliability(
+            self.settings, client, SPEC_OPERATIONS, self.readiness, self.reliability_metrics, parts, stack
+        )
         admin = await self._open_admin(stack)
-        handler = self._handler(client, writer)
+        handler = self._handler(reliability, writer)
         if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
             tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
         return Running(handler, plain, store, writer, reloader, admin)
@@ -295,7 +307,7 @@ class Engine:
         stack.push_async_callback(admin.stop)
         return admin
 
-    def _handler(self, client: httpx.AsyncClient, writer: BatchWriter | None) -> LegacyHandler:
+    def _handler(self, reliability: Reliability, writer: BatchWriter | None) -> LegacyHandler:
         settings, overrides = self.settings, self.overrides
         cache = overrides.collection_cache or MemoryCollectionCache(
             settings.collection_cache_ttl, settings.collection_cache_entries
@@ -303,10 +315,19 @@ class Engine:
         tokens = overrides.token_store or MemoryTokenStore(
             settings.token_ttl, settings.token_entries, per_account=settings.token_entries_per_account
         )
-        upstream = Upstream(client, SPEC_OPERATIONS, observer=self.readiness)  # metrics via readiness
+        upstream = reliability.upstream
         policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
         counts = Lookups(upstream, policy=policy, clock=overrides.clock)
-        runner = Runner(upstream, cache, tokens, counts=counts)
+        runner = Runner(
+            upstream,
+            cache,
+            tokens,
+            counts=counts,
+            budget=reliability.budget,
+            budget_wait=settings.budget_wait,
+            spooler=reliability.spooler,
+            deadline=settings.request_deadline,
+        )
         return LegacyHandler(
             settings,
             self.router,

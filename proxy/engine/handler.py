@@ -23,7 +23,7 @@ from starlette.responses import Response
 from mappings import protocol
 from mappings.core import Family, LegacyReply, Operation
 from proxy.engine.call import CallOutcome, CallSlot, call_slot
-from proxy.engine.failures import Failure, reply_for
+from proxy.engine.failures import Failure, answer_cancelled, reply_for
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter, Match
@@ -215,11 +215,17 @@ class LegacyHandler:
                 self.limiter.slot(caller or "anonymous"),
             ):
                 reply = await self.runner.run(
-                    op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+                    op,
+                    parsed.request,
+                    Credentials(key, self.settings.token_keys, caller),
+                    stats,
+                    dry_run=dry_run,
                 )
         except Exception as exc:  # what each failure answers: proxy.engine.failures
             failure = Failure(op.id, self.settings.request_deadline, stats.upstream_calls, slot.request_id)
             reply = reply_for(exc, family, failure)
+        except asyncio.CancelledError:
+            reply = answer_cancelled(op.id, family)  # shutdown grace exceeded: a 503, not a 500
         finally:
             slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:

@@ -127,6 +127,10 @@ class Upstream:
             resp = await self.client.request(
                 method, path, params=dict(query), headers=headers, content=content
             )
+        except RuntimeError as exc:  # the pool closed under the call: shutdown after its grace period
+            if not self.client.is_closed:
+                raise
+            raise UpstreamUnavailable(f"{op}: the proxy is shutting down") from exc
         except httpx.TransportError as exc:
             if self.observer is not None:
                 self.observer.upstream(op, "unavailable", time.perf_counter() - started, {})
