@@ -15,8 +15,16 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from proxy.engine.serving import GuardedHttpToolsProtocol
+
 ENV = "KLAVIYO_COMPAT_WORKER_FLAGS"
 FACTORY = "proxy.cli.workers:create"
+PROTOCOL = "proxy.cli.workers:WorkerProtocol"
+
+
+class WorkerProtocol(GuardedHttpToolsProtocol):
+    """The guarded protocol by import path (a worker cannot receive a class built at run time);
+    ``create`` sets the limits from the settings before the first connection."""
 
 
 def hand_over(flags: dict[str, Any], config: Path | None) -> None:
@@ -35,4 +43,7 @@ def create() -> Starlette:
     config = Path(given["config"]) if given["config"] else None
     settings = load(config=config, flags=given["flags"])
     configure(settings.log_level, settings.log_format)
+    WorkerProtocol.header_timeout = settings.header_timeout
+    WorkerProtocol.max_header_bytes = settings.max_header_bytes
+    WorkerProtocol.max_header_count = settings.max_header_count
     return create_app(settings, overrides=Overrides(config_path=config))

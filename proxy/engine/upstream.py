@@ -15,6 +15,7 @@ import httpx
 import orjson
 
 from mappings.core import Call, Reply
+from proxy.engine.transport import build_pool, describe, no_cookies
 from proxy.settings import Settings
 
 JSONAPI = "application/vnd.api+json"
@@ -39,13 +40,8 @@ class UnknownOperation(Exception):
 
 
 def build_transport(settings: Settings) -> httpx.AsyncBaseTransport:
-    """The production transport: aiohttp under httpx's API (less CPU per request), or httpcore."""
-    limits = httpx.Limits(max_connections=settings.pool_size, max_keepalive_connections=settings.pool_size)
-    if settings.transport == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
-
-        return AiohttpTransport(limits=limits)
-    return httpx.AsyncHTTPTransport(limits=limits)
+    """The translating pool (``proxy.engine.transport``: no cookies, no Expect, named errors)."""
+    return build_pool(settings, settings.pool_size)
 
 
 def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
@@ -56,6 +52,7 @@ def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> htt
         timeout=timeout,
         headers={"revision": settings.revision, "accept": JSONAPI},
         follow_redirects=False,
+        cookies=no_cookies(),  # key-authenticated: a cookie set for one caller never reaches another
     )
 
 
@@ -99,7 +96,10 @@ class Upstream:
             raise UnknownOperation(op)
         path: str = row["path"]
         for name, value in path_params.items():
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            text = str(value)
+            if text in ("", ".", ".."):  # a dot segment would be normalised away: /x/.. is /
+                raise UnencodableRequest(f"path parameter {name} cannot be {text!r}")
+            path = path.replace("{" + name + "}", quote(text, safe=""))
         return str(row["method"]), path
 
     async def send(
@@ -127,10 +127,14 @@ class Upstream:
             resp = await self.client.request(
                 method, path, params=dict(query), headers=headers, content=content
             )
+        except RuntimeError as exc:  # the pool closed under the call: shutdown after its grace period
+            if not self.client.is_closed:
+                raise
+            raise UpstreamUnavailable(f"{op}: the proxy is shutting down") from exc
         except httpx.TransportError as exc:
             if self.observer is not None:
                 self.observer.upstream(op, "unavailable", time.perf_counter() - started, {})
-            raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
+            raise UpstreamUnavailable(f"{op}: {describe(exc)}") from exc
         reply = Reply(
             status=resp.status_code,
             body=decode(resp.content),

@@ -52,7 +52,9 @@ class MemoryBackend:
     @classmethod
     def from_settings(cls, settings: Settings) -> MemoryBackend:
         return cls(
-            MemoryTokenStore(settings.token_ttl, settings.token_entries),
+            MemoryTokenStore(
+                settings.token_ttl, settings.token_entries, per_account=settings.token_entries_per_account
+            ),
             MemoryCollectionCache(settings.collection_cache_ttl, settings.collection_cache_entries),
         )
 
