@@ -54,7 +54,14 @@ def build_budget(
 ) -> RateBudget | None:
     if not settings.rate_budgets:
         return None
-    return MemoryRateBudget(windows_from_spec(spec, settings.rate_budget_scale), on_spent=metrics.spent)
+    windows = windows_from_spec(spec, settings.rate_budget_scale)
+    if settings.state_url:  # shared by every replica: one account's limits, split by nobody
+        from proxy.state.redis_budget import RedisRateBudget
+
+        return RedisRateBudget(
+            settings.state_url, windows, timeout=settings.state_timeout, on_spent=metrics.spent
+        )
+    return MemoryRateBudget(windows, on_spent=metrics.spent)
 
 
 async def open_reliability(
@@ -77,6 +84,9 @@ async def open_reliability(
         breaker, attempts=settings.retry_attempts, base=settings.retry_backoff, cap=settings.retry_backoff_max
     )
     budget = parts.budget or build_budget(settings, spec, metrics)
+    close = getattr(budget, "aclose", None)
+    if parts.budget is None and close is not None:  # a shared budget's connections
+        stack.push_async_callback(close)
     spooler = await _open_spool(settings, budget, breaker, metrics, parts, stack)
     return Reliability(retrying, budget, spooler)
 
