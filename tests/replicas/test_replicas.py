@@ -232,3 +232,44 @@ def test_redis_down_tokens_answer_503_reads_walk_and_ready_stays_200(
     finally:
         alone.stop()
         redis.stop()
+
+
+def test_a_1_per_second_limit_holds_across_both_replicas(cluster: Cluster, tmp_path: Path) -> None:
+    """get_profile scaled to 1/s and 10/min (75/s, 750/m x 1/75): both replicas draw on one budget."""
+    doc = new_api(
+        cluster.upstream.url,
+        "POST",
+        "/api/profiles",
+        {"data": {"type": "profile", "attributes": {"email": "budget@example.com"}}},
+    )
+    profile_id = doc["data"]["id"]
+    env = shared(
+        _redis_url(cluster),
+        KLAVIYO_COMPAT_RATE_BUDGET_SCALE=str(1 / 75),
+        KLAVIYO_COMPAT_BUDGET_WAIT="0",
+        KLAVIYO_COMPAT_RETRY_ATTEMPTS="1",
+    )
+    a = replica(tmp_path, cluster.upstream.url, **env)
+    b = replica(tmp_path, cluster.upstream.url, **env)
+    try:
+        with Balancer([a.port, b.port]) as lb, fresh() as client:
+            started = time.monotonic()
+            answers = [
+                client.get(f"{lb.url}/api/v1/person/{profile_id}", params={"api_key": KEY}) for _ in range(16)
+            ]
+            elapsed = time.monotonic() - started
+            assert set(lb.routes) == {a.port, b.port}
+        ok = [r for r in answers if r.status_code == 200]
+        throttled = [r for r in answers if r.status_code == 429]
+        assert len(ok) + len(throttled) == len(answers), [r.status_code for r in answers]
+        assert ok and throttled
+        assert len(ok) <= 1 + int(elapsed), (
+            f"{len(ok)} calls in {elapsed:.2f} s: the burst is 1/s for both together"
+        )
+        assert all(int(r.headers["Retry-After"]) >= 1 for r in throttled)
+        assert all(r.json()["status"] == 429 for r in throttled), "the v1 error shape"
+        sent = upstream_calls(a.url, "get_profile") + upstream_calls(b.url, "get_profile")
+        assert sent == len(ok), "every refused call stayed on this side"
+    finally:
+        a.stop()
+        b.stop()

@@ -19,7 +19,7 @@ from proxy.state.redis_backend import RedisBackend
 from proxy.state.tokens import MAX_MARKER, MIN_MARKER, MemoryTokenStore
 from tests.redis_server import RedisServer
 
-TTL = 0.4  # seconds: tokens and snapshots of these tests expire in real time
+TTL = 1.0  # seconds: tokens and snapshots of these tests expire in real time (room for a busy machine)
 ACCT_A, ACCT_B = "acct#aaaaaaaaaaaa", "acct#bbbbbbbbbbbb"
 
 
