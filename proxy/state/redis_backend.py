@@ -10,10 +10,11 @@ token is simply another key.
 
 Enumeration cache, single-flight across replicas: a walk's snapshot is ``kc:{acct}:c:<digest>``
 (TTL ``collection_cache_ttl``). On a miss, one replica takes the lease ``kc:{acct}:l:<digest>``
-(``SET NX PX``, longer than a request may last) and walks; the others poll for its snapshot and
-serve that one (or take over the lease when the walker died and it expired). A write through
-any replica bumps the account's generation ``kc:{acct}:g`` and deletes its snapshots (listed in
-``kc:{acct}:i``); a walk that began before the bump is answered to its caller but not stored.
+(``SET NX PX``, a few seconds, renewed while its walk runs) and walks; the others poll for its
+snapshot and serve that one, or take the lease over when the walker died (it lapses unrenewed).
+A write through any replica bumps the account's generation ``kc:{acct}:g`` and deletes its
+snapshots (listed in ``kc:{acct}:i``); a walk that began before the bump is answered to its
+caller but not stored.
 
 While Redis does not answer, the backend counts as down (``on_change(False)``, one log line): the
 cache walks directly, the token store raises ``StateUnavailable`` (legacy 503) without waiting
@@ -47,6 +48,9 @@ PREFIX = "kc"
 _ERRORS = (RedisError, OSError, TimeoutError)
 _MAX_TOKEN = 128  # longer tokens were never minted: not looked up
 POLL_SECONDS = 0.025  # how often a replica waiting for another's walk looks for its snapshot
+# A walk's lease: renewed every third of it while the walk runs, so a replica killed mid-walk
+# holds up the others' pages for at most this long before one of them walks instead.
+LEASE_SECONDS = 5.0
 
 # KEYS: snapshot, lease, generation, index. ARGV: owner, generation at the walk's start, payload, ttl ms.
 _STORE = """
@@ -58,6 +62,11 @@ if gen == ARGV[2] then
 end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return gen == ARGV[2] and 1 or 0
+"""
+# KEYS: lease. ARGV: owner, ms. A walk still running renews its own lease.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 """
 # KEYS: lease. ARGV: owner. A failed walk gives its lease back (only its own).
 _RELEASE = """
@@ -106,7 +115,7 @@ class RedisBackend:
             settings.state_url,
             token_ttl=settings.token_ttl,
             cache_ttl=settings.collection_cache_ttl,
-            lease=settings.request_deadline + 5,  # a walk never outlives its request
+            lease=LEASE_SECONDS,
             timeout=settings.state_timeout,
             on_change=on_change,
         )
@@ -237,6 +246,7 @@ class RedisCollectionCache:
         client = backend.client
         self._store = client.register_script(_STORE)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
         self._invalidate = client.register_script(_INVALIDATE)
 
     @staticmethod
@@ -286,12 +296,15 @@ class RedisCollectionCache:
         before: str,
         fill: Callable[[], Awaitable[Collected]],
     ) -> Collected:
+        heartbeat = asyncio.create_task(self._keep(keys[1], owner))
         try:
             value = await fill()
         except BaseException:
+            heartbeat.cancel()
             with contextlib.suppress(StateUnavailable):
                 await self.backend.run(lambda: self._release(keys=[keys[1]], args=[owner]))
             raise
+        heartbeat.cancel()
         payload = _encode(value)
         ttl_ms = max(1, round(self.ttl * 1000))
         with contextlib.suppress(StateUnavailable):  # not kept: the next call walks again
@@ -299,6 +312,13 @@ class RedisCollectionCache:
                 lambda: self._store(keys=list(keys), args=[owner, before, payload, ttl_ms])
             )
         return value
+
+    async def _keep(self, lease: str, owner: str) -> None:
+        """Renew the walk's lease until cancelled (the walk ended)."""
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            with contextlib.suppress(StateUnavailable):
+                await self.backend.run(self._renew, keys=[lease], args=[owner, self.lease_ms])
 
     async def invalidate(self, account: str) -> None:
         tag = account_tag(account)

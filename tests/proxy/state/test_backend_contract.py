@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from mappings.core import Collected
 from proxy.state.backend import MemoryBackend, StateBackend, StateUnavailable
 from proxy.state.collection_cache import MemoryCollectionCache
-from proxy.state.redis_backend import RedisBackend
+from proxy.state.redis_backend import RedisBackend, RedisCollectionCache
 from proxy.state.tokens import MAX_MARKER, MIN_MARKER, MemoryTokenStore
 from tests.redis_server import RedisServer
 
@@ -200,3 +201,31 @@ async def test_redis_down_walks_directly_and_tokens_refuse_then_it_comes_back(tm
     finally:
         await backend.aclose()
         server.stop()
+
+
+async def test_a_walk_longer_than_its_lease_keeps_it(redis_url: str) -> None:
+    a, b = _redis(redis_url, lease=0.3), _redis(redis_url, lease=0.3)
+    try:
+        walks = Walks(1.2)  # four leases long: renewed, never taken over
+        key = (ACCT_A, "get_lists", (), ())
+        first = asyncio.create_task(a.cache.get_or_fill(key, walks))
+        await asyncio.sleep(0.05)
+        assert await b.cache.get_or_fill(key, walks) == _rows("walk1")
+        assert await first == _rows("walk1") and walks.count == 1
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_the_lease_of_a_replica_killed_mid_walk_is_taken_over(redis_url: str) -> None:
+    survivor = _redis(redis_url, lease=0.5)
+    try:
+        key = (ACCT_A, "get_lists", (), ())
+        lease = RedisCollectionCache.keys(key)[1]
+        await survivor.client.set(lease, "a-dead-replica", px=500)  # what a SIGKILLed walker leaves
+        walks = Walks(0)
+        started = time.monotonic()
+        assert await asyncio.wait_for(survivor.cache.get_or_fill(key, walks), 5) == _rows("walk1")
+        assert 0.3 < time.monotonic() - started < 3, "waited for the lease to lapse, not for ever"
+    finally:
+        await survivor.aclose()
