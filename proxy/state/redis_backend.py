@@ -63,6 +63,23 @@ end
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return gen == ARGV[2] and 1 or 0
 """
+# KEYS: token, the account's token index. ARGV: payload, ttl ms, per-account bound, token key prefix.
+_SAVE_TOKEN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3]) + 1
+if excess > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[2], excess)  -- member, score, member, score...
+  for i = 1, #popped, 2 do redis.call('DEL', ARGV[4] .. popped[i]) end
+end
+local token = string.sub(KEYS[1], string.len(ARGV[4]) + 1)
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), token)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
 # KEYS: lease. ARGV: owner, ms. A walk still running renews its own lease.
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -97,6 +114,7 @@ class RedisBackend:
         token_ttl: float,
         cache_ttl: float,
         lease: float,
+        token_per_account: int = 10_000,
         timeout: float = 1.0,
         on_change: OnChange | None = None,
     ) -> None:
@@ -106,7 +124,7 @@ class RedisBackend:
         self.timeout = timeout
         self.on_change = on_change
         self._up = True  # until a command fails
-        self._tokens = RedisTokenStore(self, token_ttl)
+        self._tokens = RedisTokenStore(self, token_ttl, token_per_account)
         self._cache = RedisCollectionCache(self, cache_ttl, lease)
 
     @classmethod
@@ -114,6 +132,7 @@ class RedisBackend:
         return cls(
             settings.state_url,
             token_ttl=settings.token_ttl,
+            token_per_account=min(settings.token_entries_per_account, settings.token_entries),
             cache_ttl=settings.collection_cache_ttl,
             lease=LEASE_SECONDS,
             timeout=settings.state_timeout,
@@ -211,9 +230,18 @@ def _text(value: Any) -> str:
 
 
 class RedisTokenStore:
-    def __init__(self, backend: RedisBackend, ttl: float) -> None:
+    """Tokens with a TTL, at most ``per_account`` live ones per account (its oldest go first).
+
+    ``kc:{acct}:tz`` orders an account's tokens by expiry; one script drops the expired ones,
+    evicts the account's oldest beyond its bound and stores the new token (``NX``), so an
+    account minting in a loop evicts its own walks, never another account's.
+    """
+
+    def __init__(self, backend: RedisBackend, ttl: float, per_account: int) -> None:
         self.backend = backend
         self.ttl_ms = max(1, round(ttl * 1000))
+        self.per_account = per_account
+        self._save = backend.client.register_script(_SAVE_TOKEN)
 
     @staticmethod
     def key(account: str, token: str | int) -> str:
@@ -221,12 +249,13 @@ class RedisTokenStore:
 
     async def save(self, account: str, value: Any, numeric: bool) -> str | int:
         payload = orjson.dumps(value)
-        client = self.backend.client
         while True:  # a draw that hits a live token of the account is drawn again
             token = mint(numeric)
             key = self.key(account, token)
-            stored = await self.backend.run(client.set, key, payload, nx=True, px=self.ttl_ms)
-            if stored:
+            index = f"{account_tag(account)}:tz"
+            args = [payload, self.ttl_ms, self.per_account, f"{account_tag(account)}:t:"]
+            stored = await self.backend.run(self._save, keys=[key, index], args=args)
+            if int(stored) == 1:
                 return token
 
     async def load(self, account: str, token: str | int) -> Any | None:

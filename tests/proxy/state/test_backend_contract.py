@@ -22,10 +22,18 @@ from tests.redis_server import RedisServer
 
 TTL = 1.0  # seconds: tokens and snapshots of these tests expire in real time (room for a busy machine)
 ACCT_A, ACCT_B = "acct#aaaaaaaaaaaa", "acct#bbbbbbbbbbbb"
+PER_ACCOUNT = 20
 
 
 def _redis(url: str, **kw: float) -> RedisBackend:
-    params: dict[str, float] = {"token_ttl": TTL, "cache_ttl": TTL, "lease": 5.0, "timeout": 1.0, **kw}
+    params: dict[str, float] = {
+        "token_ttl": TTL,
+        "cache_ttl": TTL,
+        "lease": 5.0,
+        "timeout": 1.0,
+        "token_per_account": PER_ACCOUNT,
+        **kw,
+    }
     return RedisBackend(url, **params)  # type: ignore[arg-type]
 
 
@@ -33,7 +41,9 @@ def _redis(url: str, **kw: float) -> RedisBackend:
 async def pair(request: pytest.FixtureRequest) -> AsyncIterator[tuple[StateBackend, StateBackend]]:
     """Two clients of one backend."""
     if request.param == "memory":
-        one = MemoryBackend(MemoryTokenStore(TTL, 1000), MemoryCollectionCache(TTL, 100))
+        one = MemoryBackend(
+            MemoryTokenStore(TTL, 1000, per_account=PER_ACCOUNT), MemoryCollectionCache(TTL, 100)
+        )
         yield one, one
         return
     url = request.getfixturevalue("redis_url")
@@ -81,6 +91,17 @@ async def test_tokens_are_scoped_per_account(pair: tuple[StateBackend, StateBack
     assert await b.tokens.load(ACCT_B, marker) is None
     assert await a.tokens.load(ACCT_B, marker) is None
     assert await b.tokens.load(ACCT_A, marker) == "mine"
+
+
+async def test_an_account_minting_in_a_loop_evicts_only_its_own_tokens(
+    pair: tuple[StateBackend, StateBackend],
+) -> None:
+    a, b = pair
+    theirs = await b.tokens.save(ACCT_B, "another account's walk", numeric=True)
+    mine = [await (a, b)[n % 2].tokens.save(ACCT_A, n, numeric=True) for n in range(PER_ACCOUNT + 5)]
+    assert [await a.tokens.load(ACCT_A, t) for t in mine[:5]] == [None] * 5, "its oldest went"
+    assert [await b.tokens.load(ACCT_A, t) for t in mine[5:]] == list(range(5, PER_ACCOUNT + 5))
+    assert await a.tokens.load(ACCT_B, theirs) == "another account's walk"
 
 
 async def test_tokens_expire(pair: tuple[StateBackend, StateBackend]) -> None:
