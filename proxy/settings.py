@@ -19,6 +19,7 @@ ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_BETA_REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}\.pre$")
 _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -70,6 +71,10 @@ class Settings:
     count_max_age: float = 300.0
     # B9: answer an approximate recipient list (sent: "Received Email" events; draft: the estimate).
     approximate_recipients: bool = False
+    # C7: send a template through the new API's beta template preview-send job (test sends);
+    # needs beta_revision too (the revision header of beta calls, e.g. "2026-07-15.pre").
+    template_send_beta: bool = False
+    beta_revision: str = ""
     # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
@@ -288,6 +293,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
         raise SettingsError("revision must not be empty")
+    if settings.beta_revision and not _BETA_REVISION.match(settings.beta_revision):
+        raise SettingsError(
+            f"beta_revision must be a beta revision like 2026-07-15.pre, got {settings.beta_revision!r}"
+        )
     if settings.sunset:
         try:
             date.fromisoformat(settings.sunset)

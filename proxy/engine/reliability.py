@@ -66,7 +66,7 @@ async def open_reliability(
     parts: Parts,
     stack: contextlib.AsyncExitStack,
 ) -> Reliability:
-    plain = Upstream(client, spec, observer=observer)
+    plain = Upstream(client, spec, observer=observer, beta_revision=settings.beta_revision)
     breaker = Breaker(
         plain,
         failures=settings.breaker_failures,
