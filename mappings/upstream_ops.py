@@ -837,6 +837,3 @@ BETA_SHA256: dict[str, str] = {
 BETA_OPERATIONS: dict[str, dict[str, Any]] = {
     'create_template_preview_send_job_beta': {'method': 'POST', 'path': '/api/template-preview-send-jobs', 'revision': '2026-07-15.pre', 'burst': '1/s', 'steady': '15/m', 'daily': '100/d', 'scopes': ('templates:write',), 'query': ('fields[template-preview-send-job]',), 'beta': True, 'success': (202,), 'type': 'template-preview-send-job', 'stamps': ('created_at',)},
 }
-
-# Every operation a plan may name: the pinned spec's and the beta ones.
-ALL_OPERATIONS: dict[str, dict[str, Any]] = {**SPEC_OPERATIONS, **BETA_OPERATIONS}

@@ -142,12 +142,7 @@ def render_beta(beta_paths: Sequence[Path]) -> list[str]:
         rows.update(derive_beta(json.loads(raw)))
     lines += ["}", "", "BETA_OPERATIONS: dict[str, dict[str, Any]] = {"]
     lines += [f"    {op_id!r}: {row!r}," for op_id, row in rows.items()]
-    lines += [
-        "}",
-        "",
-        "# Every operation a plan may name: the pinned spec's and the beta ones.",
-        ("ALL_OPERATIONS: dict[str, dict[str, Any]] = {**SPEC_OPERATIONS, **BETA_OPERATIONS}"),
-    ]
+    lines.append("}")
     return lines
 
 
