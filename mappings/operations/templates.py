@@ -52,6 +52,11 @@ def _resource(reply: Reply) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
+def _attribute(reply: Reply, name: str) -> Any:
+    attributes = _resource(reply).get("attributes")
+    return attributes.get(name) if isinstance(attributes, Mapping) else None
+
+
 def html_calls(ids: Sequence[str]) -> tuple[Call, ...]:
     """get_templates filtered by any(id,[...]) for each batch of 10 IDs, with the html."""
     return tuple(
@@ -366,8 +371,8 @@ def send_template(req: LegacyRequest) -> Plan:
         body=preview_send_body(template_id, recipients, context),
         expect=(202,),
     )
-    name = _resource(found).get("attributes", {}).get("name")
-    status = _resource(job).get("attributes", {}).get("status")
+    name = _attribute(found, "name")
+    status = _attribute(job, "status")
     return LegacyReply.json_body(
         {
             "object": "email-template",
