@@ -202,7 +202,11 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
 # more than the faithful translation when the operator opts in; ``LegacyRequest.opt_ins``
 # holds those that are on.
 APPROXIMATE_RECIPIENTS = "approximate_recipients"
-OPT_INS = (APPROXIMATE_RECIPIENTS,)
+TEMPLATE_SEND_BETA = "template_send_beta"  # C7 through the beta template preview-send job
+OPT_INS = (APPROXIMATE_RECIPIENTS, TEMPLATE_SEND_BETA)
+# Not a boolean setting: in ``opt_ins`` when the operator configured ``beta_revision`` (the
+# revision header the engine sends with every beta operation, ``BETA_OPERATIONS``).
+BETA_REVISION = "beta_revision"
 
 
 # Read after write (see README "Offset pages"): which new-API requests change what a legacy

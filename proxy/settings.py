@@ -19,6 +19,7 @@ ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_BETA_REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}\.pre$")
 _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret", "state_url")
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -71,6 +72,10 @@ class Settings:
     count_max_age: float = 300.0
     # B9: answer an approximate recipient list (sent: "Received Email" events; draft: the estimate).
     approximate_recipients: bool = False
+    # C7: send a template through the new API's beta template preview-send job (test sends);
+    # needs beta_revision too (the revision header of beta calls, e.g. "2026-07-15.pre").
+    template_send_beta: bool = False
+    beta_revision: str = ""
     # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
@@ -288,6 +293,42 @@ def load_with_sources(
     return settings, sources
 
 
+_POSITIVE = (  # settings that must be above zero
+    "connect_timeout",
+    "read_timeout",
+    "request_deadline",
+    "pool_size",
+    "max_connections",
+    "header_timeout",
+    "max_header_bytes",
+    "max_header_count",
+    "keep_alive_timeout",
+    "passthrough_pool_size",
+    "account_concurrency",
+    "collection_cache_entries",
+    "token_ttl",
+    "token_entries",
+    "token_entries_per_account",
+    "traffic_retention_days",
+    "traffic_batch_size",
+    "traffic_flush_ms",
+    "traffic_queue_size",
+    "report_max_callers",
+    "shutdown_timeout",
+    "count_max_age",
+    "spool_max_entries",
+    "spool_backoff",
+    "spool_backoff_max",
+    "spool_poll_seconds",
+    "spool_after",
+    "retry_attempts",
+    "breaker_failures",
+    "breaker_open_seconds",
+    "rate_budget_scale",
+    "state_timeout",
+)
+
+
 def validate(settings: Settings) -> None:
     if settings.upstream and not settings.upstream.startswith(("http://", "https://")):
         raise SettingsError(f"upstream must be an http(s) URL, got {settings.upstream!r}")
@@ -305,6 +346,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
         raise SettingsError("revision must not be empty")
+    if settings.beta_revision and not _BETA_REVISION.match(settings.beta_revision):
+        raise SettingsError(
+            f"beta_revision must be a beta revision like 2026-07-15.pre, got {settings.beta_revision!r}"
+        )
     if settings.sunset:
         try:
             date.fromisoformat(settings.sunset)
@@ -318,42 +363,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("admin_port must differ from port: admin paths never share the legacy port")
     if not 1 <= settings.port <= 65535:
         raise SettingsError(f"port must be a TCP port (1-65535), got {settings.port}")
-    positive = (
-        "connect_timeout",
-        "read_timeout",
-        "request_deadline",
-        "pool_size",
-        "max_connections",
-        "header_timeout",
-        "max_header_bytes",
-        "max_header_count",
-        "keep_alive_timeout",
-        "passthrough_pool_size",
-        "account_concurrency",
-        "collection_cache_entries",
-        "token_ttl",
-        "token_entries",
-        "token_entries_per_account",
-        "traffic_retention_days",
-        "traffic_batch_size",
-        "traffic_flush_ms",
-        "traffic_queue_size",
-        "report_max_callers",
-        "shutdown_timeout",
-        "count_max_age",
-        "spool_max_entries",
-        "spool_backoff",
-        "spool_backoff_max",
-        "spool_poll_seconds",
-        "spool_after",
-        "retry_attempts",
-        "breaker_failures",
-        "breaker_open_seconds",
-        "rate_budget_scale",
-        "shutdown_timeout",
-        "state_timeout",
-    )
-    for name in positive:
+    for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name} must be positive, got {getattr(settings, name)!r}")
     if bool(settings.tls_cert) != bool(settings.tls_key):

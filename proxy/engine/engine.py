@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import validate
-from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
+from mappings.upstream_ops import BETA_OPERATIONS, SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
@@ -216,7 +216,14 @@ class Engine:
         stack.push_async_callback(_cancel, tasks)
         parts = Parts(self.overrides.rate_budget, self.overrides.spool, self.overrides.clock)
         reliability = await open_reliability(
-            self.settings, client, SPEC_OPERATIONS, self.readiness, self.reliability_metrics, parts, stack
+            self.settings,
+            client,
+            SPEC_OPERATIONS,
+            self.readiness,
+            self.reliability_metrics,
+            parts,
+            stack,
+            beta=BETA_OPERATIONS,
         )
         admin = await self._open_admin(stack)
         backend = self._open_state(stack, tasks)

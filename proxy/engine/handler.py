@@ -116,7 +116,8 @@ class LegacyHandler:
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
-        self.opt_ins = frozenset(name for name in protocol.OPT_INS if getattr(settings, name, False) is True)
+        opted = {name for name in protocol.OPT_INS if getattr(settings, name, False) is True}
+        self.opt_ins = frozenset(opted | ({protocol.BETA_REVISION} if settings.beta_revision else set()))
         self.modes = modes
         self.operations: Mapping[str, Mapping[str, Any]] = runner.upstream.operations  # the pinned spec
         self.metrics = metrics

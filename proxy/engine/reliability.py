@@ -72,8 +72,14 @@ async def open_reliability(
     metrics: ReliabilityMetrics,
     parts: Parts,
     stack: contextlib.AsyncExitStack,
+    beta: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Reliability:
-    plain = Upstream(client, spec, observer=observer)
+    """``beta`` operations (``BETA_OPERATIONS``) can be sent, with ``settings.beta_revision``, but
+    have no rate budget: their own limits are small (e.g. 1/s) and a legacy call that ends before
+    any upstream call (a 501 or 400) must not spend them; Klaviyo's 429 passes on as a legacy 429."""
+    plain = Upstream(
+        client, {**spec, **(beta or {})}, observer=observer, beta_revision=settings.beta_revision
+    )
     breaker = Breaker(
         plain,
         failures=settings.breaker_failures,

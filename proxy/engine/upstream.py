@@ -74,17 +74,24 @@ def decode(content: bytes) -> Any:
 
 
 class Upstream:
-    """Sends plan steps; knows paths and methods only through the operation table."""
+    """Sends plan steps; knows paths and methods only through the operation table.
+
+    A beta operation (its row names a ``revision``, ``mappings.upstream_ops.BETA_OPERATIONS``) is
+    sent with the operator's ``beta_revision`` instead of the client's revision header, and not at
+    all without one.
+    """
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         operations: Mapping[str, Mapping[str, Any]],
         observer: UpstreamObserver | None = None,
+        beta_revision: str = "",
     ) -> None:
         self.client = client
         self.operations = operations
         self.observer = observer
+        self.beta_revision = beta_revision
 
     def method_of(self, op: str) -> str:
         row = self.operations.get(op)
@@ -113,6 +120,10 @@ class Upstream:
     ) -> Reply:
         method, path = self.url_for(op, path_params)
         headers: dict[str, str] = {}
+        if "revision" in self.operations[op]:  # a beta operation
+            if not self.beta_revision:
+                raise UnknownOperation(f"{op} is a beta operation and no beta_revision is configured")
+            headers["revision"] = self.beta_revision
         content: bytes | None = None
         if key is not None:
             headers["authorization"] = f"Klaviyo-API-Key {key}"
