@@ -7,6 +7,7 @@ runs in ``.ci/run``; these checks are what a schema cannot know.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -49,12 +50,21 @@ def _is_setting(variable: str) -> bool:
     return name.lower() in SETTINGS or name == "CONFIG"
 
 
+def _image_env() -> dict[str, str]:
+    """The ``KLAVIYO_COMPAT_*`` variables the Dockerfile's ``ENV`` sets."""
+    text = (DEPLOY / "Dockerfile").read_text()
+    block = re.search(r"^ENV (.*?)(?=^\S)", text, re.M | re.S)
+    assert block is not None
+    return dict(re.findall(r"(KLAVIYO_COMPAT_\w+)=(\S+)", block.group(1)))
+
+
 def _effective(tmp_path: Path) -> Settings:
-    """The settings a pod runs with: the ConfigMap's file plus the Deployment's environment."""
+    """The settings a pod runs with: the ConfigMap's file, then the image's environment and the
+    Deployment's (the environment beats the file; the Deployment's beats the image's)."""
     config = tmp_path / "klaviyo-compat.toml"
     [text] = _kind("ConfigMap")["data"].values()
     config.write_text(text)
-    environ = {}
+    environ = _image_env()
     for var in _container()["env"]:
         if var["name"] == "KLAVIYO_COMPAT_CONFIG":
             continue
