@@ -28,6 +28,7 @@ from proxy.state.budgets import BudgetSpent, MemoryRateBudget, Reservation, Wind
 from proxy.state.redis_backend import _ERRORS, account_tag
 
 log = structlog.get_logger("klaviyo_compat.state")
+RETRY_SECONDS = 1.0  # while Redis is down, the local budget serves this long before Redis is tried again
 
 # KEYS: the cooldown key of each operation (n_ops), then the bucket key of each window.
 # ARGV: n_ops, then per window: limit, window ms, need; then sign (1 take, -1 give back).
@@ -105,6 +106,7 @@ class RedisRateBudget:
         self._cool = self.client.register_script(_COOL)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._down = False
+        self._tried = 0.0  # when Redis was last tried while down
 
     def cost(self, op: str, cost: int) -> int:
         return self.local.cost(op, cost)
@@ -132,10 +134,13 @@ class RedisRateBudget:
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
         deadline = self.clock() + wait
         while True:
+            if self._down and self.clock() - self._tried < RETRY_SECONDS:  # no timeout per call
+                return await self.local.reserve(account, costs, max(0.0, deadline - self.clock()))
             keys, args = self._script_args(account, costs, 1)
             try:
                 taken, wait_ms = await self._reserve(keys=keys, args=args)
             except _ERRORS as exc:
+                self._tried = self.clock()
                 self._mark(True, f"{type(exc).__name__}: {exc}")
                 return await self.local.reserve(account, costs, max(0.0, deadline - self.clock()))
             self._mark(False)

@@ -118,6 +118,10 @@ async def test_redis_down_falls_back_to_a_local_limit(tmp_path: Path) -> None:
         await budget.reserve(ACCT, {"a": 3}, wait=0)  # the local budget is fresh: fails open
         with pytest.raises(BudgetSpent):
             await budget.reserve(ACCT, {"a": 1}, wait=0)  # but it is a limit
+        server = RedisServer(tmp_path / "r", port=server.port).start()
+        await asyncio.sleep(1.1)  # the local budget serves alone for a second, then Redis is tried
+        await budget.reserve(ACCT, {"b": 1}, wait=0)
+        assert b"acct#aaaaaaaaaaaa" in server.command("KEYS", "*b:b:0"), "shared again"
     finally:
         await budget.aclose()
         server.stop()
