@@ -76,7 +76,11 @@ if excess > 0 then
 end
 local token = string.sub(KEYS[1], string.len(ARGV[4]) + 1)
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), token)
+-- Scores are expiry times kept strictly increasing, so the oldest token is always popped first.
+local score = now + tonumber(ARGV[2])
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
+redis.call('ZADD', KEYS[2], score, token)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 """
