@@ -147,16 +147,22 @@ async def run(args: argparse.Namespace) -> None:
                 gc.collect()
                 cpu, wall = time.process_time(), time.perf_counter()
                 await drive(app, row, args.requests, args.concurrency, None)
+                await settle(app)  # the records of these requests written: their CPU counted too
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                 print(
                     f"{row:9} {args.requests} requests  cpu {cpu * 1e3 / args.requests:.3f} ms/request"
                     f"  ({args.requests / wall:,.0f} req/s wall, in process)"
                 )
-            writer = app.state.engine.running.writer
-            if writer is not None:
-                print(
-                    f"traffic record: {writer.written} written, {writer.dropped} dropped, {writer.queue.qsize()} queued"
-                )
+                writer = app.state.engine.running.writer
+                if writer is not None:
+                    print(f"{'':9} traffic record: {writer.written} written, {writer.dropped} dropped so far")
+
+
+async def settle(app: Any) -> None:
+    """Wait until the traffic writer has written (or dropped) every queued record."""
+    writer = app.state.engine.running.writer
+    while writer is not None and (writer.queue.qsize() or writer._batch):
+        await asyncio.sleep(0.005)
 
 
 async def memory(app: Any, row: str, args: argparse.Namespace) -> None:
