@@ -51,6 +51,11 @@ _PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d
 _PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
 _PHONE_DIGITS = (8, 15)
 _BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
+# What every pattern above needs somewhere in the text (a key's "pk_", an e-mail's "@", an
+# international number's "+digit", a national number's "(ddd)" or "ddd-ddd", a credential
+# scheme): one scan that finds none of these proves no pattern can match, so most values
+# (paths, user agents, ids, timestamps) skip the five substitutions.
+_MAYBE_SECRET = re.compile(r"pk_|@|\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}|bearer|klaviyo-api-key", re.IGNORECASE)
 
 
 def add_sensitive_keys(names: Iterable[str]) -> None:
@@ -77,11 +82,21 @@ def fingerprint(value: str, kind: str = "") -> str:
 
 
 def scrub_text(text: str) -> str:
+    if _MAYBE_SECRET.search(text) is None:
+        return text
+    return _scrub_all(text)
+
+
+def _scrub_all(text: str) -> str:
+    """Every substitution, unconditionally (``scrub_text`` skips it when none can match)."""
     text = _BEARER.sub(lambda m: f"{m.group(1)} <{fingerprint(m.group(0), 'key')}>", text)
     text = _PRIVATE_KEY.sub(lambda m: f"<{fingerprint(m.group(0), 'key')}>", text)
     text = _EMAIL.sub(lambda m: f"<{fingerprint(m.group(0).lower(), 'email')}>", text)
     text = _PHONE_INTL.sub(_phone, text)
     return _PHONE_LOCAL.sub(_phone, text)
+
+
+_PLAIN = frozenset({int, float, bool})
 
 
 def _phone(match: re.Match[str]) -> str:
@@ -96,8 +111,12 @@ def _phone(match: re.Match[str]) -> str:
 
 def scrub(value: Any, key: str = "") -> Any:
     """Recursively redact a log value; ``key`` is the name it is stored under."""
-    if key.lower() in _sensitive and value is not None:
+    if value is None:
+        return None
+    if key and key.lower() in _sensitive:
         return f"<{fingerprint(str(value), 'redacted')}>"
+    if type(value) in _PLAIN:  # numbers and booleans carry nothing to redact
+        return value
     if isinstance(value, str):
         return scrub_text(value)
     if isinstance(value, Mapping):

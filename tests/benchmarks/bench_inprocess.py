@@ -140,7 +140,7 @@ async def run(args: argparse.Namespace) -> None:
         app = create_app(settings, overrides=Overrides(transport=transport))
         async with app.router.lifespan_context(app):
             for row in args.rows.split(","):
-                await drive(app, row, min(500, args.requests), args.concurrency, None)  # warm-up
+                await drive(app, row, args.warmup, args.concurrency, None)
                 if args.memory:
                     await memory(app, row, args)
                     continue
@@ -188,6 +188,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--warmup", type=int, default=500, help="requests per row before measuring")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rows", default="identify,person,get")
     parser.add_argument("--upstream", default="", help="a real new-API stand-in (default: in-memory)")
