@@ -51,11 +51,11 @@ _PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d
 _PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
 _PHONE_DIGITS = (8, 15)
 _BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
-# What every pattern above needs somewhere in the text (a key's "pk_", an e-mail's "@", an
-# international number's "+digit", a national number's "(ddd)" or "ddd-ddd", a credential
-# scheme): one scan that finds none of these proves no pattern can match, so most values
-# (paths, user agents, ids, timestamps) skip the five substitutions.
-_MAYBE_SECRET = re.compile(r"pk_|@|\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}|bearer|klaviyo-api-key", re.IGNORECASE)
+# What every pattern above needs somewhere in the text: a key's "pk_", an e-mail's "@", an
+# international number's "+", a national number's "ddd-ddd" or "ddd) ddd", a credential scheme.
+# ``_may_hold_secret`` finding none of these proves no pattern can match, so most values (paths,
+# user agents, ids, timestamps) skip the five substitutions.
+_NATIONAL_HINT = re.compile(r"\d{3}(?:[-. ]|\) ?)\d{3}")
 
 
 def add_sensitive_keys(names: Iterable[str]) -> None:
@@ -81,10 +81,17 @@ def fingerprint(value: str, kind: str = "") -> str:
     return f"{kind}#{digest}" if kind else digest
 
 
+def _may_hold_secret(text: str) -> bool:
+    if "@" in text or "+" in text or not text.isascii():  # non-ASCII: case folding has surprises
+        return True
+    lower = text.lower()
+    if "pk_" in lower or "bearer" in lower or "klaviyo-api-key" in lower:
+        return True
+    return _NATIONAL_HINT.search(text) is not None
+
+
 def scrub_text(text: str) -> str:
-    if _MAYBE_SECRET.search(text) is None:
-        return text
-    return _scrub_all(text)
+    return _scrub_all(text) if _may_hold_secret(text) else text
 
 
 def _scrub_all(text: str) -> str:
