@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 import structlog
 
-from proxy.observe.redact import scrub
+from proxy.observe.redact import scrub_fields
 
 
 def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    return {k: scrub(v, k) for k, v in event_dict.items()}
+    return scrub_fields(event_dict)
 
 
 def _orjson_dumps(obj: Any, default: Any = None) -> str:

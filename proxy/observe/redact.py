@@ -90,8 +90,21 @@ def _may_hold_secret(text: str) -> bool:
     return _NATIONAL_HINT.search(text) is not None
 
 
+# Values seen to hold nothing to redact (the same paths, user agents, operation names come back
+# on every request): a set lookup instead of the check. Bounded: emptied when full.
+_CLEAN: set[str] = set()
+_CLEAN_MAX = 4096
+
+
 def scrub_text(text: str) -> str:
-    return _scrub_all(text) if _may_hold_secret(text) else text
+    if text in _CLEAN:
+        return text
+    if _may_hold_secret(text):
+        return _scrub_all(text)
+    if len(_CLEAN) >= _CLEAN_MAX:
+        _CLEAN.clear()
+    _CLEAN.add(text)
+    return text
 
 
 def _scrub_all(text: str) -> str:
@@ -131,3 +144,20 @@ def scrub(value: Any, key: str = "") -> Any:
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     return value
+
+
+def scrub_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``scrub`` of each value under its name: a log line's fields, in one pass (no call per value)."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if value is None:
+            out[key] = None
+        elif key.lower() in _sensitive:
+            out[key] = f"<{fingerprint(str(value), 'redacted')}>"
+        elif type(value) is str:
+            out[key] = scrub_text(value)
+        elif type(value) in _PLAIN:
+            out[key] = value
+        else:
+            out[key] = scrub(value, str(key))
+    return out
