@@ -72,13 +72,31 @@ def configure_secret(secret: bytes | None) -> None:
     """Hash under ``secret`` from now on (None: this process's random secret)."""
     global _secret
     _secret = secret or _PROCESS_SECRET
+    _tags.clear()
+
+
+# Tags of the identities every call of a caller repeats (its key or token, account, address),
+# so the HMAC runs once per caller, not once per request. Bounded: emptied when full. E-mail
+# addresses, phone numbers and other personal values are never kept here.
+_CACHED_KINDS = frozenset({"key", "token", "acct", "ip"})
+_TAGS_MAX = 1024
+_tags: dict[tuple[str, str], str] = {}
 
 
 def fingerprint(value: str, kind: str = "") -> str:
     """A short, stable, non-reversible tag for a secret or personal value."""
-    mac = hmac.new(_secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256)
-    digest = mac.hexdigest()[:12]
-    return f"{kind}#{digest}" if kind else digest
+    cached = kind in _CACHED_KINDS
+    if cached:
+        tag = _tags.get((value, kind))
+        if tag is not None:
+            return tag
+    digest = hmac.digest(_secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hex()[:12]
+    tag = f"{kind}#{digest}" if kind else digest
+    if cached:
+        if len(_tags) >= _TAGS_MAX:
+            _tags.clear()
+        _tags[(value, kind)] = tag
+    return tag
 
 
 def _may_hold_secret(text: str) -> bool:
