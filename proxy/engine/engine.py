@@ -32,7 +32,7 @@ from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
-from proxy.engine.handler import LegacyHandler
+from proxy.engine.handler import LegacyHandler, url_path
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward
 from proxy.engine.readiness import Readiness, Verdict, store_check
@@ -175,13 +175,14 @@ class Engine:
         running = self.running
         if running is None:
             return JSONResponse({"detail": "klaviyo-compat is starting up"}, status_code=503)
-        family = protocol.legacy_family(request.url.path)
+        path = url_path(request)
+        family = protocol.legacy_family(path)
         if family is not None:
             return await running.legacy(request, family)
         call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
         response = await forward(request, running.passthrough_client)
         key = _api_key(request.headers.get("authorization", ""))
-        if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
+        if key and protocol.invalidates_enumerations(request.method, path, response.status_code):
             # Read after write: the account's cached enumerations (legacy offset pages) go stale.
             await running.legacy.runner.cache.invalidate(account_of(key))
         return response

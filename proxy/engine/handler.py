@@ -9,10 +9,11 @@ successor Link headers, and every call is counted (metrics) and recorded (traffi
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.engine.router import LegacyRouter, Match
 from proxy.engine.runner import Credentials, Runner, RunStats
 from proxy.observe.callers import key_caller, token_caller
+from proxy.observe.logs import PreboundLogger
 from proxy.observe.metrics import Metrics
 from proxy.observe.redact import fingerprint
 from proxy.policy.modes import Mode
@@ -37,6 +39,7 @@ from proxy.settings import Settings
 from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
 
 log = structlog.get_logger("klaviyo_compat.legacy")
+_every_call_log = PreboundLogger("klaviyo_compat.legacy")  # the line logged on every call (debug)
 
 # A family's failure answer, when it is a body rather than a status (e.g. a 200 with "0").
 _FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
@@ -55,6 +58,39 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BadLegacyRequest("Request body too large.", status=413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def url_path(request: Request) -> str:
+    """``request.url.path`` without building the URL when the path is plain (the usual case).
+
+    Starlette builds the URL from scope (host header, scheme, port) and splits it again; for a
+    path of printable ASCII with no space, ``?``, ``#`` or backslash, that gives ``scope["path"]``.
+    """
+    path: str = request.scope["path"]
+    if path.isascii() and path.isprintable() and not any(c in path for c in _URL_ESCAPED):
+        return path
+    return request.url.path
+
+
+_URL_ESCAPED = (" ", "?", "#", "\\")
+
+
+@functools.lru_cache(maxsize=256)
+def _deprecation_raw(doc: str, sunset: date) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(
+        (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in deprecation_headers(doc, sunset)
+    )
+
+
+def add_deprecation(response: Response, doc: str, sunset: date) -> None:
+    """The Deprecation, Sunset and Link headers, encoded once per (documentation, sunset)."""
+    extra = _deprecation_raw(doc, sunset)
+    names = {name for name, _ in extra}
+    if any(name in names for name, _ in response.raw_headers):  # replace, as headers[name] = value does
+        for name, value in deprecation_headers(doc, sunset):
+            response.headers[name] = value
+        return
+    response.raw_headers.extend(extra)
 
 
 def render(reply: LegacyReply) -> Response:
@@ -129,12 +165,13 @@ class LegacyHandler:
         started, arrived = time.perf_counter(), self.clock()
         now = datetime.fromtimestamp(arrived, UTC)  # the one time the route's mode and its plan see
         table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
-        match = self.router.match(request.method, request.url.path)
+        path = url_path(request)
+        match = self.router.match(request.method, path)
         stats = RunStats()
         if match is None:
             slot.outcome = replace(slot.outcome, operation=UNMAPPED)
-            log.warning("legacy.unmapped", method=request.method, path=request.url.path)
-            reply = protocol.unmapped(family, request.method, request.url.path)
+            log.warning("legacy.unmapped", method=request.method, path=path)
+            reply = protocol.unmapped(family, request.method, path)
             slot.outcome = replace(slot.outcome, caller=await self._unmapped_caller(request, now))
             route = _Route(
                 UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
@@ -151,8 +188,7 @@ class LegacyHandler:
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
-        for name, value in deprecation_headers(route.doc, table.sunset):
-            response.headers[name] = value
+        add_deprecation(response, route.doc, table.sunset)
         seconds = time.perf_counter() - started
         self._account(request, slot.outcome, route, reply, response, stats, arrived, seconds)
         return response
@@ -201,13 +237,13 @@ class LegacyHandler:
             slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:
             log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
-        log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
+        _every_call_log.get().debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
         return reply
 
     async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:
         return parse(
             method="GET" if request.method == "HEAD" else request.method,
-            path=request.url.path,
+            path=url_path(request),
             path_params=path_params,
             query_items=request.query_params.multi_items(),
             headers=request.headers,
