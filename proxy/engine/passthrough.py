@@ -28,6 +28,10 @@ HOP_BY_HOP = frozenset(
 )
 
 
+# Answers up to this size with a Content-Length are buffered and sent in one piece; larger or
+# chunked ones are streamed.
+BUFFER_LIMIT = 64 * 1024
+
 # Our server writes its own Date; a second one from upstream would be a duplicate.
 RESPONSE_ONLY_OURS = frozenset({"date"})
 
@@ -52,6 +56,23 @@ async def _raw_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _bad_gateway() -> Response:
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "status": 502,
+                    "code": "bad_gateway",
+                    "title": "Bad gateway.",
+                    "detail": "klaviyo-compat could not reach the upstream API.",
+                }
+            ]
+        },
+        status_code=502,
+        media_type="application/vnd.api+json",
+    )
+
+
 async def forward(request: Request, client: httpx.AsyncClient) -> Response:
     headers = _filter(request.headers.items(), request.headers.get("connection", ""))
     if "accept-encoding" not in request.headers:
@@ -70,27 +91,27 @@ async def forward(request: Request, client: httpx.AsyncClient) -> Response:
     try:
         upstream = await client.send(upstream_request, stream=True)
     except httpx.TransportError:
-        return JSONResponse(
-            {
-                "errors": [
-                    {
-                        "status": 502,
-                        "code": "bad_gateway",
-                        "title": "Bad gateway.",
-                        "detail": "klaviyo-compat could not reach the upstream API.",
-                    }
-                ]
-            },
-            status_code=502,
-            media_type="application/vnd.api+json",
-        )
+        return _bad_gateway()
     out_headers = _filter(
         upstream.headers.multi_items(), upstream.headers.get("connection", ""), RESPONSE_ONLY_OURS
     )
-    response = StreamingResponse(
-        _raw_body(upstream),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
-    response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+    declared = upstream.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= BUFFER_LIMIT:
+        # A small answer of known length is read whole and sent as one body: the same bytes,
+        # without a streaming response's disconnect-listening task per request.
+        try:
+            content = b"".join([chunk async for chunk in _raw_body(upstream)])
+        except httpx.TransportError:  # the upstream broke off mid-body: nothing was sent yet
+            return _bad_gateway()
+        finally:
+            await upstream.aclose()
+        response = Response(content=content, status_code=upstream.status_code)
+    else:
+        response = StreamingResponse(
+            _raw_body(upstream),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
+    response.raw_headers = raw_headers
     return response
