@@ -39,5 +39,7 @@ def clean(value: str | None, limit: int) -> str | None:
     """A header value safe to keep: redacted, printable, bounded."""
     if not value:
         return None
-    text = "".join(ch for ch in scrub_text(value) if ch.isprintable())
+    text = scrub_text(value)
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable())
     return text[:limit] or None
