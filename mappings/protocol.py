@@ -15,9 +15,11 @@ from mappings.core import Family, LegacyReply, Reply
 # header, query parameter, JSON body key, form body key.
 KEY_HEADER = "api-key"
 KEY_PARAM = "api_key"
-PRIVATE_KEY_RE = re.compile(r"^pk_\w{20,64}$")
+# ASCII only and anchored with \Z (``$`` accepts a trailing newline): a key that matches is safe
+# in an HTTP header, so a near-miss is a legacy 403, never a 500 (issue 8, finding 7).
+PRIVATE_KEY_RE = re.compile(r"\Apk_[A-Za-z0-9_]{20,64}\Z")
 # A public key (legacy ``token``, the new API's ``company_id``): six letters or digits.
-PUBLIC_KEY_RE = re.compile(r"^[A-Za-z0-9]{6}$")
+PUBLIC_KEY_RE = re.compile(r"\A[A-Za-z0-9]{6}\Z")
 
 # Field names whose values never reach a log in clear, at any depth, on top of the engine's
 # generic credential names (``proxy.observe.redact``): where keys and public tokens arrive, and the
@@ -129,13 +131,21 @@ def bad_request(family: Family, message: str) -> LegacyReply:
     return error(family, 400, message)
 
 
-def upstream_unavailable(family: Family) -> LegacyReply:
+def upstream_unavailable(family: Family, retry_after: int | None = None) -> LegacyReply:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error(
         family,
         503,
         "The upstream Klaviyo API could not be reached. Please retry.",
+        headers,
         reason="upstream_unreachable",
     )
+
+
+def throttled(family: Family, seconds: int, reason: str = "throttled") -> LegacyReply:
+    """The legacy 429 (``Retry-After`` in seconds), as Klaviyo's legacy API worded it."""
+    msg = THROTTLED.format(n=f"{seconds}.0" if family is Family.V2 else seconds)
+    return error(family, 429, msg, {"Retry-After": str(seconds)}, reason=reason)
 
 
 def _first_error_detail(body: Any) -> str:
@@ -181,7 +191,10 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
         return error(family, 409, detail or "Conflict.")
     if status >= 500:
         code = status if status in (500, 503) else 503
-        return error(family, code, detail or "The upstream Klaviyo API failed. Please retry.")
+        wait = str(retry_after_seconds(reply) or 1) if "retry-after" in reply.headers else "1"
+        return error(
+            family, code, detail or "The upstream Klaviyo API failed. Please retry.", {"Retry-After": wait}
+        )
     return error(family, status if status >= 400 else 502, detail or f"Unexpected upstream status {status}.")
 
 
@@ -189,7 +202,11 @@ def translate_error(family: Family, reply: Reply, not_found: str | None = None) 
 # more than the faithful translation when the operator opts in; ``LegacyRequest.opt_ins``
 # holds those that are on.
 APPROXIMATE_RECIPIENTS = "approximate_recipients"
-OPT_INS = (APPROXIMATE_RECIPIENTS,)
+TEMPLATE_SEND_BETA = "template_send_beta"  # C7 through the beta template preview-send job
+OPT_INS = (APPROXIMATE_RECIPIENTS, TEMPLATE_SEND_BETA)
+# Not a boolean setting: in ``opt_ins`` when the operator configured ``beta_revision`` (the
+# revision header the engine sends with every beta operation, ``BETA_OPERATIONS``).
+BETA_REVISION = "beta_revision"
 
 
 # Read after write (see README "Offset pages"): which new-API requests change what a legacy

@@ -33,7 +33,7 @@ from mappings.operations import (
     templates,
     track_identify,
 )
-from mappings.upstream_ops import SPEC_OPERATIONS
+from mappings.upstream_ops import BETA_OPERATIONS, SPEC_OPERATIONS
 
 MODULES: tuple[ModuleType, ...] = (
     track_identify,  # A1-A4: /api/track, /api/identify
@@ -104,8 +104,13 @@ def route_shape(op: Operation) -> tuple[str, str]:
     return op.method, _PARAM.sub("{}", op.path.rstrip("/"))
 
 
-def validate(ops: Iterable[Operation], upstream: Mapping[str, Mapping[str, Any]] = SPEC_OPERATIONS) -> None:
-    """Fail fast: unique ids, unique routes, every upstream operation id known to the spec."""
+def validate(
+    ops: Iterable[Operation],
+    upstream: Mapping[str, Mapping[str, Any]] = SPEC_OPERATIONS,
+    beta: Mapping[str, Mapping[str, Any]] = BETA_OPERATIONS,
+) -> None:
+    """Fail fast: unique ids, unique routes, every upstream operation id known to the pinned spec
+    or to the vendored beta documents (``BETA_OPERATIONS``, each row naming its beta revision)."""
     seen_ids: set[str] = set()
     seen_routes: dict[tuple[str, str], str] = {}
     problems: list[str] = []
@@ -120,8 +125,14 @@ def validate(ops: Iterable[Operation], upstream: Mapping[str, Mapping[str, Any]]
         if not op.path.startswith("/api/"):
             problems.append(f"{op.id}: legacy path {op.path!r} must start with /api/")
         for up in op.upstream:
-            if up not in upstream:
-                problems.append(f"{op.id}: upstream operation {up!r} is not in the pinned spec")
+            if up in beta:
+                if not beta[up].get("beta") or not str(beta[up].get("revision", "")).endswith(".pre"):
+                    problems.append(f"{op.id}: beta operation {up!r} has no beta revision in the spec table")
+            elif up not in upstream:
+                problems.append(
+                    f"{op.id}: upstream operation {up!r} is not in the pinned spec "
+                    "or the vendored beta operations"
+                )
         if not op.doc:
             problems.append(f"{op.id}: missing docstring")
     if problems:

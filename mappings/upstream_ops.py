@@ -827,3 +827,13 @@ SPEC_BODY_TYPES: dict[str, str] = {
     'create_client_review': 'review',
     'create_client_subscription': 'subscription',
 }
+
+# Beta operations (one vendored per-operation beta document each), called only by opted-in
+# mappings and sent with the operator's beta_revision; the stable table above ignores them.
+BETA_SHA256: dict[str, str] = {
+    'create_template_preview_send_job_beta.json': 'bb99533160ef626b67d7a7be61a42e130e479b7b113c3ed1ec81d0571e23e50d',
+}
+
+BETA_OPERATIONS: dict[str, dict[str, Any]] = {
+    'create_template_preview_send_job_beta': {'method': 'POST', 'path': '/api/template-preview-send-jobs', 'revision': '2026-07-15.pre', 'burst': '1/s', 'steady': '15/m', 'daily': '100/d', 'scopes': ('templates:write',), 'query': ('fields[template-preview-send-job]',), 'beta': True, 'success': (202,), 'type': 'template-preview-send-job', 'stamps': ('created_at',)},
+}

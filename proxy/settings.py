@@ -19,6 +19,7 @@ ENV_PREFIX = "KLAVIYO_COMPAT_"
 DEFAULT_REVISION = SPEC_REVISION  # the pinned spec's revision: one definition
 TRAFFIC_OFF = "off"
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_BETA_REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}\.pre$")
 _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -44,7 +45,21 @@ class Settings:
     read_timeout: float = 30.0
     # Ceiling on one legacy call, all its upstream calls together (legacy answer 503 / "0").
     request_deadline: float = 55.0
-    pool_size: int = 100
+    # Inbound connections (issue 8, finding 5; see proxy/engine/serving.py): open connections
+    # beyond max_connections get an immediate 503; headers must be complete within
+    # header_timeout seconds; at most max_header_bytes and max_header_count (431 beyond); an
+    # idle kept-alive connection closes after keep_alive_timeout (longer than client pools keep one).
+    max_connections: int = 1000
+    header_timeout: float = 10.0
+    max_header_bytes: int = 32_768
+    max_header_count: int = 100
+    keep_alive_timeout: float = 75.0
+    pool_size: int = 100  # upstream connections for translated legacy calls
+    # Upstream connections for the new-API pass-through: its own pool, so neither starves the other.
+    passthrough_pool_size: int = 50
+    # Calls one account (a hash of its key) may have in flight at once, legacy and pass-through
+    # each; more wait within the request deadline. Keeps one tenant from holding a whole pool.
+    account_concurrency: int = 20
     # Public key -> private key: calls authenticated by that public key go upstream with the private one.
     token_keys: Mapping[str, str] = field(default_factory=dict)
     # Seconds an enumerated upstream collection (legacy offset pages) may be reused.
@@ -56,9 +71,14 @@ class Settings:
     count_max_age: float = 300.0
     # B9: answer an approximate recipient list (sent: "Received Email" events; draft: the estimate).
     approximate_recipients: bool = False
+    # C7: send a template through the new API's beta template preview-send job (test sends);
+    # needs beta_revision too (the revision header of beta calls, e.g. "2026-07-15.pre").
+    template_send_beta: bool = False
+    beta_revision: str = ""
     # Legacy continuation tokens (``SaveToken``): lifetime and bound.
     token_ttl: float = 3600.0
     token_entries: int = 100_000
+    token_entries_per_account: int = 10_000  # one account's share; a full store evicts the biggest first
     # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).
     transport: str = "aiohttp"
     log_level: str = "info"
@@ -83,6 +103,21 @@ class Settings:
     admin_host: str = "127.0.0.1"
     # HMAC secret of every caller/client/log hash ("" = generated once, kept next to traffic_db).
     hash_secret: str = ""
+    # Reliability (README "Reliability"): write spool, retries, circuit breakers, rate budgets.
+    spool_db: str = ""  # SQLite write spool ("" in code = off; load() picks the state dir; "off" = off)
+    spool_max_entries: int = 1_000_000  # pending + dead letters; beyond it writes answer the failure
+    spool_backoff: float = 1.0  # first redelivery wait (doubles per attempt, full jitter)
+    spool_backoff_max: float = 300.0
+    spool_poll_seconds: float = 1.0
+    spool_after: float = 5.0  # a fire-and-forget write slower than this upstream is spooled instead
+    retry_attempts: int = 3  # per idempotent upstream call, inside request_deadline (1 = no retry)
+    retry_backoff: float = 0.2
+    retry_backoff_max: float = 5.0
+    breaker_failures: int = 5  # consecutive 5xx/unreachable per upstream operation before it opens
+    breaker_open_seconds: float = 10.0
+    rate_budgets: bool = True  # per-account budgets from the spec's rate-limit tiers
+    rate_budget_scale: float = 1.0  # fraction of the spec's limits to use (e.g. 0.5: two replicas)
+    budget_wait: float = 0.5  # longest wait for budget before spooling (writes) or 429 (reads)
     # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
     shutdown_timeout: float = 20.0
     # Serve HTTPS with this certificate (chain) and key, e.g. made by `klaviyo-compat cert`.
@@ -99,6 +134,10 @@ class Settings:
     @property
     def records_traffic(self) -> bool:
         return self.traffic_db not in ("", TRAFFIC_OFF)
+
+    @property
+    def spools(self) -> bool:
+        return self.spool_db not in ("", TRAFFIC_OFF)
 
 
 def default_traffic_db(environ: Mapping[str, str]) -> str:
@@ -229,6 +268,10 @@ def load_with_sources(
     if not settings.traffic_db:
         settings = replace(settings, traffic_db=default_traffic_db(env))
         sources["traffic_db"] = "default (state directory)"
+    if not settings.spool_db:  # next to the traffic record (the state folder when recording is off)
+        beside = settings.traffic_db if settings.records_traffic else default_traffic_db(env)
+        settings = replace(settings, spool_db=str(Path(beside).with_name("spool.sqlite3")))
+        sources["spool_db"] = "default (beside traffic_db)"
     validate(settings)
     return settings, sources
 
@@ -250,6 +293,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
         raise SettingsError("revision must not be empty")
+    if settings.beta_revision and not _BETA_REVISION.match(settings.beta_revision):
+        raise SettingsError(
+            f"beta_revision must be a beta revision like 2026-07-15.pre, got {settings.beta_revision!r}"
+        )
     if settings.sunset:
         try:
             date.fromisoformat(settings.sunset)
@@ -268,9 +315,17 @@ def validate(settings: Settings) -> None:
         "read_timeout",
         "request_deadline",
         "pool_size",
+        "max_connections",
+        "header_timeout",
+        "max_header_bytes",
+        "max_header_count",
+        "keep_alive_timeout",
+        "passthrough_pool_size",
+        "account_concurrency",
         "collection_cache_entries",
         "token_ttl",
         "token_entries",
+        "token_entries_per_account",
         "traffic_retention_days",
         "traffic_batch_size",
         "traffic_flush_ms",
@@ -278,6 +333,16 @@ def validate(settings: Settings) -> None:
         "report_max_callers",
         "shutdown_timeout",
         "count_max_age",
+        "spool_max_entries",
+        "spool_backoff",
+        "spool_backoff_max",
+        "spool_poll_seconds",
+        "spool_after",
+        "retry_attempts",
+        "breaker_failures",
+        "breaker_open_seconds",
+        "rate_budget_scale",
+        "shutdown_timeout",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -3,13 +3,21 @@
 import hashlib
 
 from mappings import upstream_ops
-from tests.contract.validator import SPEC_PATH, SPEC_SHA256, VENDOR
+from tests.contract.validator import BETA_DIR, BETA_SHA256, SPEC_PATH, SPEC_SHA256, VENDOR
 
 
 def test_the_vendored_spec_is_the_pinned_revision_byte_for_byte() -> None:
     digest = hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
     assert digest == SPEC_SHA256, "tests/vendor/openapi/stable.json is not the pinned revision"
     assert upstream_ops.SPEC_SHA256 == SPEC_SHA256, "mappings/upstream_ops.py was derived from another spec"
+
+
+def test_the_vendored_beta_documents_are_the_recorded_ones_byte_for_byte() -> None:
+    found = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in BETA_DIR.glob("*.json")}
+    assert found == BETA_SHA256, "tests/vendor/openapi/beta/ holds other documents than recorded"
+    assert upstream_ops.BETA_SHA256 == BETA_SHA256, (
+        "mappings/upstream_ops.py was derived from other beta documents"
+    )
 
 
 def test_the_spec_licence_is_vendored_beside_it() -> None:

@@ -89,6 +89,10 @@ class Operation:
     # The caller's public identity when no private key is sent (e.g. the payload's public
     # token); the engine only ever stores a hash of it.
     caller: Callable[[LegacyRequest], str | None] | None = None
+    # Fire-and-forget: the legacy answer needs nothing back from upstream (one write, a constant
+    # success answer), so the engine may acknowledge it once the write is durably spooled and
+    # deliver it later (``proxy.state.spool``). Only single-call writes may be spoolable.
+    spoolable: bool = False
 
     @property
     def is_write(self) -> bool:

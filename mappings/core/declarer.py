@@ -118,13 +118,14 @@ class Declarer:
         lost: str = "",
         max_upstream_calls: int | UpstreamBound = 1,
         writes: bool | None = None,
+        spoolable: bool = False,
     ) -> Callable[[PlanFn], Operation]:
         """Decorator turning a plan function into a declared operation; its docstring is the doc."""
 
         def wrap(fn: PlanFn) -> Operation:
             return self._add(
                 id, name, method, path, tuple(upstream), fidelity, successor, lost,
-                max_upstream_calls, writes, catalog_text(fn.__doc__), fn,
+                max_upstream_calls, writes, catalog_text(fn.__doc__), fn, spoolable,
             )  # fmt: skip
 
         return wrap
@@ -169,6 +170,7 @@ class Declarer:
         writes: bool | None,
         doc: str,
         plan: PlanFn,
+        spoolable: bool = False,
     ) -> Operation:
         if not doc:
             raise ValueError(f"mapping {id} needs a docstring: it is the user-facing catalog entry")
@@ -195,6 +197,9 @@ class Declarer:
             requires_private_key=self.requires_private_key,
             writes=writes if writes is not None else self.writes,
             caller=self.caller,
+            spoolable=spoolable,
         )
+        if spoolable and (not op.is_write or bound.limit != 1):
+            raise ValueError(f"mapping {id}: only a write of exactly one upstream call can be spoolable")
         self._operations.append(op)
         return op

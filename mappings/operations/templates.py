@@ -22,7 +22,7 @@ from mappings.core import (
     UpstreamBound,
 )
 from mappings.core.declarer import Declarer
-from mappings.translate import form_values
+from mappings.translate import form_values, json_text
 from mappings.translate.form_values import BadInput
 from mappings.translate.offset_pages import MAX_COUNT, BadPaging, parse_offset_page
 from mappings.translate.template_objects import (
@@ -33,6 +33,7 @@ from mappings.translate.template_objects import (
     legacy_template,
     template_body,
 )
+from mappings.upstream_ops import BETA_OPERATIONS
 
 ops = Declarer(Family.V1)
 FIELDS_QUERY: Final[Mapping[str, str]] = MappingProxyType({"fields[template]": TEMPLATE_FIELDS})
@@ -49,6 +50,11 @@ def _resource(reply: Reply) -> Mapping[str, Any]:
     body = reply.body if isinstance(reply.body, Mapping) else {}
     data = body.get("data")
     return data if isinstance(data, Mapping) else {}
+
+
+def _attribute(reply: Reply, name: str) -> Any:
+    attributes = _resource(reply).get("attributes")
+    return attributes.get(name) if isinstance(attributes, Mapping) else None
 
 
 def html_calls(ids: Sequence[str]) -> tuple[Call, ...]:
@@ -250,23 +256,128 @@ def render_template(req: LegacyRequest) -> Plan:
     return LegacyReply.json_body(legacy_rendered(template_id, _resource(reply)))
 
 
-send_template = ops.unsupported(
+PREVIEW_SEND: Final = "create_template_preview_send_job_beta"  # a beta operation (BETA_OPERATIONS)
+PREVIEW_SEND_REVISION: Final = str(BETA_OPERATIONS[PREVIEW_SEND]["revision"])
+PREVIEW_SEND_TYPE: Final = "template-preview-send-job"
+MAX_RECIPIENTS: Final = 5  # the beta schema: "Limited to 5 recipients per request"
+C7_WHAT: Final = "Sending a template (POST /api/v1/email-template/{id}/send)"
+C7_UNSUPPORTED: Final = protocol.unsupported(
+    Family.V1,
+    C7_WHAT,
+    "POST /api/template-preview-send-jobs (test sends only, at most 5 recipients, 1/s, 15/min and "
+    f"100/day; a beta endpoint that needs revision {PREVIEW_SEND_REVISION}; cannot set from_email, "
+    "from_name or subject). An operator can opt in to sending through it: settings "
+    f'template_send_beta = true and beta_revision = "{PREVIEW_SEND_REVISION}" (both are needed)',
+    protocol.DOCS + "create_template_preview_send_job",
+)
+TO_FORMAT: Final = (
+    "The 'to' parameter must be an email address or a JSON-encoded list of "
+    '{"email": ..., "name": ...} objects.'
+)
+
+
+def preview_recipients(req: LegacyRequest) -> list[str]:
+    """Legacy ``to`` (an email address, or a JSON list of {"email", "name"} objects or of addresses)
+    -> the job's ``recipients``: distinct addresses in order (case-insensitively), names dropped."""
+    raw = req.get("to")
+    if raw is None or raw == "":
+        raise BadInput("The 'to' parameter is required.")
+    if isinstance(raw, str):
+        stripped = raw.strip()
+        if stripped[:1] in ("[", "{"):
+            try:
+                raw = json_text.loads(stripped)
+            except ValueError:
+                raise BadInput(TO_FORMAT) from None
+        else:
+            raw = [stripped]
+    items = [raw] if isinstance(raw, Mapping) else raw
+    if not isinstance(items, list) or not items:
+        raise BadInput(TO_FORMAT)
+    emails: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        email = item.get("email") if isinstance(item, Mapping) else item
+        if not isinstance(email, str) or "@" not in email.strip():
+            raise BadInput(f"{TO_FORMAT} Each recipient needs an email address.")
+        if email.strip().lower() not in seen:
+            seen.add(email.strip().lower())
+            emails.append(email.strip())
+    if len(emails) > MAX_RECIPIENTS:
+        raise BadInput(
+            f"The new API sends a template to at most {MAX_RECIPIENTS} recipients at a time "
+            f"(test sends only); 'to' lists {len(emails)}."
+        )
+    return emails
+
+
+def preview_send_body(template_id: str, recipients: list[str], context: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": PREVIEW_SEND_TYPE,
+            "attributes": {"recipients": recipients, "context": dict(context)},
+            "relationships": {"template": {"data": {"type": "template", "id": template_id}}},
+        }
+    }
+
+
+@ops.declare(
     "C7",
     "send_template",
     "POST",
     "/api/v1/email-template/{template_id}/send",
+    upstream=("get_template", PREVIEW_SEND),
+    fidelity=Fidelity.LOSSY,
     successor="create_template_preview_send_job",
-    what="Sending a template (POST /api/v1/email-template/{id}/send)",
-    replacement="POST /api/template-preview-send-jobs (test sends only; a beta endpoint that needs revision "
-    "2026-07-15.pre; cannot set from_email, from_name or subject). klaviyo-compat could send through it "
-    "only with a pinned spec that has this beta operation (regenerate mappings/upstream_ops.py with "
-    "python -m proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision "
-    "configured; this build's pinned spec, 2026-07-15, has no such operation",
-    lost="Everything: no stable endpoint sends a template; its successor cannot set from/subject.",
-    doc="""Not supported: answers 501 naming the successor. Revision 2026-07-15 has no stable endpoint
-    that sends a template; POST /api/template-preview-send-jobs is a beta endpoint (it needs revision
-    2026-07-15.pre), limited to 1/s, 15/min and 100/day, and cannot set from_email, from_name or
-    subject, so the legacy request cannot be honoured. The 501 also says what it would take for
-    klaviyo-compat to send through the preview-send job: a pinned spec with that beta operation and
-    the beta revision configured (the pinned 2026-07-15 spec has neither).""",
+    lost="By default everything (501): no stable endpoint sends a template. With template_send_beta "
+    "and beta_revision set: a test send through the beta template preview-send job (at most 5 "
+    "recipients per send, more answer 400; Klaviyo limits it to 1/s, 15/min and 100/day per account, "
+    "429 beyond); from_email, from_name and subject are required as before but not sent (the job "
+    "cannot set them), recipient names are dropped, and data.status is the job's status when "
+    "created (queued), not the delivery's.",
+    max_upstream_calls=UpstreamBound(
+        0,
+        2,
+        "0 by default (501). Opted in: get_template, then one create_template_preview_send_job_beta "
+        "(up to 5 recipients)",
+    ),
 )
+def send_template(req: LegacyRequest) -> Plan:
+    """Not supported by default: answers 501 naming the successor and the two settings that enable
+    it. With the operator's opt-in template_send_beta = true and beta_revision (e.g. 2026-07-15.pre),
+    sends a test email: reads the template's name (GET /api/templates/{id}; unknown answers 404),
+    then POST /api/template-preview-send-jobs (a beta operation, sent with the beta revision) with
+    the to addresses as recipients (an address, or a JSON list of {"email", "name"}; at most 5) and
+    context (JSON object) as its merge context, and answers {"object": "email-template", "id",
+    "name", "data": {"status": "queued"}}. from_email, from_name and subject are still required
+    (400 without, as legacy) but the job cannot set them. Klaviyo allows 1 send per second, 15 per
+    minute and 100 per day (429 with Retry-After beyond)."""
+    if protocol.TEMPLATE_SEND_BETA not in req.opt_ins or protocol.BETA_REVISION not in req.opt_ins:
+        return C7_UNSUPPORTED
+    template_id = req.path_params["template_id"]
+    try:
+        for name in ("from_email", "from_name", "subject"):
+            form_values.text(req, name, required=True)
+        recipients = preview_recipients(req)
+        context = form_values.json_object(req, "context")
+    except BadInput as exc:
+        return protocol.bad_request(Family.V1, str(exc))
+    found: Reply = yield Call(
+        "get_template", path_params={"id": template_id}, query={"fields[template]": "name"}
+    )
+    job: Reply = yield Call(
+        PREVIEW_SEND,
+        query={"fields[template-preview-send-job]": "status"},
+        body=preview_send_body(template_id, recipients, context),
+        expect=(202,),
+    )
+    name = _attribute(found, "name")
+    status = _attribute(job, "status")
+    return LegacyReply.json_body(
+        {
+            "object": "email-template",
+            "id": template_id,
+            "name": name,
+            "data": {"status": status if isinstance(status, str) else "queued"},
+        }
+    )

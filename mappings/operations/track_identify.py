@@ -154,6 +154,7 @@ def _identify(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_event",
     lost=TRACK_LOST,
+    spoolable=True,
 )
 def track_get(req: LegacyRequest) -> Plan:
     """Track an event from `data` (base64 JSON, standard or URL-safe, padding optional).
@@ -176,6 +177,7 @@ def track_get(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_event",
     lost=TRACK_LOST,
+    spoolable=True,
 )
 def track_post(req: LegacyRequest) -> Plan:
     """Track an event posted as form field `data` (JSON or base64) or as a raw JSON body.
@@ -193,6 +195,7 @@ def track_post(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_or_update_profile",
     lost=IDENTIFY_LOST,
+    spoolable=True,
 )
 def identify_get(req: LegacyRequest) -> Plan:
     """Create or update a profile from `data` (base64 JSON with `token` and `properties`).
@@ -212,6 +215,7 @@ def identify_get(req: LegacyRequest) -> Plan:
     fidelity=Fidelity.LOSSY,
     successor="create_or_update_profile",
     lost=IDENTIFY_LOST,
+    spoolable=True,
 )
 def identify_post(req: LegacyRequest) -> Plan:
     """Create or update a profile posted as form field `data` (JSON or base64) or a raw JSON

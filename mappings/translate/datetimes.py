@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from mappings.translate.numbers import ascii_float
+
 V1_FORMAT = "%Y-%m-%d %H:%M:%S"  # v1 objects: "2022-01-07 16:52:45"
 TIMELINE_FORMAT = "%Y-%m-%d %H:%M:%S+00:00"  # v1 timeline events
 V2_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # v2 membership checks
@@ -62,10 +64,10 @@ def unix_to_iso(ts: int | float | str) -> str:
         raise ValueError(f"{type(ts).__name__} is not a timestamp")
     if isinstance(ts, str):
         text = ts.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
+        decimal = ascii_float(text)
+        if decimal is None:
             return parse_iso(text).isoformat(timespec="seconds")
+        seconds = decimal
     else:
         seconds = float(ts)
     if not math.isfinite(seconds):

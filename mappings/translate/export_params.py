@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from mappings.core import LegacyRequest
 from mappings.translate import json_text
+from mappings.translate.numbers import ascii_digits
 
 # query_metric_aggregates ``by`` enum of the pinned spec: the only properties the new API
 # can segment or filter a metric export on.
@@ -72,7 +73,7 @@ class ExportQuery:
 def _day(name: str, raw: Any) -> date:
     text = str(raw).strip()
     try:
-        if text.isdigit():
+        if ascii_digits(text):
             return datetime.fromtimestamp(int(text), tz=UTC).date()
         return date.fromisoformat(text)
     except (ValueError, OverflowError, OSError):
@@ -161,7 +162,7 @@ def _count(raw: Any) -> int:
     if raw in (None, ""):
         return DEFAULT_SEGMENTS
     text = str(raw).strip() if not isinstance(raw, bool) else ""
-    if not text.isdigit() or not 1 <= int(text) <= MAX_SEGMENTS:
+    if not ascii_digits(text) or not 1 <= int(text) <= MAX_SEGMENTS:
         raise BadExport(f"Invalid count {raw!r}: count must be an integer between 1 and {MAX_SEGMENTS}.")
     return int(text)
 

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from mappings.translate import json_text
 from mappings.translate.datetimes import legacy_datetime, timeline_datetime, unix_to_iso, v2_datetime
+from mappings.translate.numbers import ascii_float, ascii_int
 
 __all__ = [
     "ALIASES",
@@ -312,16 +313,11 @@ def _number(value: Any) -> int | float | None:
     if isinstance(value, int | float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
+        whole = ascii_int(value)
+        if whole is not None:
+            return whole
+        number = ascii_float(value)
+        return number if number is not None and math.isfinite(number) else None
     return None
 
 

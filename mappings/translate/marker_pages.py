@@ -23,6 +23,7 @@ from mappings.core import (
     SaveToken,
     Step,
 )
+from mappings.translate.numbers import ascii_int
 
 UPSTREAM_PAGES: Final = 10  # x 100 profiles = one legacy page of 1000 records
 PAGE_SIZE: Final = "100"
@@ -42,11 +43,8 @@ def parse_marker(raw: Any) -> int | None:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str):
-        try:
-            return int(raw.strip())
-        except ValueError:
-            pass
+    if isinstance(raw, str) and (value := ascii_int(raw)) is not None:
+        return value
     raise BadMarker(f"Invalid marker {raw!r}: it must be the integer returned by the previous page.")
 
 

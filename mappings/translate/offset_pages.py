@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mappings.core import LegacyRequest
+from mappings.translate.numbers import ascii_int
 
 T = TypeVar("T")
 
@@ -75,10 +76,7 @@ def _integer(raw: Any) -> int | None:
     if isinstance(raw, float):
         return int(raw) if raw.is_integer() else None
     if isinstance(raw, str):
-        try:
-            return int(raw.strip())
-        except ValueError:
-            return None
+        return ascii_int(raw)
     return None
 
 

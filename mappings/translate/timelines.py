@@ -38,6 +38,7 @@ from mappings.core import (
 from mappings.translate.datetimes import unix_to_iso
 from mappings.translate.event_objects import legacy_events
 from mappings.translate.filter_terms import at, equals
+from mappings.translate.numbers import ascii_digits
 
 # Legacy docs: default 50, max 100 (the Python/Node/Ruby SDKs always send count=100).
 DEFAULT_COUNT: Final = 50
@@ -94,7 +95,7 @@ def _count(raw: Any) -> int:
     value: int | None = None
     if isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
+    elif isinstance(raw, str) and ascii_digits(raw.strip()):
         value = int(raw.strip())
     if value is None or not 1 <= value <= MAX_COUNT:
         raise BadTimeline(f"Invalid count {raw!r}: count must be an integer between 1 and {MAX_COUNT}.")
@@ -114,7 +115,7 @@ def parse_timeline(req: LegacyRequest) -> TimelineParams:
     text = "" if since is None else str(since).strip()
     if not text:
         return TimelineParams(count, descending=True)  # since defaults to now: always descending
-    if text.isdigit():
+    if ascii_digits(text):
         try:
             unix_to_iso(text)
         except ValueError:

@@ -1,7 +1,8 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois``.
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool``.
 
 This module holds the parser and the original commands; newer commands live in modules of this
-package (``check``, ``plan``, ``cert``, ``whois``, ``output``), each registering its subparser.
+package (``check``, ``plan``, ``cert``, ``whois``, ``output``; ``spool`` in ``proxy.admin.spool_cli``),
+each registering its subparser.
 """
 
 from __future__ import annotations
@@ -61,19 +62,21 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
 def _run(app: Any, settings: Settings) -> None:
     import uvicorn
 
+    from proxy.engine.serving import uvicorn_options
+
+    # httptools with a header timeout and header caps, connection and keep-alive limits
+    # (proxy.engine.serving), plus shutdown and TLS.
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
-        access_log=False,  # replaced by our redacted access line
-        log_config=None,
-        server_header=False,
-        proxy_headers=False,
+        # SIGTERM: stop accepting, give in-flight calls this long, then close (traffic flushed,
+        # spool consistent: an unfinished delivery stays pending).
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
         ssl_certfile=settings.tls_cert or None,
         ssl_keyfile=settings.tls_key or None,
+        **uvicorn_options(settings),
     )
 
 
@@ -328,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (check, plan, cert, whois):
         module.register(sub)
+
+    from proxy.admin.spool_cli import register as register_spool
+
+    register_spool(sub)
     return parser
 
 

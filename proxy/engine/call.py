@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from starlette.types import Scope
 
+from proxy.observe.redact import fingerprint
+
 SLOT_KEY = "klaviyo_compat.call"
 
 
@@ -30,11 +32,21 @@ class CallOutcome:
 class CallSlot:
     """Per request: its id (set by the middleware) and the latest outcome (set by the server)."""
 
-    __slots__ = ("outcome", "request_id")
+    __slots__ = ("hidden", "outcome", "request_id")
 
     def __init__(self, request_id: str | None = None) -> None:
         self.request_id = request_id
         self.outcome = CallOutcome()
+        # Values the access line must not show even where no pattern finds them (the caller's
+        # 6-character public key in a path): replaced by their fingerprint.
+        self.hidden: tuple[str, ...] = ()
+
+    def hide(self, text: str) -> str:
+        """``text`` with every hidden value replaced by its fingerprint."""
+        for value in self.hidden:
+            if value and value in text:
+                text = text.replace(value, f"<{fingerprint(value, 'token')}>")
+        return text
 
 
 def call_slot(scope: Scope) -> CallSlot:

@@ -28,25 +28,32 @@ from starlette.responses import JSONResponse, Response
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import validate
-from mappings.upstream_ops import SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
+from mappings.upstream_ops import BETA_OPERATIONS, SPEC_BODY_TYPES, SPEC_OPERATIONS, SPEC_TAGS
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
-from proxy.engine.handler import LegacyHandler, url_path
+from proxy.engine.handler import LegacyHandler
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
-from proxy.engine.passthrough import forward
+from proxy.engine.passthrough import forward, public_keys_in
+from proxy.engine.paths import routing_path, url_path
 from proxy.engine.readiness import Readiness, Verdict, store_check
+from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner, account_of
-from proxy.engine.upstream import Upstream, build_client, build_transport
+from proxy.engine.transport import build_pool, no_cookies
+from proxy.engine.upstream import build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
 from proxy.observe.metrics import Metrics
-from proxy.observe.redact import configure_secret
+from proxy.observe.redact import configure_secret, fingerprint
+from proxy.observe.reliability import ReliabilityMetrics
 from proxy.policy.modes import from_settings
 from proxy.policy.reload import ModeHolder, ModeReloader
 from proxy.settings import Settings
+from proxy.state.budgets import RateBudget
 from proxy.state.collection_cache import CollectionCache, MemoryCollectionCache
+from proxy.state.concurrency import AccountLimiter
+from proxy.state.spool import Spool
 from proxy.state.tokens import MemoryTokenStore, TokenStore
 from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
@@ -67,7 +74,8 @@ class Overrides:
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
-    reload of the modes.
+    reload of the modes. ``rate_budget`` and ``spool`` replace the in-memory rate budget and the
+    SQLite write spool (``spool_db``) the same way as the token store.
     """
 
     transport: httpx.AsyncBaseTransport | None = None
@@ -77,6 +85,8 @@ class Overrides:
     clock: Callable[[], float] = field(default=time.time)
     draw: Callable[[], float] = field(default=random.random)
     config_path: Path | None = None
+    rate_budget: RateBudget | None = None
+    spool: Spool | None = None
 
 
 DEFAULTS = Overrides()  # production: nothing replaced
@@ -108,6 +118,8 @@ class Engine:
         self.router = LegacyRouter(self.registry)
         self.modes = ModeHolder(from_settings(settings, self.registry))
         self.metrics = Metrics()
+        self.passthrough_limiter = AccountLimiter(settings.account_concurrency)
+        self.reliability_metrics = ReliabilityMetrics(self.metrics.registry)
         self.readiness = Readiness(self.metrics)  # tells the metrics, remembers upstream answers
         self.admin_context = AdminContext(
             self.modes,
@@ -175,14 +187,16 @@ class Engine:
         running = self.running
         if running is None:
             return JSONResponse({"detail": "klaviyo-compat is starting up"}, status_code=503)
-        path = url_path(request)
-        family = protocol.legacy_family(path)
+        family = protocol.legacy_family(routing_path(request.scope))
         if family is not None:
             return await running.legacy(request, family)
-        call_slot(request.scope).outcome = CallOutcome(kind="passthrough")
-        response = await forward(request, running.passthrough_client)
-        key = _api_key(request.headers.get("authorization", ""))
-        if key and protocol.invalidates_enumerations(request.method, path, response.status_code):
+        slot = call_slot(request.scope)
+        slot.outcome, slot.hidden = CallOutcome(kind="passthrough"), public_keys_in(request)
+        auth = request.headers.get("authorization", "")
+        async with self.passthrough_limiter.slot(_passthrough_account(auth, slot.hidden, request)):
+            response = await forward(request, running.passthrough_client, self.settings.request_deadline)
+        key = _api_key(auth)
+        if key and protocol.invalidates_enumerations(request.method, url_path(request), response.status_code):
             # Read after write: the account's cached enumerations (legacy offset pages) go stale.
             await running.legacy.runner.cache.invalidate(account_of(key))
         return response
@@ -195,23 +209,44 @@ class Engine:
         store, writer = self._open_traffic(stack, tasks)
         reloader = self._open_reloader(stack, tasks)
         stack.push_async_callback(_cancel, tasks)
+        parts = Parts(self.overrides.rate_budget, self.overrides.spool, self.overrides.clock)
+        reliability = await open_reliability(
+            self.settings,
+            client,
+            SPEC_OPERATIONS,
+            self.readiness,
+            self.reliability_metrics,
+            parts,
+            stack,
+            beta=BETA_OPERATIONS,
+        )
         admin = await self._open_admin(stack)
-        handler = self._handler(client, writer)
+        handler = self._handler(reliability, writer)
         if self.settings.count_lookups:  # the count cache's background refresh (cancelled with the rest)
             tasks.append(asyncio.create_task(refresh_forever(handler.runner.counts)))
         return Running(handler, plain, store, writer, reloader, admin)
 
     def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        """The translating client and the pass-through client, sharing one pool."""
+        """The translating client and the pass-through client, each with its own pool (an injected
+        transport is shared): a flood on one never takes the other's connections."""
         settings, transport = self.settings, self.overrides.transport
         tx = transport if transport is not None else build_transport(settings)
         client = build_client(settings, tx)
-        stack.push_async_callback(client.aclose)  # closes the shared transport too
-        # The pass-through client shares the pool but adds no default headers.
+        stack.push_async_callback(client.aclose)  # closes the translating pool too
+        plain_tx = (
+            transport if transport is not None else build_pool(settings, settings.passthrough_pool_size)
+        )
+        # The pass-through client adds no default headers and keeps no cookies.
         plain = httpx.AsyncClient(
-            base_url=client.base_url, transport=tx, timeout=client.timeout, follow_redirects=False
+            base_url=client.base_url,
+            transport=plain_tx,
+            timeout=client.timeout,
+            follow_redirects=False,
+            cookies=no_cookies(),
         )
         plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
+        if transport is None:
+            stack.push_async_callback(plain.aclose)
         return client, plain
 
     def _open_traffic(
@@ -279,16 +314,27 @@ class Engine:
         stack.push_async_callback(admin.stop)
         return admin
 
-    def _handler(self, client: httpx.AsyncClient, writer: BatchWriter | None) -> LegacyHandler:
+    def _handler(self, reliability: Reliability, writer: BatchWriter | None) -> LegacyHandler:
         settings, overrides = self.settings, self.overrides
         cache = overrides.collection_cache or MemoryCollectionCache(
             settings.collection_cache_ttl, settings.collection_cache_entries
         )
-        tokens = overrides.token_store or MemoryTokenStore(settings.token_ttl, settings.token_entries)
-        upstream = Upstream(client, SPEC_OPERATIONS, observer=self.readiness)  # metrics via readiness
+        tokens = overrides.token_store or MemoryTokenStore(
+            settings.token_ttl, settings.token_entries, per_account=settings.token_entries_per_account
+        )
+        upstream = reliability.upstream
         policy = LookupPolicy(settings.count_lookups, settings.count_max_age)
         counts = Lookups(upstream, policy=policy, clock=overrides.clock)
-        runner = Runner(upstream, cache, tokens, counts=counts)
+        runner = Runner(
+            upstream,
+            cache,
+            tokens,
+            counts=counts,
+            budget=reliability.budget,
+            budget_wait=settings.budget_wait,
+            spooler=reliability.spooler,
+            deadline=settings.request_deadline,
+        )
         return LegacyHandler(
             settings,
             self.router,
@@ -313,3 +359,13 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _passthrough_account(auth: str, public_keys: tuple[str, ...], request: Request) -> str:
+    """Whose pass-through call this is, for the per-account bound: its key, else the public key
+    it names (``/client/`` calls from browsers), else its client address; always a hash."""
+    if auth:
+        return fingerprint(auth, "key")
+    if public_keys:
+        return fingerprint(public_keys[0], "token")
+    return fingerprint(request.client.host, "ip") if request.client else "anonymous"

@@ -18,14 +18,15 @@ from typing import Any
 
 import orjson
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mappings import protocol
 from mappings.core import Family, LegacyReply, Operation
 from proxy.engine.call import CallOutcome, CallSlot, call_slot
-from proxy.engine.failures import Failure, reply_for
+from proxy.engine.failures import Failure, answer_cancelled, reply_for
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
+from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter, Match
 from proxy.engine.runner import Credentials, Runner, RunStats
 from proxy.observe.callers import key_caller, token_caller
@@ -36,6 +37,7 @@ from proxy.policy.modes import Mode
 from proxy.policy.reload import ModeHolder
 from proxy.policy.successor import deprecation_headers, retired_reply
 from proxy.settings import Settings
+from proxy.state.concurrency import AccountLimiter
 from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
 
 log = structlog.get_logger("klaviyo_compat.legacy")
@@ -58,21 +60,6 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BadLegacyRequest("Request body too large.", status=413)
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def url_path(request: Request) -> str:
-    """``request.url.path`` without building the URL when the path is plain (the usual case).
-
-    Starlette builds the URL from scope (host header, scheme, port) and splits it again; for a
-    path of printable ASCII with no space, ``?``, ``#`` or backslash, that gives ``scope["path"]``.
-    """
-    path: str = request.scope["path"]
-    if path.isascii() and path.isprintable() and not any(c in path for c in _URL_ESCAPED):
-        return path
-    return request.url.path
-
-
-_URL_ESCAPED = (" ", "?", "#", "\\")
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,18 +131,22 @@ class LegacyHandler:
         record: Callable[[TrafficRecord], None] | None,
         draw: Callable[[], float],
         clock: Callable[[], float],
+        limiter: AccountLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
-        self.opt_ins = frozenset(name for name in protocol.OPT_INS if getattr(settings, name, False) is True)
+        opted = {name for name in protocol.OPT_INS if getattr(settings, name, False) is True}
+        self.opt_ins = frozenset(opted | ({protocol.BETA_REVISION} if settings.beta_revision else set()))
         self.modes = modes
         self.operations: Mapping[str, Mapping[str, Any]] = runner.upstream.operations  # the pinned spec
         self.metrics = metrics
         self.record = record
         self.draw = draw  # brownout fractions; tests inject a seeded generator
         self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
+        # Calls in flight per caller (key or token hash), so one account never holds the whole pool.
+        self.limiter = limiter or AccountLimiter(settings.account_concurrency)
 
     async def __call__(self, request: Request, family: Family) -> Response:
         slot = call_slot(request.scope)
@@ -165,7 +156,7 @@ class LegacyHandler:
         started, arrived = time.perf_counter(), self.clock()
         now = datetime.fromtimestamp(arrived, UTC)  # the one time the route's mode and its plan see
         table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
-        path = url_path(request)
+        path = routing_path(request.scope)  # an encoded slash is not a separator
         match = self.router.match(request.method, path)
         stats = RunStats()
         if match is None:
@@ -205,34 +196,57 @@ class LegacyHandler:
     ) -> LegacyReply:
         op = match.operation
         try:
-            parsed = await self._parse(request, match.path_params, now)
+            async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
+                parsed = await self._parse(request, match.path_params, now)
+        except ClientDisconnect:  # the caller left mid-body: nobody reads this answer
+            log.info("legacy.client_disconnected", operation=op.id)
+            return protocol.error(family, 400, "The client disconnected before sending the whole body.")
+        except TimeoutError:
+            log.info("legacy.body_timeout", operation=op.id, seconds=self.settings.request_deadline)
+            return protocol.error(family, 408, "The request body did not arrive in time.")
         except BadLegacyRequest as exc:
             if action is Mode.REJECT:
                 return retired_reply(op, self.operations)
             log.info("legacy.bad_request", operation=op.id, reason=str(exc))
             return protocol.error(family, exc.status, str(exc))
         caller: str | None = None
+        slot.hidden = _public_keys(parsed)
         try:
             caller = self._caller(op, parsed)
+            token = op.caller(parsed.request) if op.caller is not None else None
+            if isinstance(token, str) and token:
+                slot.hidden += (token,)
         except Exception:  # a mapping's caller extractor must never fail the call
             log.exception("legacy.caller_extractor_failed", operation=op.id)
         slot.outcome = replace(slot.outcome, caller=caller)
         if action is Mode.REJECT:
             log.info("legacy.rejected", operation=op.id)
             return retired_reply(op, self.operations)
+        # Only a well-formed key is ever used (ASCII, no line break): a near-miss is a 403, not a 500.
         key = parsed.private_key
-        if op.requires_private_key and (key is None or not protocol.PRIVATE_KEY_RE.match(key)):
+        if key is not None and not protocol.PRIVATE_KEY_RE.match(key):
+            key = None
+        if op.requires_private_key and key is None:
             return protocol.missing_key(family)
         # A HEAD of a GET that writes (a beacon-style operation) must not write: it runs as a dry-run.
         dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
-            async with asyncio.timeout(self.settings.request_deadline):
+            async with (
+                asyncio.timeout(self.settings.request_deadline),
+                self.limiter.slot(caller or "anonymous"),
+            ):
                 reply = await self.runner.run(
-                    op, parsed.request, Credentials(key, self.settings.token_keys), stats, dry_run=dry_run
+                    op,
+                    parsed.request,
+                    Credentials(key, self.settings.token_keys, caller),
+                    stats,
+                    dry_run=dry_run,
                 )
         except Exception as exc:  # what each failure answers: proxy.engine.failures
             failure = Failure(op.id, self.settings.request_deadline, stats.upstream_calls, slot.request_id)
             reply = reply_for(exc, family, failure)
+        except asyncio.CancelledError:
+            reply = answer_cancelled(op.id, family)  # shutdown grace exceeded: a 503, not a 500
         finally:
             slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:
@@ -243,7 +257,7 @@ class LegacyHandler:
     async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:
         return parse(
             method="GET" if request.method == "HEAD" else request.method,
-            path=url_path(request),
+            path=routing_path(request.scope),
             path_params=path_params,
             query_items=request.query_params.multi_items(),
             headers=request.headers,
@@ -257,7 +271,7 @@ class LegacyHandler:
         """Who still calls a path nobody translates: the hash of the private key it sent, if any."""
         try:
             parsed = await self._parse(request, {}, now)
-        except BadLegacyRequest:
+        except (BadLegacyRequest, ClientDisconnect):
             return None
         return key_caller(parsed.private_key) if parsed.private_key else None
 
@@ -287,6 +301,7 @@ class LegacyHandler:
                 self.metrics.public_answer(route.operation, reply.text, reply.reason or "")
         if self.record is None:
             return
+        slot = call_slot(request.scope)
         self.record(
             TrafficRecord(
                 ts=arrived,
@@ -299,8 +314,22 @@ class LegacyHandler:
                 latency_ms=round(seconds * 1000, 2),
                 fidelity=route.fidelity,
                 caller=outcome.caller,
-                label=clean(request.headers.get(self.settings.caller_header), 64),
-                user_agent=clean(request.headers.get("user-agent"), 200),
+                label=_hidden(slot, clean(request.headers.get(self.settings.caller_header), 64)),
+                user_agent=_hidden(slot, clean(request.headers.get("user-agent"), 200)),
                 client=fingerprint(request.client.host, "ip") if request.client else None,
             )
         )
+
+
+def _public_keys(parsed: Parsed) -> tuple[str, ...]:
+    """The public keys (legacy ``token``) this call carries: never shown in a path or a label."""
+    return tuple(
+        value
+        for name in ("token", "company_id")
+        for value in parsed.request.get_all(name)
+        if isinstance(value, str) and protocol.PUBLIC_KEY_RE.match(value)
+    )
+
+
+def _hidden(slot: CallSlot, text: str | None) -> str | None:
+    return slot.hide(text) if text else text

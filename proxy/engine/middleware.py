@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy.engine.call import SLOT_KEY, CallSlot
 from proxy.observe.logs import PreboundLogger
-from proxy.observe.redact import fingerprint
+from proxy.observe.redact import fingerprint, truncate
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SAFE_ID = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
+MAX_LOGGED_PATH = 512  # characters of the path an access line keeps
 
 
 class _RequestIds:
@@ -86,7 +87,8 @@ class RequestContextMiddleware:
                 self.log.get().info(
                     "access",
                     method=scope["method"],
-                    path=scope["path"],  # never the query string: it carries keys and payloads
+                    # Never the query string: it carries keys and payloads. Cut before the log's scrub.
+                    path=slot.hide(truncate(scope["path"], MAX_LOGGED_PATH)),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     kind=outcome.kind,
@@ -104,5 +106,5 @@ class RequestContextMiddleware:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return str(value.decode("latin-1")[:200])
+            return str(value[:200].decode("latin-1"))
     return None

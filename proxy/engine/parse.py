@@ -2,8 +2,9 @@
 
 Query string, JSON body and form body (``application/x-www-form-urlencoded`` or
 ``multipart/form-data``, read alike) are merged for every method (legacy clients send bodies
-on GET and DELETE too). The private key is looked up in the header, query, JSON body and form
-body, in that order (names from ``mappings.protocol``), and removed before translation.
+on GET and DELETE too). The private key is looked up in the header, then in the parameters (query,
+JSON body, form body, merged in that order; names from ``mappings.protocol``), and removed before
+translation. A repeated parameter resolves as every parameter does: its last value wins.
 """
 
 from __future__ import annotations
@@ -156,4 +157,8 @@ def parse(
         now=now,
         opt_ins=opt_ins,
     )
-    return Parsed(request=request, private_key=keys[0] if keys else None)
+    # One rule for every parameter (README, "Repeated parameters"): the last value wins, the key
+    # included; the api-key header, a different name, comes before any parameter.
+    if header_key:
+        return Parsed(request=request, private_key=header_key)
+    return Parsed(request=request, private_key=keys[-1] if keys else None)

@@ -11,7 +11,9 @@ whose key sent it, so a legacy client sees its own campaign, list or template at
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,13 +37,19 @@ from mappings.core import (
     UpstreamError,
 )
 from proxy.engine.lookups import Lookups
+from proxy.engine.resilience import DEADLINE, retry_after
+from proxy.engine.spooling import Spooler, stamp
 from proxy.engine.upstream import Upstream, cursor_of
 from proxy.observe.redact import fingerprint
 from proxy.policy.dry_run import DryRun, log_not_sent
+from proxy.state.budgets import RateBudget, Reservation
 from proxy.state.collection_cache import CollectionCache
+from proxy.state.key_checks import KeyChecks
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
+# The current call's budget account (a hash), for the 429 cooldown of every step.
+_ACCOUNT: ContextVar[str | None] = ContextVar("klaviyo_compat_budget_account", default=None)
 
 
 class PlanBug(Exception):
@@ -54,6 +62,7 @@ class Credentials:
 
     private_key: str | None
     token_keys: Mapping[str, str] = field(default_factory=dict)
+    caller: str | None = None  # the caller's hash (private key or public token): rate budgets, spool
 
     def key_for(self, step_auth: str, token: str | None) -> str | None:
         if step_auth == "public":
@@ -65,6 +74,10 @@ class Credentials:
     def account(self) -> str:
         """Cache partition: a hash of the key, never the key."""
         return account_of(self.private_key)
+
+    def budget_account(self) -> str:
+        """Whose rate budget and spool order a call uses: the caller's hash."""
+        return self.caller or self.account()
 
 
 def account_of(private_key: str | None) -> str:
@@ -87,11 +100,21 @@ class Runner:
         tokens: TokenStore,
         *,
         counts: Lookups | None = None,
+        budget: RateBudget | None = None,
+        budget_wait: float = 0.0,
+        spooler: Spooler | None = None,
+        deadline: float | None = None,
+        keys: KeyChecks | None = None,
     ) -> None:
         self.upstream = upstream
         self.cache = cache
         self.tokens = tokens
         self.counts = counts if counts is not None else Lookups(upstream)
+        self.budget = budget  # rate budgets: a call reserves its declared cost before it starts
+        self.budget_wait = budget_wait
+        self.spooler = spooler  # fire-and-forget writes: delivered or spooled (proxy.engine.spooling)
+        self.deadline = deadline  # seconds: retries (proxy.engine.resilience) stop short of it
+        self.keys = keys or KeyChecks()  # when each account's key was last accepted upstream
 
     async def run(
         self,
@@ -102,7 +125,38 @@ class Runner:
         *,
         dry_run: bool = False,
     ) -> LegacyReply:
-        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent."""
+        """Run the plan; with ``dry_run`` every non-GET upstream call is logged, not sent.
+
+        Outside dry-run, the whole declared cost is reserved from the rate budget first (raises
+        ``BudgetSpent``), so a fan-out never half-happens; what the plan did not use is refunded.
+        """
+        if self.deadline is not None:
+            DEADLINE.set(asyncio.get_running_loop().time() + self.deadline)
+        _ACCOUNT.set(creds.budget_account())
+        reservation = None if dry_run or op.spoolable else await self._reserve(op, creds)
+        try:
+            return await self._drive(op, req, creds, stats, dry_run=dry_run)
+        finally:
+            if reservation is not None and self.budget is not None:
+                self.budget.refund(reservation, Counter(stats.upstream_ops))
+
+    async def _reserve(self, op: Operation, creds: Credentials) -> Reservation | None:
+        """A write: each upstream operation the plan may use, at the plan's whole bound (the worst
+        case), so a fan-out never half-happens. A read: its fixed calls (a read cut short by the
+        budget changes nothing upstream; its data-dependent pages are not reserved)."""
+        if self.budget is None or not op.upstream:
+            return None
+        bound = op.max_upstream_calls
+        if op.is_write:
+            cost = bound.limit if bound.limit is not None else max(bound.fixed, 1)
+        else:
+            cost = max(bound.fixed, 1)
+        costs = {name: cost for name in op.upstream}
+        return await self.budget.reserve(creds.budget_account(), costs, self.budget_wait)
+
+    async def _drive(
+        self, op: Operation, req: LegacyRequest, creds: Credentials, stats: RunStats, *, dry_run: bool
+    ) -> LegacyReply:
         plan = op.plan(req)
         dry = DryRun(self.upstream.operations, now=req.now) if dry_run else None
         to_send: Any = None
@@ -183,7 +237,10 @@ class Runner:
         async def send(call: Call) -> Reply:
             return await self._send(op, call, key, stats)
 
-        if dry is None:
+        if dry is None and op.spoolable and self.spooler is not None:
+            stamped = stamp(step)  # the same unique_id for the first try and every redelivery
+            reply = await self.spooler.send(creds.budget_account(), stamped, key, lambda: send(stamped))
+        elif dry is None:
             reply = await send(step)
         else:
             method, path = self.upstream.url_for(step.op, step.path_params)
@@ -193,6 +250,9 @@ class Runner:
                 reply = await dry.write(step, method, send)  # may read (sent) what the write would answer
             else:
                 reply = await dry.read(step, send) or await send(step)
+        if reply.status in (401, 403) and step.auth == "private" and step.token is None:
+            # The key was refused: its account's cached pages must not keep answering for it.
+            await self.cache.invalidate(creds.account())
         if raise_errors and reply.status not in step.expect:
             raise UpstreamError(step.op, reply)
         return reply
@@ -202,6 +262,7 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
+        self._cool(step.op, reply)
         if key is not None:
             method, path = self.upstream.url_for(step.op, step.path_params)
             if protocol.invalidates_enumerations(method, path, reply.status):
@@ -216,6 +277,12 @@ class Runner:
             # A 200 read without a JSON:API document is an upstream fault, not an empty result.
             reply = Reply(status=502, body=None, headers=reply.headers)
         return reply
+
+    def _cool(self, name: str, reply: Reply) -> None:
+        """An upstream 429: the account's next calls to ``name`` wait out its Retry-After."""
+        account = _ACCOUNT.get()
+        if reply.status == 429 and self.budget is not None and account is not None:
+            self.budget.cool(account, name, retry_after(reply) or 1.0)
 
     async def _walk(
         self,
@@ -236,7 +303,11 @@ class Runner:
             stats.upstream_calls += 1
             stats.upstream_ops.append(name)
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
+            self._cool(name, reply)
             pages += 1
+            if reply.status in (401, 403) and key is not None:
+                self.keys.refused(account_of(key))
+                await self.cache.invalidate(account_of(key))
             if reply.status != 200 or not isinstance(reply.body, dict):
                 raise UpstreamError(name, reply)
             page = reply.body.get("data") or []
@@ -254,18 +325,32 @@ class Runner:
         self._check_declared(op, step.op)
         key = creds.key_for(step.auth, None)
 
+        account = creds.account()
+        walked = False
+
         async def walk() -> Collected:
-            return await self._walk(step.op, step.path_params, step.query, None, step.max_pages, key, stats)
+            nonlocal walked
+            walked = True
+            collected = await self._walk(
+                step.op, step.path_params, step.query, None, step.max_pages, key, stats
+            )
+            self.keys.accepted(account)
+            return collected
 
         if not step.cache:
             return await walk()
         cache_key = (
-            creds.account(),
+            account,
             step.op,
             tuple(sorted(step.path_params.items())),
             tuple(sorted(step.query.items())),
         )
-        return await self.cache.get_or_fill(cache_key, walk)
+        collected = await self.cache.get_or_fill(cache_key, walk)
+        if not walked and key is not None and self.keys.due(account):
+            # A cached answer for a key not seen accepted lately: one page upstream rechecks it.
+            await self._walk(step.op, step.path_params, step.query, None, 1, key, stats)
+            self.keys.accepted(account)
+        return collected
 
 
 def _is_document(body: Any) -> bool:

@@ -15,6 +15,7 @@ import httpx
 import orjson
 
 from mappings.core import Call, Reply
+from proxy.engine.transport import build_pool, describe, no_cookies
 from proxy.settings import Settings
 
 JSONAPI = "application/vnd.api+json"
@@ -39,13 +40,8 @@ class UnknownOperation(Exception):
 
 
 def build_transport(settings: Settings) -> httpx.AsyncBaseTransport:
-    """The production transport: aiohttp under httpx's API (less CPU per request), or httpcore."""
-    limits = httpx.Limits(max_connections=settings.pool_size, max_keepalive_connections=settings.pool_size)
-    if settings.transport == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
-
-        return AiohttpTransport(limits=limits)
-    return httpx.AsyncHTTPTransport(limits=limits)
+    """The translating pool (``proxy.engine.transport``: no cookies, no Expect, named errors)."""
+    return build_pool(settings, settings.pool_size)
 
 
 def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
@@ -56,6 +52,7 @@ def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> htt
         timeout=timeout,
         headers={"revision": settings.revision, "accept": JSONAPI},
         follow_redirects=False,
+        cookies=no_cookies(),  # key-authenticated: a cookie set for one caller never reaches another
     )
 
 
@@ -77,17 +74,24 @@ def decode(content: bytes) -> Any:
 
 
 class Upstream:
-    """Sends plan steps; knows paths and methods only through the operation table."""
+    """Sends plan steps; knows paths and methods only through the operation table.
+
+    A beta operation (its row names a ``revision``, ``mappings.upstream_ops.BETA_OPERATIONS``) is
+    sent with the operator's ``beta_revision`` instead of the client's revision header, and not at
+    all without one.
+    """
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         operations: Mapping[str, Mapping[str, Any]],
         observer: UpstreamObserver | None = None,
+        beta_revision: str = "",
     ) -> None:
         self.client = client
         self.operations = operations
         self.observer = observer
+        self.beta_revision = beta_revision
 
     def method_of(self, op: str) -> str:
         row = self.operations.get(op)
@@ -99,7 +103,10 @@ class Upstream:
             raise UnknownOperation(op)
         path: str = row["path"]
         for name, value in path_params.items():
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            text = str(value)
+            if text in ("", ".", ".."):  # a dot segment would be normalised away: /x/.. is /
+                raise UnencodableRequest(f"path parameter {name} cannot be {text!r}")
+            path = path.replace("{" + name + "}", quote(text, safe=""))
         return str(row["method"]), path
 
     async def send(
@@ -113,6 +120,10 @@ class Upstream:
     ) -> Reply:
         method, path = self.url_for(op, path_params)
         headers: dict[str, str] = {}
+        if "revision" in self.operations[op]:  # a beta operation
+            if not self.beta_revision:
+                raise UnknownOperation(f"{op} is a beta operation and no beta_revision is configured")
+            headers["revision"] = self.beta_revision
         content: bytes | None = None
         if key is not None:
             headers["authorization"] = f"Klaviyo-API-Key {key}"
@@ -127,10 +138,14 @@ class Upstream:
             resp = await self.client.request(
                 method, path, params=dict(query), headers=headers, content=content
             )
+        except RuntimeError as exc:  # the pool closed under the call: shutdown after its grace period
+            if not self.client.is_closed:
+                raise
+            raise UpstreamUnavailable(f"{op}: the proxy is shutting down") from exc
         except httpx.TransportError as exc:
             if self.observer is not None:
                 self.observer.upstream(op, "unavailable", time.perf_counter() - started, {})
-            raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
+            raise UpstreamUnavailable(f"{op}: {describe(exc)}") from exc
         reply = Reply(
             status=resp.status_code,
             body=decode(resp.content),

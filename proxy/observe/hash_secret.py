@@ -52,7 +52,7 @@ def persisted(path: Path) -> bytes:
     found = _read(path)
     if found is not None:
         return found
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, like the traffic record
     value = secrets.token_bytes(_BYTES)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -41,16 +41,24 @@ GENERIC_SENSITIVE_KEYS = frozenset(
 )
 _sensitive: set[str] = set(GENERIC_SENSITIVE_KEYS)
 
-_PRIVATE_KEY = re.compile(r"pk_\w{6,}")
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Every pattern is linear in its input: possessive runs (``++``) that never give back, and a run
+# is only tried where it starts (a lookbehind), so no character is scanned twice per pattern.
+_PRIVATE_KEY = re.compile(r"pk_\w{6,}+")
+_LOCAL_CHAR = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_EMAIL = re.compile(rf"(?<!{_LOCAL_CHAR}){_LOCAL_CHAR}++@[\w-]++(?:\.[\w-]++)+")
 # Phone numbers: international (+ and 8-15 digits, grouped by single spaces, dots, dashes or an
 # "(area)" group), and national 3-3-4 numbers written "(415) 555-0111", "415-555-0111",
 # "415.555.0111" or "415 555 0111". Dates, times, ids, durations and IP addresses do not fit:
-# the digits must not continue a word, a dotted or dashed token, or a number.
-_PHONE_INTL = re.compile(r"(?<![\w+])\+\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d)")
+# the digits must not continue a word, a dotted or dashed token, or a number. Both are bounded
+# (at most 20 groups), so a long run of digits costs a constant per starting point.
+_PHONE_INTL = re.compile(r"\+(?<![\w+]\+)\d(?:[ .-]?(?:\(\d{1,5}\)|\d)){7,20}(?!\d)")
 _PHONE_LOCAL = re.compile(r"(?<![\w.+-])(?:\(\d{3}\) ?\d{3}[-. ]|\d{3}([-. ])\d{3}\1)\d{4}(?![\w-]|\.\d)")
 _PHONE_DIGITS = (8, 15)
-_BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s+\S+", re.IGNORECASE)
+_BEARER = re.compile(r"(Klaviyo-API-Key|Bearer)\s++\S++", re.IGNORECASE)
+# No log value is scrubbed (nor kept) beyond this many characters: the rest is cut first, so the
+# cost of a hostile value is bounded whatever its size (a 1 MB value costs what 16 KB does).
+MAX_SCRUB_CHARS = 16_384
+_CUT_BACK = 256  # a value cut mid-token loses that token, so a half e-mail or key never shows
 # What every pattern above needs somewhere in the text: a key's "pk_", an e-mail's "@", an
 # international number's "+", a national number's "ddd-ddd" or "ddd) ddd", a credential scheme.
 # ``_may_hold_secret`` finding none of these proves no pattern can match, so most values (paths,
@@ -108,25 +116,41 @@ def _may_hold_secret(text: str) -> bool:
     return _NATIONAL_HINT.search(text) is not None
 
 
-# Values seen to hold nothing to redact (the same paths, user agents, operation names come back
-# on every request): a set lookup instead of the check. Bounded: emptied when full.
+# Short values seen to hold nothing to redact (the same paths, user agents, operation names come
+# back on every request): a set lookup instead of the check. Bounded: emptied when full.
 _CLEAN: set[str] = set()
 _CLEAN_MAX = 4096
+_CLEAN_MAX_LEN = 256  # longer values are checked each time, never kept
 
 
-def scrub_text(text: str) -> str:
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters (plus a marker), never mid-token when avoidable."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = max(head.rfind(" ", limit - _CUT_BACK), head.rfind("\n", limit - _CUT_BACK))
+    if cut > 0:
+        head = head[:cut]
+    return f"{head}...[cut {len(text) - len(head)} chars]"
+
+
+def scrub_text(text: str, limit: int = MAX_SCRUB_CHARS) -> str:
+    """``text`` cut to ``limit`` characters first, then with keys and personal data replaced."""
+    if len(text) > limit:
+        return scrub_unbounded(truncate(text, limit))
     if text in _CLEAN:
         return text
     if _may_hold_secret(text):
-        return _scrub_all(text)
-    if len(_CLEAN) >= _CLEAN_MAX:
-        _CLEAN.clear()
-    _CLEAN.add(text)
+        return scrub_unbounded(text)
+    if len(text) <= _CLEAN_MAX_LEN:
+        if len(_CLEAN) >= _CLEAN_MAX:
+            _CLEAN.clear()
+        _CLEAN.add(text)
     return text
 
 
-def _scrub_all(text: str) -> str:
-    """Every substitution, unconditionally (``scrub_text`` skips it when none can match)."""
+def scrub_unbounded(text: str) -> str:
+    """Every pattern over the whole of ``text`` (linear, but callers bound it: ``scrub_text``)."""
     text = _BEARER.sub(lambda m: f"{m.group(1)} <{fingerprint(m.group(0), 'key')}>", text)
     text = _PRIVATE_KEY.sub(lambda m: f"<{fingerprint(m.group(0), 'key')}>", text)
     text = _EMAIL.sub(lambda m: f"<{fingerprint(m.group(0).lower(), 'email')}>", text)

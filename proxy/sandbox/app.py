@@ -111,6 +111,17 @@ def _check_revision(request: Request) -> None:
         raise invalid(f"'{revision}' is not a valid revision; expected YYYY-MM-DD.", parameter="revision")
 
 
+def _check_beta_revision(request: Request, beta: str) -> None:
+    """A beta operation answers only under a beta revision (``YYYY-MM-DD.pre``), as Klaviyo's do."""
+    revision = request.headers.get("revision", "").strip()
+    if not revision.endswith(".pre"):
+        raise invalid(
+            f"This endpoint is in beta: it requires a beta revision header, e.g. 'revision: {beta}'; "
+            f"got '{revision}'.",
+            parameter="revision",
+        )
+
+
 async def _read_body(request: Request) -> object:
     raw = await request.body()
     if not raw.strip():
@@ -154,6 +165,8 @@ def _endpoint(ops: dict[str, Op], store: Store, limiter: Limiter) -> Callable[[R
         try:
             _authenticate(request, op)
             _check_revision(request)
+            if op.beta is not None:
+                _check_beta_revision(request, op.beta)
             if lower is not None and store.enforce_rate_limits:
                 limiter.admit(op.operation_id, lower, store.clock().timestamp())
             body = await _read_body(request) if request.method in ("POST", "PATCH", "PUT", "DELETE") else None

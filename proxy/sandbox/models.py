@@ -171,6 +171,20 @@ class Campaign:
     message_ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PreviewSend:
+    """One template preview-send job: the test email the sandbox pretends to have sent."""
+
+    job_id: str
+    template_id: str
+    recipients: tuple[str, ...]
+    context: dict[str, Any]
+    revision: str
+    created_at: str
+    html: str  # the template rendered with the context
+    profile_id: str | None = None
+
+
 @dataclass
 class Job:
     """An asynchronous job (campaign send, recipient estimation, suppression).

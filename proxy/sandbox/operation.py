@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from mappings.upstream_ops import REVISION
+from mappings.upstream_ops import BETA_OPERATIONS, REVISION
 from mappings.upstream_ops import SPEC_OPERATIONS as SPEC_TABLE
 from proxy.sandbox.jsonapi import Ctx
 
@@ -29,6 +29,7 @@ class Op:
     handler: Handler
     burst: int  # per-second and per-minute limits echoed in RateLimit-* headers
     steady: int
+    beta: str | None = None  # a beta operation's revision: requests need a beta (".pre") revision
 
     @property
     def client(self) -> bool:
@@ -47,9 +48,10 @@ def _limit(rate: str, operation_id: str, unit: str) -> int:
 def serves(operation_id: str, handler: Handler) -> Op:
     """The spec's operation ``operation_id``, answered by ``handler``.
 
-    Raises ``LookupError`` when the pinned spec has no such operation (at sandbox startup).
+    Raises ``LookupError`` when the pinned spec has no such operation (at sandbox startup). A beta
+    operation comes from the vendored beta documents (``BETA_OPERATIONS``).
     """
-    row: Mapping[str, object] | None = SPEC_TABLE.get(operation_id)
+    row: Mapping[str, object] | None = SPEC_TABLE.get(operation_id) or BETA_OPERATIONS.get(operation_id)
     if row is None:
         raise LookupError(
             f"the sandbox serves {operation_id!r}, which spec revision {REVISION} does not define"
@@ -62,4 +64,5 @@ def serves(operation_id: str, handler: Handler) -> Op:
         handler,
         burst=_limit(burst, operation_id, "s"),
         steady=_limit(steady, operation_id, "m"),
+        beta=str(row["revision"]) if "revision" in row else None,
     )

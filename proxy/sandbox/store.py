@@ -19,6 +19,7 @@ from proxy.sandbox.models import (
     ListRecord,
     Metric,
     PendingConfirmation,
+    PreviewSend,
     Profile,
     Segment,
     Template,
@@ -52,6 +53,8 @@ class Store:
         self.campaign_messages: dict[str, CampaignMessage] = {}
         self.pending_confirmations: list[PendingConfirmation] = []
         self.jobs: dict[tuple[str, str], Job] = {}  # (kind, id) -> job
+        # Template preview sends (beta), in order: what a test may check was "sent".
+        self.preview_sends: list[PreviewSend] = []
         self.event_keys: set[tuple[str, str, str]] = set()  # (metric, profile, unique_id) seen
         self._identity: dict[tuple[str, str], str] = {}
         self._identity_of: dict[str, set[tuple[str, str]]] = {}

@@ -1,4 +1,4 @@
-"""Template operations: CRUD, clone and a minimal render."""
+"""Template operations: CRUD, clone, a minimal render and the (beta) preview send."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from starlette.responses import Response
 
 from proxy.sandbox import body
-from proxy.sandbox.errors import invalid, not_found
+from proxy.sandbox.errors import invalid, not_found, required
 from proxy.sandbox.filters import compile_filter, rule, select
 from proxy.sandbox.jsonapi import Ctx, collection, empty, page_size, resource, respond, single, sparse
-from proxy.sandbox.models import Template
+from proxy.sandbox.models import PreviewSend, Template
 from proxy.sandbox.operation import Handler
 from proxy.sandbox.params import additional_fields, apply_sort, fieldset, sort_spec
 
@@ -187,6 +187,67 @@ def render_template_op(ctx: Ctx) -> Response:
     return respond(document, 201)
 
 
+PREVIEW_SEND_JOB = "template-preview-send-job"
+PREVIEW_SEND_FIELDS = ("created_at", "id", "status")
+MAX_PREVIEW_RECIPIENTS = 5  # the beta schema's limit per request
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _related_id(relationships: dict[str, Any], name: str, type_: str, *, needed: bool) -> str | None:
+    """``relationships.<name>.data.id`` of a to-one relationship, its type checked."""
+    pointer = f"/data/relationships/{name}"
+    related = body.obj(relationships, name, "/data/relationships", needed=needed)
+    if related is None:
+        return None
+    data = body.obj(related, "data", pointer, needed=True) or {}
+    body.check_type(data, type_, f"{pointer}/data")
+    return body.string(data, "id", f"{pointer}/data", needed=True)
+
+
+def create_template_preview_send_job(ctx: Ctx) -> Response:
+    """Beta: "send" a test email of a template (TemplatePreviewSendJobCreateQuery): recorded in
+    ``store.preview_sends`` with the rendered html, answered 202 with a queued job."""
+    data = body.data_object(ctx.body, PREVIEW_SEND_JOB)
+    attrs = body.attributes(data)
+    recipients = body.string_list(attrs, "recipients", "/data/attributes")
+    if recipients is None:
+        raise required("/data/attributes/recipients")
+    if not recipients:
+        raise invalid("At least one recipient is required.", pointer="/data/attributes/recipients")
+    if len(recipients) > MAX_PREVIEW_RECIPIENTS:
+        raise invalid(
+            f"At most {MAX_PREVIEW_RECIPIENTS} recipients are allowed per request.",
+            pointer="/data/attributes/recipients",
+        )
+    for index, email in enumerate(recipients):
+        if not _EMAIL.match(email):
+            raise invalid(
+                f"'{email}' is not a valid email address.", pointer=f"/data/attributes/recipients/{index}"
+            )
+    context = body.obj(attrs, "context", "/data/attributes") or {}
+    relationships = body.obj(data, "relationships", "/data", needed=True) or {}
+    template = find_template(ctx, str(_related_id(relationships, "template", "template", needed=True)))
+    profile_id = _related_id(relationships, "profile", "profile", needed=False)
+    if profile_id is not None and profile_id not in ctx.store.profiles:
+        raise not_found("profile", profile_id)
+    fields = fieldset(ctx, PREVIEW_SEND_JOB, PREVIEW_SEND_FIELDS)
+    stamp = ctx.store.now()
+    send = PreviewSend(
+        job_id=ctx.store.ids.ulid(),
+        template_id=template.id,
+        recipients=tuple(recipients),
+        context=context,
+        revision=ctx.request.headers.get("revision", ""),
+        created_at=stamp,
+        html=_substitute(template.html, context) or "",
+        profile_id=profile_id,
+    )
+    ctx.store.preview_sends.append(send)
+    attributes = sparse({"status": "queued", "created_at": stamp}, fields)
+    job = resource(ctx, PREVIEW_SEND_JOB, send.job_id, attributes, collection="template-preview-send-jobs")
+    return respond(single(ctx, job), 202)
+
+
 # Spec operation id -> handler; method, path and rate limits come from the spec table.
 HANDLERS: dict[str, Handler] = {
     "get_templates": get_templates,
@@ -196,4 +257,5 @@ HANDLERS: dict[str, Handler] = {
     "delete_template": delete_template,
     "clone_template": clone_template,
     "render_template": render_template_op,
+    "create_template_preview_send_job_beta": create_template_preview_send_job,  # beta (BETA_OPERATIONS)
 }

@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import orjson
+
 # v2 ``marker`` integers are drawn uniformly from [2**20, 2**31 - 1]: a signed 32-bit int in any
 # client (JavaScript, PHP on 32 bits, a Java ``int``), yet 2**31 - 2**20 (about 2.1e9) values,
 # so one is not guessable; and a marker only resolves within the account that got it (the
@@ -32,11 +34,36 @@ class TokenStore(Protocol):
 
 
 class MemoryTokenStore:
-    def __init__(self, ttl: float, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+    """Per-account LRU maps under one global bound, with expiry.
+
+    Fairness (issue 8, finding 6): an account holds at most ``per_account`` tokens, and when the
+    global bound ``max_entries`` is reached an account at or over its fair share
+    (``max_entries / accounts``) evicts its own oldest token; only when nobody is over its share
+    does the oldest token of the account seen longest ago go. So one account minting tokens in a
+    loop evicts its own walks, never another account's ``marker`` or timeline ``next``. Values are
+    kept as compact JSON bytes (a plan saves JSON: a scope, an operation, a cursor), not objects.
+    """
+
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int,
+        clock: Callable[[], float] = time.monotonic,
+        per_account: int | None = None,
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.per_account = min(per_account or max_entries, max_entries)
         self.clock = clock
-        self._items: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
+        # Account -> token -> (expiry, packed value); accounts in the order they were first seen.
+        self._accounts: dict[str, OrderedDict[str | int, tuple[float, bytes | _Opaque]]] = {}
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def held_by(self, account: str) -> int:
+        return len(self._accounts.get(account, ()))
 
     def _mint(self, numeric: bool) -> str | int:
         if numeric:
@@ -45,20 +72,62 @@ class MemoryTokenStore:
 
     async def save(self, account: str, value: Any, numeric: bool) -> str | int:
         token = self._mint(numeric)
-        while (account, str(token)) in self._items:  # never hand out a live marker twice
+        items = self._accounts.setdefault(account, OrderedDict())
+        while token in items:  # never hand out a live marker twice
             token = self._mint(numeric)
-        self._items[(account, str(token))] = (self.clock() + self.ttl, value)
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
+        while len(items) >= self.per_account:
+            self._drop(account, next(iter(items)))
+        if self._count >= self.max_entries:
+            fair_share = self.max_entries / max(len(self._accounts), 1)
+            victim = account if items and len(items) >= fair_share else next(iter(self._accounts))
+            self._drop(victim, next(iter(self._accounts[victim])))
+        items = self._accounts.setdefault(account, OrderedDict())  # _drop may have removed it
+        items[token] = (self.clock() + self.ttl, _pack(value))
+        self._count += 1
         return token
 
     async def load(self, account: str, token: str | int) -> Any | None:
-        key = (account, str(token))
-        hit = self._items.get(key)
+        items = self._accounts.get(account)
+        key = _key(token)
+        hit = items.get(key) if items is not None else None
         if hit is None:
             return None
-        expires, value = hit
+        expires, packed = hit
         if expires < self.clock():
-            del self._items[key]
+            self._drop(account, key)
             return None
-        return value
+        return _unpack(packed)
+
+    def _drop(self, account: str, token: str | int) -> None:
+        items = self._accounts.get(account)
+        if items is not None and items.pop(token, None) is not None:
+            self._count -= 1
+            if not items:
+                del self._accounts[account]
+
+
+def _key(token: str | int) -> str | int:
+    """Numeric markers are kept as ints (form and query bring them as ASCII-digit strings)."""
+    if isinstance(token, str) and token.isascii() and token.isdigit() and len(token) < 20:
+        return int(token)
+    return token
+
+
+class _Opaque:
+    """A value JSON cannot carry, kept as the object itself."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _pack(value: Any) -> bytes | _Opaque:
+    try:
+        return bytes(memoryview(orjson.dumps(value)))  # a copy: orjson leaves a 4 KB buffer
+    except (TypeError, orjson.JSONEncodeError):
+        return _Opaque(value)
+
+
+def _unpack(packed: bytes | _Opaque) -> Any:
+    return packed.value if isinstance(packed, _Opaque) else orjson.loads(packed)

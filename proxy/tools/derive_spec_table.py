@@ -3,6 +3,7 @@
 Usage::
 
     python -m proxy.tools.derive_spec_table tests/vendor/openapi/stable.json \
+        --beta tests/vendor/openapi/beta/create_template_preview_send_job_beta.json \
         > mappings/upstream_ops.py
 
 The output is a plain Python module (no I/O at import) listing, per operation id: HTTP
@@ -11,6 +12,12 @@ operation accepts, its documented success statuses, the JSON:API resource type i
 answer carries and that resource's creation/update timestamp attributes. The registry
 validates every mapping against it at start-up; dry-run mode uses the last three to
 simulate a write's answer (``proxy.policy.dry_run``).
+
+Each ``--beta`` document (one beta operation of Klaviyo's per-operation beta files, vendored
+beside the pinned spec) adds a row to ``BETA_OPERATIONS``: the same columns plus the beta
+``revision`` the document describes and its ``daily`` rate limit. Beta operations are called
+only by opted-in mappings, with the operator's ``beta_revision`` (``proxy.engine.upstream``).
+The stable table does not depend on them.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +109,44 @@ def derive(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return table
 
 
-def render(spec_path: Path) -> str:
+def derive_beta(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``derive`` of a beta document, each row also naming its revision and daily rate limit."""
+    table: dict[str, dict[str, Any]] = {}
+    for op_id, row in derive(spec).items():
+        method, path = row["method"], row["path"]
+        rate = spec["paths"][path][method.lower()].get("x-klaviyo-ratelimit") or {}
+        rest = {k: v for k, v in row.items() if k not in ("method", "path", "burst", "steady")}
+        table[op_id] = {
+            "method": method,
+            "path": path,
+            "revision": str(spec["info"]["version"]),
+            "burst": row["burst"],
+            "steady": row["steady"],
+            "daily": rate.get("daily", ""),
+            **rest,
+        }
+    return table
+
+
+def render_beta(beta_paths: Sequence[Path]) -> list[str]:
+    lines = [
+        "",
+        "# Beta operations (one vendored per-operation beta document each), called only by opted-in",
+        "# mappings and sent with the operator's beta_revision; the stable table above ignores them.",
+        "BETA_SHA256: dict[str, str] = {",
+    ]
+    rows: dict[str, dict[str, Any]] = {}
+    for beta_path in beta_paths:
+        raw = beta_path.read_bytes()
+        lines.append(f"    {beta_path.name!r}: {hashlib.sha256(raw).hexdigest()!r},")
+        rows.update(derive_beta(json.loads(raw)))
+    lines += ["}", "", "BETA_OPERATIONS: dict[str, dict[str, Any]] = {"]
+    lines += [f"    {op_id!r}: {row!r}," for op_id, row in rows.items()]
+    lines.append("}")
+    return lines
+
+
+def render(spec_path: Path, beta_paths: Sequence[Path] = ()) -> str:
     raw = spec_path.read_bytes()
     spec = json.loads(raw)
     table = derive(spec)
@@ -135,6 +180,8 @@ def render(spec_path: Path) -> str:
     ]
     lines += [f"    {op_id!r}: {kind!r}," for op_id, kind in body_types(spec).items()]
     lines.append("}")
+    if beta_paths:
+        lines += render_beta(beta_paths)
     return "\n".join(lines) + "\n"
 
 
@@ -170,8 +217,11 @@ def tags(spec: dict[str, Any]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", type=Path)
+    parser.add_argument(
+        "--beta", type=Path, action="append", default=[], help="a per-operation beta document (repeatable)"
+    )
     args = parser.parse_args(argv)
-    sys.stdout.write(render(args.spec))
+    sys.stdout.write(render(args.spec, args.beta))
     return 0
 
 

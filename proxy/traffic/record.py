@@ -39,7 +39,9 @@ def clean(value: str | None, limit: int) -> str | None:
     """A header value safe to keep: redacted, printable, bounded."""
     if not value:
         return None
-    text = scrub_text(value)
+    # Cut first (with room for a token cut at the edge), then scrub: a hostile 8 MB header costs
+    # what a short one does.
+    text = scrub_text(value[: limit + 256], limit + 256)
     if not text.isprintable():
         text = "".join(ch for ch in text if ch.isprintable())
     return text[:limit] or None

@@ -10,6 +10,7 @@ Aggregation happens in SQL over indexes on ``ts`` and on (operation, caller, lab
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -73,6 +74,18 @@ WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2
 _PRUNE_CHUNK = 10_000
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), in a folder created 0700 if missing.
+
+    The record holds caller hashes, labels and User-Agents: nobody else on the host reads it.
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)  # an existing file from an older version too
+
+
 class SqliteStore:
     """``readonly``: for ``klaviyo-compat report``; opens no write connection, writes nothing."""
 
@@ -82,7 +95,7 @@ class SqliteStore:
         self._db: sqlite3.Connection | None = None
         if readonly:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes

@@ -103,7 +103,12 @@ async def main() -> None:
     up_port, px_port = free_port(), free_port()
     upstream = subprocess.Popen([sys.executable, "-c", UPSTREAM, str(up_port)])
     tmp = tempfile.mkdtemp(prefix="bench-compat-")
-    env = {**os.environ, "KLAVIYO_COMPAT_TRAFFIC_DB": f"{tmp}/traffic.sqlite3"}
+    # The stub upstream has no rate limits: the proxy's per-account budgets (Klaviyo's) are off.
+    env = {
+        **os.environ,
+        "KLAVIYO_COMPAT_TRAFFIC_DB": f"{tmp}/traffic.sqlite3",
+        "KLAVIYO_COMPAT_RATE_BUDGETS": "false",
+    }
     if args.bare:
         env.update({"KLAVIYO_COMPAT_ACCESS_LOG": "false", "KLAVIYO_COMPAT_TRAFFIC_DB": "off"})
     proxy = subprocess.Popen(

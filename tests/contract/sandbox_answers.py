@@ -25,7 +25,7 @@ import orjson
 from openapi_core import Config, OpenAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.contract.validator import SpecRequest, pinned_spec
+from tests.contract.validator import SpecRequest, beta_specs, pinned_spec
 
 
 @dataclass
@@ -181,6 +181,16 @@ def spec_openapi() -> OpenAPI:
     for name in ("next", "prev"):
         spec["components"]["schemas"]["CollectionLinks"]["properties"][name]["nullable"] = True
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
+
+
+def beta_openapis() -> list[OpenAPI]:
+    """Each vendored beta document (loosened likewise) as a validator, in ``beta_specs`` order."""
+    found = []
+    for path in beta_specs():
+        spec = orjson.loads(path.read_bytes())
+        loosen(spec["components"]["schemas"])
+        found.append(OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None)))
+    return found
 
 
 def _sparse(query: Iterable[tuple[str, str]]) -> bool:

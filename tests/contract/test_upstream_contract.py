@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,8 +27,12 @@ AUTH = ("authorization", f"Klaviyo-API-Key {KEY}")
 JSONAPI = ("content-type", "application/vnd.api+json")
 
 
-def _check_record(contract: ContractChecker, record: RecordedRequest) -> Verdict:
+def _check_record(
+    contract: ContractChecker, record: RecordedRequest, betas: Sequence[ContractChecker] = ()
+) -> Verdict:
+    """Against the pinned spec, or the beta document that defines the request's operation."""
     url = httpx.URL(record.url)
+    contract = next((beta for beta in betas if beta.route(record.method, url.path)), contract)
     return contract.check(
         record.method,
         url.path,
@@ -39,14 +44,17 @@ def _check_record(contract: ContractChecker, record: RecordedRequest) -> Verdict
 
 
 def test_every_recorded_upstream_request_matches_the_spec(
-    contract: ContractChecker, upstream_recorder: Recorder, request: pytest.FixtureRequest
+    contract: ContractChecker,
+    beta_contracts: list[ContractChecker],
+    upstream_recorder: Recorder,
+    request: pytest.FixtureRequest,
 ) -> None:
     records = upstream_recorder.snapshot()
     if not records:
         if traffic_tests_collected(request.config):
             pytest.fail("real-proxy tests ran in this session but no upstream request was recorded")
         pytest.skip("no upstream traffic recorded: run together with tests/e2e and/or tests/proxy")
-    verdicts = [_check_record(contract, r) for r in records]
+    verdicts = [_check_record(contract, r, beta_contracts) for r in records]
     bad = [v for v in verdicts if v.problems]
     ops = Counter(v.operation_id for v in verdicts)
     summary = ", ".join(f"{op}x{n}" for op, n in sorted(ops.items(), key=lambda kv: str(kv[0])))
@@ -277,3 +285,34 @@ def test_checker_stays_strict_beside_an_ambiguous_one_of(
     assert len(verdict.problems) == 1, verdict.problems
     assert expected in verdict.problems[0], verdict.problems
     assert "valid under each of" not in verdict.problems[0], "the accepted ambiguity is not reported"
+
+
+def _preview_send(revision: str, recipients: object) -> RecordedRequest:
+    body = {
+        "data": {
+            "type": "template-preview-send-job",
+            "attributes": {"recipients": recipients, "context": {}},
+            "relationships": {"template": {"data": {"type": "template", "id": "T1"}}},
+        }
+    }
+    return RecordedRequest(
+        "POST",
+        "https://a.klaviyo.com/api/template-preview-send-jobs",
+        (("revision", revision), AUTH, JSONAPI),
+        json.dumps(body).encode(),
+        "test",
+        "test",
+    )
+
+
+def test_a_beta_request_is_checked_against_its_beta_document(
+    contract: ContractChecker, beta_contracts: list[ContractChecker]
+) -> None:
+    good = _check_record(contract, _preview_send("2026-07-15.pre", ["a@example.com"]), beta_contracts)
+    assert (good.operation_id, good.problems) == ("create_template_preview_send_job_beta", [])
+    stable = _check_record(contract, _preview_send(REVISION, ["a@example.com"]), beta_contracts)
+    assert any("revision header" in problem for problem in stable.problems)
+    bad_body = _check_record(contract, _preview_send("2026-07-15.pre", "a@example.com"), beta_contracts)
+    assert bad_body.problems
+    alone = _check_record(contract, _preview_send("2026-07-15.pre", ["a@example.com"]))
+    assert any("no such operation" in problem for problem in alone.problems)

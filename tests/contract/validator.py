@@ -47,6 +47,14 @@ VENDOR = Path(__file__).resolve().parents[1] / "vendor"
 SPEC_PATH = VENDOR / "openapi" / "stable.json"
 SPEC_COMMIT = "7584f62b0a1bb36f22b22d79a3c3a0385833d1f2"
 SPEC_SHA256 = "deb88f1dfad82fd530433555d3180fdc29633143d21e7347a9726cbea3fae2a9"
+# Beta operations the opted-in mappings call: Klaviyo's per-operation beta documents, same
+# repository and licence. The pinned commit's branch (2026-07-15) has no beta documents; these are
+# from the tip of branch 2026-07-15.pre (byte-identical on main at the pinned commit's date).
+BETA_DIR = VENDOR / "openapi" / "beta"
+BETA_COMMIT = "7d4d14317b5816fe74dcc31165424d934781df2b"
+BETA_SHA256 = {
+    "create_template_preview_send_job_beta.json": "bb99533160ef626b67d7a7be61a42e130e479b7b113c3ed1ec81d0571e23e50d",
+}
 
 
 def reference_file(path: Path, what: str) -> Path:
@@ -59,6 +67,11 @@ def reference_file(path: Path, what: str) -> Path:
 def pinned_spec() -> Path:
     """The pinned OpenAPI document (``tests/vendor/openapi/stable.json``)."""
     return reference_file(SPEC_PATH, "OpenAPI spec")
+
+
+def beta_specs() -> list[Path]:
+    """The vendored beta documents (``tests/vendor/openapi/beta/``), in name order."""
+    return [reference_file(BETA_DIR / name, "beta OpenAPI document") for name in sorted(BETA_SHA256)]
 
 
 # --------------------------------------------------------------------------- request adapter

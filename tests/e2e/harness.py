@@ -80,22 +80,27 @@ def _bind_loopback() -> socket.socket:
 
 @contextlib.contextmanager
 def serve(
-    app: ASGIApp, *, ssl: TlsFiles | None = None, lifespan: Literal["auto", "on", "off"] = "on"
+    app: ASGIApp,
+    *,
+    ssl: TlsFiles | None = None,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    options: Mapping[str, Any] | None = None,
 ) -> Iterator[Served]:
-    """Run ``app`` under uvicorn in a background thread; yield once it accepts connections."""
+    """Run ``app`` under uvicorn in a background thread; yield once it accepts connections.
+
+    ``options``: more ``uvicorn.Config`` arguments (e.g. ``proxy.engine.serving.uvicorn_options``).
+    """
     sock = _bind_loopback()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host=LOOPBACK,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan=lifespan,
-        ssl_certfile=str(ssl.certfile) if ssl else None,
-        ssl_keyfile=str(ssl.keyfile) if ssl and ssl.keyfile else None,
-        timeout_graceful_shutdown=2,
-    )
+    arguments: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "lifespan": lifespan,
+        "ssl_certfile": str(ssl.certfile) if ssl else None,
+        "ssl_keyfile": str(ssl.keyfile) if ssl and ssl.keyfile else None,
+        "timeout_graceful_shutdown": 2,
+    }
+    config = uvicorn.Config(app, host=LOOPBACK, port=port, **{**arguments, **(options or {})})
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
 

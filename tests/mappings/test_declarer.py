@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mappings import protocol
@@ -77,16 +79,54 @@ def test_a_bound_with_a_data_dependent_part_needs_its_text() -> None:
 
 
 def test_an_unsupported_operation_answers_the_legacy_501_without_upstream_steps() -> None:
-    op = templates.send_template
-    plan = op.plan(LegacyRequest("POST", "/api/v1/email-template/t1/send", path_params={"template_id": "t1"}))
+    ops = Declarer(Family.V1, docs=protocol.DOCS)
+    op = ops.unsupported(
+        "Z1",
+        "send_widget",
+        "POST",
+        "/api/v1/widget/{widget_id}/send",
+        successor="create_widget_job",
+        what="Sending a widget (POST /api/v1/widget/{id}/send)",
+        replacement="POST /api/widget-jobs",
+        lost="Everything.",
+        doc="Not supported: answers 501 naming the successor, POST /api/widget-jobs.",
+    )
+    plan = op.plan(LegacyRequest("POST", "/api/v1/widget/w1/send", path_params={"widget_id": "w1"}))
     with pytest.raises(StopIteration) as stop:
         next(plan)
     reply = stop.value.value
     assert reply.status == 501
     assert reply.body["status"] == 501
     assert "is not supported by the new Klaviyo API" in reply.body["message"]
-    assert reply.body["message"].endswith(f"({protocol.DOCS}create_template_preview_send_job).")
+    assert reply.body["message"].endswith(f"({protocol.DOCS}create_widget_job).")
     assert (op.fidelity, op.upstream, op.max_upstream_calls.limit) == (Fidelity.UNSUPPORTED, (), 0)
+
+
+def test_c7_answers_the_501_naming_both_settings_unless_both_are_set() -> None:
+    op = templates.send_template
+    request = LegacyRequest("POST", "/api/v1/email-template/t1/send", path_params={"template_id": "t1"})
+    form = {"from_email": ["a@b.com"], "from_name": ["A"], "subject": ["S"], "to": ["c@d.com"]}
+    for opt_ins in ((), (protocol.TEMPLATE_SEND_BETA,), (protocol.BETA_REVISION,)):
+        plan = op.plan(replace(request, params=form, opt_ins=frozenset(opt_ins)))
+        with pytest.raises(StopIteration) as stop:
+            next(plan)
+        reply = stop.value.value
+        assert reply.status == 501, opt_ins
+        message = reply.body["message"]
+        assert "template_send_beta = true" in message and 'beta_revision = "2026-07-15.pre"' in message
+        assert message.endswith(f"({protocol.DOCS}create_template_preview_send_job).")
+    opted = op.plan(
+        replace(
+            request, params=form, opt_ins=frozenset({protocol.TEMPLATE_SEND_BETA, protocol.BETA_REVISION})
+        )
+    )
+    step = next(opted)
+    assert isinstance(step, Call) and step.op == "get_template"
+    assert (op.fidelity, op.upstream, op.max_upstream_calls.limit) == (
+        Fidelity.LOSSY,
+        ("get_template", "create_template_preview_send_job_beta"),
+        2,
+    )
 
 
 def test_b9_answers_the_501_unless_the_operator_opts_in() -> None:

@@ -35,6 +35,16 @@ def test_default_revision() -> None:
     assert load(environ={}).revision == "2026-07-15"
 
 
+def test_the_c7_beta_opt_in_settings() -> None:
+    default = load(environ={})
+    assert (default.template_send_beta, default.beta_revision) == (False, "")
+    env = {"KLAVIYO_COMPAT_TEMPLATE_SEND_BETA": "true", "KLAVIYO_COMPAT_BETA_REVISION": "2026-07-15.pre"}
+    opted = load(environ=env)
+    assert (opted.template_send_beta, opted.beta_revision) == (True, "2026-07-15.pre")
+    with pytest.raises(SettingsError, match="beta_revision must be a beta revision like"):
+        load(environ={"KLAVIYO_COMPAT_BETA_REVISION": "2026-07-15"})
+
+
 @pytest.mark.parametrize(
     ("flags", "needle"),
     [({"upstream": "ftp://x"}, "http"), ({"port": "eighty"}, "port"), ({"bogus": 1}, "bogus")],

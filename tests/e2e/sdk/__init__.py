@@ -5,7 +5,8 @@ One module per SDK API class (TrackIdentify 4, Campaigns 9, Templates 7, Metrics
 ListsSegments 16, DataPrivacy 1). Each call either returns what the SDK expects (legacy shape
 asserted, and its effect read back through the proxy's new-API pass-through, or the sandbox
 ``Store`` for what no API shows) or, for the unsupported B9 and C7, raises the SDK's own
-``swagger_client.rest.ApiException`` with a 501 naming the successor. ``test_completeness``
+``swagger_client.rest.ApiException`` with a 501 naming the successor (``test_template_send_beta``
+also sends C7 on a second stack with the operator's opt-in). ``test_completeness``
 checks that all 47 operations were called.
 
 Runs on a private stack (``conftest.py``) so the v1 collections it lists hold what it created;

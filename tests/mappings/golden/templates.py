@@ -473,26 +473,216 @@ C5_C7_CASES: list[dict[str, Any]] = [
         "upstream": [render_call({}, UNAUTHORIZED)],
         "response": FORBIDDEN,
     },
+]
+
+BETA_REV = "2026-07-15.pre"
+SEND_BETA = {"template_send_beta": True, "beta_revision": BETA_REV}
+SEND_FORM = [("from_email", "news@shop.test"), ("from_name", "Shop"), ("subject", "Hello")]
+TO_TWO = json.dumps(
+    [{"email": "ann@example.com", "name": "Ann"}, {"email": "bob@example.com", "name": "Bob"}]
+)
+JOB = {
+    "type": "template-preview-send-job",
+    "id": "01J0PREVIEWJOB0000000000001",
+    "attributes": {"status": "queued"},
+    "links": {"self": "x"},
+}
+SENT = {
+    "status": 200,
+    "json": {"object": "email-template", "id": TID, "name": "Alpha", "data": {"status": "queued"}},
+}
+C7_501 = v1_error(
+    501,
+    "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
+    "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
+    "(test sends only, at most 5 recipients, 1/s, 15/min and 100/day; a beta endpoint that needs "
+    "revision 2026-07-15.pre; cannot set from_email, from_name or subject). An operator can opt in "
+    'to sending through it: settings template_send_beta = true and beta_revision = "2026-07-15.pre" '
+    f"(both are needed) ({DOCS}create_template_preview_send_job).",
+)
+
+
+def name_call(reply: dict[str, Any]) -> dict[str, Any]:
+    return call("GET", f"/api/templates/{TID}", reply, query={"fields[template]": "name"})
+
+
+def preview_call(recipients: list[str], context: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "data": {
+            "type": "template-preview-send-job",
+            "attributes": {"recipients": recipients, "context": context},
+            "relationships": {"template": {"data": {"type": "template", "id": TID}}},
+        }
+    }
+    query = {"fields[template-preview-send-job]": "status"}
+    return call("POST", "/api/template-preview-send-jobs", reply, query=query, json=body, revision=BETA_REV)
+
+
+def send(*form: tuple[str, str]) -> dict[str, Any]:
+    return v1("POST", f"{ONE}/send", form=[*SEND_FORM, *form])
+
+
+NAMED = ok(template(TID, "Alpha", html=False))
+C7_UNSUPPORTED_CASES: list[dict[str, Any]] = [
     {
+        # Default: no opt-in, the 501 names both settings.
         "id": "C7-send-unsupported-501",
-        "request": v1(
-            "POST",
-            f"{ONE}/send",
-            form=[("from_email", "a@b.com"), ("from_name", "A"), ("subject", "S"), ("to", "c@d.com")],
-        ),
+        "request": send(("to", "c@d.com")),
         "upstream": [],
-        "response": v1_error(
-            501,
-            "Sending a template (POST /api/v1/email-template/{id}/send) is not supported by the new Klaviyo "
-            "API, so klaviyo-compat cannot translate it. Successor: POST /api/template-preview-send-jobs "
-            "(test sends only; a beta endpoint that needs revision 2026-07-15.pre; cannot set from_email, "
-            "from_name or subject). klaviyo-compat could send through it only with a pinned spec that has "
-            "this beta operation (regenerate mappings/upstream_ops.py with python -m "
-            "proxy.tools.derive_spec_table from the 2026-07-15.pre spec) and the beta revision configured; "
-            "this build's pinned spec, 2026-07-15, has no such operation "
-            f"({DOCS}create_template_preview_send_job).",
-        ),
+        "response": C7_501,
+    },
+    {
+        "id": "C7-opted-in-without-beta-revision-501",
+        "settings": {"template_send_beta": True},
+        "request": send(("to", "c@d.com")),
+        "upstream": [],
+        "response": C7_501,
+    },
+    {
+        "id": "C7-beta-revision-without-opt-in-501",
+        "settings": {"beta_revision": BETA_REV},
+        "request": send(("to", "c@d.com")),
+        "upstream": [],
+        "response": C7_501,
     },
 ]
 
-CASES: list[dict[str, Any]] = [*C1_CASES, *C2_CASES, *C3_C4_CASES, *C5_C7_CASES]
+C7_CASES: list[dict[str, Any]] = [
+    {
+        # Opted in: the template's name, then one preview-send job (beta revision header) for the
+        # to list's addresses (names dropped) with the context; from/subject are not sent.
+        "id": "C7-send-through-the-preview-job",
+        "settings": SEND_BETA,
+        "request": send(("to", TO_TWO), ("context", '{"first_name": "Ann"}')),
+        "upstream": [
+            name_call(NAMED),
+            preview_call(["ann@example.com", "bob@example.com"], {"first_name": "Ann"}, ok(JOB, 202)),
+        ],
+        "response": SENT,
+    },
+    {
+        # A plain address; no context sends {}; a duplicate address (any case) is sent once.
+        "id": "C7-send-to-one-address",
+        "settings": SEND_BETA,
+        "request": send(("to", " ann@example.com ")),
+        "upstream": [name_call(NAMED), preview_call(["ann@example.com"], {}, ok(JOB, 202))],
+        "response": SENT,
+    },
+    {
+        "id": "C7-send-json-body-list-of-addresses",
+        "settings": SEND_BETA,
+        "request": v1(
+            "POST",
+            f"{ONE}/send",
+            json={
+                **dict(SEND_FORM),
+                "to": ["ann@example.com", {"email": "ANN@example.com"}, {"email": "bob@example.com"}],
+                "context": {"n": 1},
+            },
+        ),
+        "upstream": [
+            name_call(NAMED),
+            preview_call(["ann@example.com", "bob@example.com"], {"n": 1}, ok(JOB, 202)),
+        ],
+        "response": SENT,
+    },
+    {
+        "id": "C7-send-more-than-five-recipients-400",
+        "settings": SEND_BETA,
+        "request": send(("to", json.dumps([{"email": f"r{n}@example.com"} for n in range(6)]))),
+        "upstream": [],
+        "response": v1_error(
+            400,
+            "The new API sends a template to at most 5 recipients at a time (test sends only); 'to' lists 6.",
+        ),
+    },
+    {
+        "id": "C7-send-without-subject-400",
+        "settings": SEND_BETA,
+        "request": v1("POST", f"{ONE}/send", form=[*SEND_FORM[:2], ("to", "ann@example.com")]),
+        "upstream": [],
+        "response": v1_error(400, "The 'subject' parameter is required."),
+    },
+    {
+        "id": "C7-send-without-to-400",
+        "settings": SEND_BETA,
+        "request": send(),
+        "upstream": [],
+        "response": v1_error(400, "The 'to' parameter is required."),
+    },
+    {
+        "id": "C7-send-to-not-json-400",
+        "settings": SEND_BETA,
+        "request": send(("to", "[ann@example.com]")),
+        "upstream": [],
+        "response": v1_error(
+            400,
+            "The 'to' parameter must be an email address or a JSON-encoded list of "
+            '{"email": ..., "name": ...} objects.',
+        ),
+    },
+    {
+        "id": "C7-send-recipient-without-email-400",
+        "settings": SEND_BETA,
+        "request": send(("to", json.dumps([{"name": "Ann"}]))),
+        "upstream": [],
+        "response": v1_error(
+            400,
+            "The 'to' parameter must be an email address or a JSON-encoded list of "
+            '{"email": ..., "name": ...} objects. Each recipient needs an email address.',
+        ),
+    },
+    {
+        "id": "C7-send-context-not-json-400",
+        "settings": SEND_BETA,
+        "request": send(("to", "ann@example.com"), ("context", "{first_name: Ann}")),
+        "upstream": [],
+        "response": v1_error(400, "The 'context' parameter must be a JSON-encoded object."),
+    },
+    {
+        "id": "C7-send-unknown-template-404",
+        "settings": SEND_BETA,
+        "request": send(("to", "ann@example.com")),
+        "upstream": [name_call(error(404, "Not found."))],
+        "response": NOT_FOUND,
+    },
+    {
+        # The job's limits (1/s, 15/min, 100/day): Klaviyo's 429 keeps its Retry-After.
+        "id": "C7-send-throttled-429",
+        "settings": SEND_BETA,
+        "request": send(("to", "ann@example.com")),
+        "upstream": [
+            name_call(NAMED),
+            preview_call(["ann@example.com"], {}, error(429, "Throttled.", {"Retry-After": "3600"})),
+        ],
+        "response": v1_error(
+            429, "Request was throttled. Expected available in 3600 seconds.", {"retry-after": "3600"}
+        ),
+    },
+    {
+        "id": "C7-send-refused-recipient-400",
+        "settings": SEND_BETA,
+        "request": send(("to", "ann@example")),
+        "upstream": [
+            name_call(NAMED),
+            preview_call(["ann@example"], {}, error(400, "'ann@example' is not a valid email address.")),
+        ],
+        "response": v1_error(400, "'ann@example' is not a valid email address."),
+    },
+    {
+        "id": "C7-send-upstream-401-becomes-403",
+        "settings": SEND_BETA,
+        "request": send(("to", "ann@example.com")),
+        "upstream": [name_call(UNAUTHORIZED)],
+        "response": FORBIDDEN,
+    },
+]
+
+CASES: list[dict[str, Any]] = [
+    *C1_CASES,
+    *C2_CASES,
+    *C3_C4_CASES,
+    *C5_C7_CASES,
+    *C7_UNSUPPORTED_CASES,
+    *C7_CASES,
+]

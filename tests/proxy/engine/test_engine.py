@@ -127,6 +127,6 @@ def test_each_failure_logs_one_line_and_answers_in_the_family_shape(
     if status is not None:
         assert reply.status == status
     if isinstance(exc, UpstreamUnavailable):
-        assert reply == protocol.upstream_unavailable(Family.V1)
+        assert reply == protocol.upstream_unavailable(Family.V1, retry_after=1)
     if isinstance(exc, KeyError):
         assert "request id req-00000001" in str(reply.body)

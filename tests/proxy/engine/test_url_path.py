@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from proxy.engine.handler import url_path
+from proxy.engine.paths import url_path
 
 
 def _request(path: str) -> Request:

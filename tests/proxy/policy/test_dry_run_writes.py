@@ -39,7 +39,14 @@ STATE = (
     "pending_confirmations",
     "event_keys",
 )
-BASE = Settings(upstream="http://sandbox.test", traffic_db="off", access_log=False)
+# C7 opted in (template_send_beta, beta_revision): its preview send is a write like the others.
+BASE = Settings(
+    upstream="http://sandbox.test",
+    traffic_db="off",
+    access_log=False,
+    template_send_beta=True,
+    beta_revision="2026-07-15.pre",
+)
 
 
 class Recording(httpx.AsyncBaseTransport):
@@ -153,7 +160,15 @@ def requests(f: Fixtures) -> dict[str, Request]:
         "C7": (
             "POST",
             f"/api/v1/email-template/{t}/send",
-            {"data": {"api_key": K, "from_email": "a@b.co", "from_name": "A", "subject": "s", "to": "[]"}},
+            {
+                "data": {
+                    "api_key": K,
+                    "from_email": "a@b.co",
+                    "from_name": "A",
+                    "subject": "s",
+                    "to": "c@d.co",
+                }
+            },
         ),
         "E2": ("PUT", f"/api/v1/person/{f.profile_id}", {"params": {"api_key": K, "$first_name": "Bob"}}),
         "E6": ("POST", "/api/v2/people/exchange", {"data": {"api_key": K, "exchange_id": f.exchange_id}}),

@@ -33,9 +33,9 @@ def test_an_operation_served_by_two_modules_fails(monkeypatch: pytest.MonkeyPatc
         app.operations()
 
 
-def test_the_sandbox_serves_79_distinct_operations() -> None:
+def test_the_sandbox_serves_80_distinct_operations() -> None:
     ids = [op.operation_id for op in app.operations()]
-    assert len(ids) == len(set(ids)) == 79
+    assert len(ids) == len(set(ids)) == 80  # 79 of the pinned spec, one beta
 
 
 async def test_rate_limit_headers_echo_the_operations_spec_limits(api: httpx.AsyncClient) -> None:

@@ -84,3 +84,83 @@ async def test_clone_and_render(api: httpx.AsyncClient, store: Store) -> None:
     )
     assert rendered.status_code == 201
     assert rendered.json()["data"]["attributes"]["html"] == "<p>Hello Ada X</p>"
+
+
+def preview_body(template_id: str, recipients: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "template-preview-send-job",
+            "attributes": {"recipients": recipients, **extra},
+            "relationships": {"template": {"data": {"type": "template", "id": template_id}}},
+        }
+    }
+
+
+BETA = {"revision": "2026-07-15.pre"}
+
+
+async def test_a_preview_send_is_recorded_and_answers_a_queued_job(
+    api: httpx.AsyncClient, store: Store
+) -> None:
+    template = store.add_template("Hello", "<p>Hi {{ first_name }}</p>")
+    sent = await api.post(
+        "/api/template-preview-send-jobs",
+        json=preview_body(template.id, ["a@example.com", "b@example.com"], context={"first_name": "Ada"}),
+        headers=BETA,
+    )
+    assert sent.status_code == 202, sent.text
+    job = sent.json()["data"]
+    assert (job["type"], job["attributes"]["status"]) == ("template-preview-send-job", "queued")
+    [record] = store.preview_sends
+    assert (record.job_id, record.template_id, record.recipients) == (
+        job["id"],
+        template.id,
+        ("a@example.com", "b@example.com"),
+    )
+    assert (record.html, record.revision, record.context) == (
+        "<p>Hi Ada</p>",
+        "2026-07-15.pre",
+        {"first_name": "Ada"},
+    )
+    sparse = await api.post(
+        "/api/template-preview-send-jobs",
+        params={"fields[template-preview-send-job]": "status"},
+        json=preview_body(template.id, ["a@example.com"]),
+        headers=BETA,
+    )
+    assert sparse.json()["data"]["attributes"] == {"status": "queued"}
+
+
+async def test_a_preview_send_needs_a_beta_revision_and_a_valid_body(
+    api: httpx.AsyncClient, store: Store
+) -> None:
+    template = store.add_template("Hello", "<p>Hi</p>")
+    stable = await api.post(
+        "/api/template-preview-send-jobs", json=preview_body(template.id, ["a@example.com"])
+    )
+    assert stable.status_code == 400
+    assert error_of(stable)["source"] == {"parameter": "revision"}
+    cases = [
+        (
+            preview_body(template.id, [f"r{n}@example.com" for n in range(6)]),
+            400,
+            "/data/attributes/recipients",
+        ),
+        (preview_body(template.id, []), 400, "/data/attributes/recipients"),
+        (preview_body(template.id, "a@example.com"), 400, "/data/attributes/recipients"),
+        (preview_body(template.id, ["not-an-address"]), 400, "/data/attributes/recipients/0"),
+        (preview_body(template.id, ["a@example.com"], context=["x"]), 400, "/data/attributes/context"),
+        ({"data": {"type": "template", "attributes": {"recipients": ["a@example.com"]}}}, 400, "/data/type"),
+        (
+            {"data": {"type": "template-preview-send-job", "attributes": {"recipients": ["a@example.com"]}}},
+            400,
+            "/data/relationships",
+        ),
+        (preview_body("NOPE", ["a@example.com"]), 404, None),
+    ]
+    for document, status, pointer in cases:
+        answer = await api.post("/api/template-preview-send-jobs", json=document, headers=BETA)
+        assert answer.status_code == status, (document, answer.text)
+        if pointer is not None:
+            assert error_of(answer)["source"] == {"pointer": pointer}, document
+    assert store.preview_sends == []

@@ -184,3 +184,43 @@ async def test_close_writes_everything_still_queued(tmp_path: Path, n: int) -> N
         writer.submit(rec(T0 + i))
     await writer.close()
     assert store.total(0, T0 + DAY) == n
+
+
+def test_traffic_files_are_private(tmp_path: Path) -> None:
+    """Issue 8, finding 7: the record was 0644; now 0600 (WAL files too) in a 0700 folder."""
+    import stat
+
+    from proxy.traffic.sqlite_store import SqliteStore
+
+    db = tmp_path / "state" / "klaviyo-compat" / "traffic.sqlite3"
+    store = SqliteStore(db)
+    store.write([rec()])
+    try:
+        for path in db.parent.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    finally:
+        store.close()
+
+
+def test_a_running_proxy_keeps_its_state_folder_private(tmp_path: Path) -> None:
+    """The whole state folder as the proxy leaves it: record, WAL, hash secret; 0700 / 0600."""
+    import stat
+
+    import httpx
+
+    from proxy import create_app
+    from proxy.engine.engine import Overrides
+    from proxy.settings import Settings
+    from tests.proxy.harness import KEY_A, FakeUpstream, serve, wait_for
+
+    db = tmp_path / "fresh" / "klaviyo-compat" / "traffic.sqlite3"
+    settings = Settings(upstream="https://upstream.test", traffic_db=str(db), traffic_flush_ms=10)
+    app = create_app(settings, overrides=Overrides(transport=FakeUpstream().transport()))
+    with serve(app) as proxy:
+        httpx.get(f"{proxy.url}/api/v1/metrics", params={"api_key": KEY_A}, timeout=10)
+        wait_for(lambda: any(p.name.endswith("-wal") for p in db.parent.iterdir()))
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.parent.iterdir()}
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert "traffic.sqlite3" in files and any(name.endswith("hash-secret") for name in files)
+    assert set(files.values()) == {0o600}, files

@@ -1,0 +1,142 @@
+"""Drains the write spool: per account, oldest first, within the rate budget.
+
+Each round takes the due head of every account and delivers each account's entries in order
+until one cannot be delivered yet. An entry that fails transiently (408, 429, 5xx, no answer)
+waits ``backoff`` (exponential, full jitter, at most ``backoff_cap``) or the ``Retry-After``
+upstream asked for, and blocks its account's later entries meanwhile; a spent budget or an open
+circuit postpones it without counting an attempt. A permanent refusal (any other 4xx) goes to
+the dead letters. Redelivery is safe: events carry their ``unique_id``, profile upserts are
+idempotent. A delivery cut by shutdown or SIGKILL leaves the entry pending: it is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable, Mapping
+
+import structlog
+
+from mappings.core import Reply
+from proxy.engine.resilience import CircuitOpen, backoff, retry_after, transient
+from proxy.engine.spooling import Spooler, call_of
+from proxy.engine.upstream import UnencodableRequest, Upstream, UpstreamUnavailable
+from proxy.state.budgets import BudgetSpent
+from proxy.state.seal import Unsealable
+from proxy.state.spool import Entry
+
+log = structlog.get_logger("klaviyo_compat.spool")
+
+
+class Deliverer:
+    def __init__(
+        self,
+        spooler: Spooler,
+        upstream: Upstream,
+        token_keys: Mapping[str, str],
+        *,
+        poll: float,
+        base: float,
+        cap: float,
+        clock: Callable[[], float],
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self.spooler = spooler
+        self.spool = spooler.spool
+        self.upstream = upstream
+        self.token_keys = token_keys
+        self.poll, self.base, self.cap = poll, base, cap
+        self.clock, self.draw = clock, draw
+
+    async def run(self) -> None:
+        """Forever: drain, then sleep until woken (a new entry) or ``poll`` seconds pass."""
+        while True:
+            try:
+                delivered = await self.drain()
+            except Exception:
+                log.exception("spool.drain_failed")
+                delivered = 0
+            if delivered:
+                continue
+            self.spooler.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.spooler.wake.wait(), self.poll)
+
+    async def drain(self) -> int:
+        """One round over every account with a due head; returns the entries that left the spool."""
+        heads = await asyncio.to_thread(self.spool.heads, self.clock(), 1000)
+        done = await asyncio.gather(*(self._account(entry) for entry in heads))
+        return sum(done)
+
+    async def _account(self, head: Entry) -> int:
+        """Deliver ``head`` and its account's next entries while they go through (at most 100)."""
+        done = 0
+        entry: Entry | None = head
+        while entry is not None and done < 100:
+            if not await self.deliver(entry):
+                break
+            done += 1
+            entry = await asyncio.to_thread(self.spool.head_of, head.account, self.clock())
+        return done
+
+    async def deliver(self, entry: Entry) -> bool:
+        """Try one entry; True when it left the spool (delivered or dead-lettered)."""
+        try:
+            payload = self.spooler.sealer.open(entry.payload)
+            call = call_of(payload)
+        except (Unsealable, KeyError, TypeError) as exc:
+            return await self._bury(entry, 0, f"unreadable entry ({type(exc).__name__})")
+        key = payload.get("key") if call.token is None else self.token_keys.get(call.token)
+        if call.auth == "private" and key is None:
+            return await self._bury(entry, 401, "no private key for this entry's token any more")
+        budget = self.spooler.budget
+        try:
+            if budget is not None:
+                await budget.reserve(entry.account, {call.op: 1}, 0.0)
+            reply = await self.upstream.call(call, key)
+        except (BudgetSpent, CircuitOpen) as exc:
+            await self._later(entry, exc.retry_after, str(exc), attempt=False)
+            return False
+        except UpstreamUnavailable as exc:
+            await self._later(entry, backoff(entry.attempts, self.base, self.cap, self.draw), str(exc))
+            return False
+        except UnencodableRequest as exc:
+            return await self._bury(entry, 0, f"unencodable: {exc}")
+        return await self._settle(entry, reply)
+
+    async def _settle(self, entry: Entry, reply: Reply) -> bool:
+        if reply.ok:
+            await asyncio.to_thread(self.spool.delivered, entry.id)
+            self.spooler.forget(entry.account)
+            if self.spooler.metrics is not None:
+                self.spooler.metrics.delivered(entry.operation)
+            return True
+        if transient(reply.status):
+            asked = retry_after(reply)
+            if reply.status == 429 and self.spooler.budget is not None:
+                self.spooler.budget.cool(entry.account, entry.operation, asked or 1.0)
+            wait = asked if asked is not None else backoff(entry.attempts, self.base, self.cap, self.draw)
+            await self._later(entry, wait, f"upstream answered {reply.status}")
+            return False
+        return await self._bury(entry, reply.status, _detail(reply))
+
+    async def _later(self, entry: Entry, seconds: float, why: str, *, attempt: bool = True) -> None:
+        await asyncio.to_thread(self.spool.postpone, entry.id, self.clock() + seconds, why, attempt=attempt)
+
+    async def _bury(self, entry: Entry, status: int, reason: str) -> bool:
+        await asyncio.to_thread(self.spool.bury, entry, status, reason, self.clock())
+        self.spooler.forget(entry.account)
+        if self.spooler.metrics is not None:
+            self.spooler.metrics.dead(entry.operation)
+        log.warning("spool.dead_letter", upstream=entry.operation, status=status, entry=entry.id)
+        return True
+
+
+def _detail(reply: Reply) -> str:
+    """The upstream's error code/title only (never its detail text, which may echo the payload)."""
+    body = reply.body
+    errors = body.get("errors") if isinstance(body, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code, title = first.get("code"), first.get("title")
+    return f"upstream answered {reply.status}" + (f": {code or title}" if code or title else "")

@@ -1,0 +1,139 @@
+"""Builds the reliability parts the engine runs: upstream wrappers, rate budget, spool, deliverer.
+
+``open_reliability`` stacks ``Retrying(Breaker(Upstream))`` for legacy calls (the deliverer
+uses the breaker alone: it has its own backoff), builds the rate budget from the spec's tiers,
+opens the write spool (``settings.spool_db``) and starts its deliverer; the closes are
+registered on the engine's exit stack (the deliverer stops first, then the spool closes: an
+entry being delivered at that moment stays pending and is sent again after the restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+
+from proxy.engine.deliverer import Deliverer
+from proxy.engine.resilience import Breaker, Retrying
+from proxy.engine.spooling import Spooler
+from proxy.engine.upstream import Upstream, UpstreamObserver
+from proxy.observe.reliability import ReliabilityMetrics
+from proxy.settings import Settings
+from proxy.state.budgets import MemoryRateBudget, RateBudget, windows_from_spec
+from proxy.state.seal import Sealer
+from proxy.state.spool import Spool, SqliteSpool
+
+log = structlog.get_logger("klaviyo_compat.app")
+
+
+@dataclass(frozen=True)
+class Reliability:
+    upstream: Upstream  # what legacy calls send through
+    budget: RateBudget | None
+    spooler: Spooler | None
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the engine may inject (``Overrides``) instead of the defaults."""
+
+    budget: RateBudget | None = None
+    spool: Spool | None = None
+    clock: Callable[[], float] = time.time
+
+
+def build_budget(
+    settings: Settings, spec: Mapping[str, Mapping[str, Any]], metrics: ReliabilityMetrics
+) -> RateBudget | None:
+    if not settings.rate_budgets:
+        return None
+    return MemoryRateBudget(windows_from_spec(spec, settings.rate_budget_scale), on_spent=metrics.spent)
+
+
+async def open_reliability(
+    settings: Settings,
+    client: httpx.AsyncClient,
+    spec: Mapping[str, Mapping[str, Any]],
+    observer: UpstreamObserver,
+    metrics: ReliabilityMetrics,
+    parts: Parts,
+    stack: contextlib.AsyncExitStack,
+    beta: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Reliability:
+    """``beta`` operations (``BETA_OPERATIONS``) can be sent, with ``settings.beta_revision``, but
+    have no rate budget: their own limits are small (e.g. 1/s) and a legacy call that ends before
+    any upstream call (a 501 or 400) must not spend them; Klaviyo's 429 passes on as a legacy 429."""
+    plain = Upstream(
+        client, {**spec, **(beta or {})}, observer=observer, beta_revision=settings.beta_revision
+    )
+    breaker = Breaker(
+        plain,
+        failures=settings.breaker_failures,
+        open_seconds=settings.breaker_open_seconds,
+        on_open=metrics.opened,
+    )
+    retrying = Retrying(
+        breaker, attempts=settings.retry_attempts, base=settings.retry_backoff, cap=settings.retry_backoff_max
+    )
+    budget = parts.budget or build_budget(settings, spec, metrics)
+    spooler = await _open_spool(settings, budget, breaker, metrics, parts, stack)
+    return Reliability(retrying, budget, spooler)
+
+
+async def _open_spool(
+    settings: Settings,
+    budget: RateBudget | None,
+    upstream: Upstream,
+    metrics: ReliabilityMetrics,
+    parts: Parts,
+    stack: contextlib.AsyncExitStack,
+) -> Spooler | None:
+    spool = parts.spool
+    if spool is None and settings.spools:
+        spool = SqliteSpool(settings.spool_db, max_entries=settings.spool_max_entries)
+        stack.callback(spool.close)
+    if spool is None:
+        return None
+    sealer = Sealer.for_spool(settings.spool_db) if settings.spools else Sealer(secrets.token_bytes(32))
+    spooler = Spooler(
+        spool,
+        sealer,
+        budget,
+        budget_wait=settings.budget_wait,
+        send_timeout=min(settings.spool_after, settings.request_deadline / 2),
+        clock=parts.clock,
+        metrics=metrics,
+    )
+    await spooler.load()
+    metrics.track_sizes(lambda: _sizes(spool))
+    deliverer = Deliverer(
+        spooler,
+        upstream,
+        settings.token_keys,
+        poll=settings.spool_poll_seconds,
+        base=settings.spool_backoff,
+        cap=settings.spool_backoff_max,
+        clock=parts.clock,
+    )
+    task = asyncio.create_task(deliverer.run(), name="klaviyo-compat spool deliverer")
+    stack.push_async_callback(_stop, task)
+    log.info("spool.open", pending=sum(spooler.waiting.values()))
+    return spooler
+
+
+def _sizes(spool: Spool) -> tuple[int, int]:
+    counts = spool.counts()
+    return counts.pending, counts.dead
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
