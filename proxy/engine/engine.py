@@ -35,7 +35,7 @@ from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward, public_keys_in
-from proxy.engine.paths import routing_path
+from proxy.engine.paths import routing_path, url_path
 from proxy.engine.readiness import Readiness, Verdict, store_check
 from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
@@ -201,7 +201,7 @@ class Engine:
         async with self.passthrough_limiter.slot(_passthrough_account(auth, slot.hidden, request)):
             response = await forward(request, running.passthrough_client, self.settings.request_deadline)
         key = _api_key(auth)
-        if key and protocol.invalidates_enumerations(request.method, request.url.path, response.status_code):
+        if key and protocol.invalidates_enumerations(request.method, url_path(request), response.status_code):
             # Read after write: the account's cached enumerations (legacy offset pages) go stale.
             await running.legacy.runner.cache.invalidate(account_of(key))
         return response

@@ -9,10 +9,11 @@ successor Link headers, and every call is counted (metrics) and recorded (traffi
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -29,6 +30,7 @@ from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter, Match
 from proxy.engine.runner import Credentials, Runner, RunStats
 from proxy.observe.callers import key_caller, token_caller
+from proxy.observe.logs import PreboundLogger
 from proxy.observe.metrics import Metrics
 from proxy.observe.redact import fingerprint
 from proxy.policy.modes import Mode
@@ -39,6 +41,7 @@ from proxy.state.concurrency import AccountLimiter
 from proxy.traffic.record import UNMAPPED, TrafficRecord, clean
 
 log = structlog.get_logger("klaviyo_compat.legacy")
+_every_call_log = PreboundLogger("klaviyo_compat.legacy")  # the line logged on every call (debug)
 
 # A family's failure answer, when it is a body rather than a status (e.g. a 200 with "0").
 _FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
@@ -57,6 +60,24 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BadLegacyRequest("Request body too large.", status=413)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@functools.lru_cache(maxsize=256)
+def _deprecation_raw(doc: str, sunset: date) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(
+        (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in deprecation_headers(doc, sunset)
+    )
+
+
+def add_deprecation(response: Response, doc: str, sunset: date) -> None:
+    """The Deprecation, Sunset and Link headers, encoded once per (documentation, sunset)."""
+    extra = _deprecation_raw(doc, sunset)
+    names = {name for name, _ in extra}
+    if any(name in names for name, _ in response.raw_headers):  # replace, as headers[name] = value does
+        for name, value in deprecation_headers(doc, sunset):
+            response.headers[name] = value
+        return
+    response.raw_headers.extend(extra)
 
 
 def render(reply: LegacyReply) -> Response:
@@ -158,8 +179,7 @@ class LegacyHandler:
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
-        for name, value in deprecation_headers(route.doc, table.sunset):
-            response.headers[name] = value
+        add_deprecation(response, route.doc, table.sunset)
         seconds = time.perf_counter() - started
         self._account(request, slot.outcome, route, reply, response, stats, arrived, seconds)
         return response
@@ -231,7 +251,7 @@ class LegacyHandler:
             slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:
             log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
-        log.debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
+        _every_call_log.get().debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
         return reply
 
     async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:

@@ -9,25 +9,50 @@ Starlette's BaseHTTPMiddleware runs the app in another task, which loses context
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import secrets
 import time
-import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy.engine.call import SLOT_KEY, CallSlot
+from proxy.observe.logs import PreboundLogger
 from proxy.observe.redact import fingerprint, truncate
 
 _SAFE_ID = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
 MAX_LOGGED_PATH = 512  # characters of the path an access line keeps
 
 
+class _RequestIds:
+    """Fresh request ids shaped like ``uuid4().hex`` (32 hex digits) at a fraction of the cost.
+
+    A random 64-bit prefix per process (drawn again in a forked child) and a 64-bit counter:
+    unique within the process, and across processes and restarts but for a 2**-64 chance.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count(secrets.randbits(32))
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+new_request_id = _RequestIds().next
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
-        self.log = structlog.get_logger("klaviyo_compat.access")
+        self.log = PreboundLogger("klaviyo_compat.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +63,7 @@ class RequestContextMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
         slot = scope[SLOT_KEY] = CallSlot(request_id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -59,7 +84,7 @@ class RequestContextMiddleware:
             if self.access_log:
                 client = scope.get("client")
                 outcome = slot.outcome
-                self.log.info(
+                self.log.get().info(
                     "access",
                     method=scope["method"],
                     # Never the query string: it carries keys and payloads. Cut before the log's scrub.

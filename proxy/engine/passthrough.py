@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from mappings.protocol import PUBLIC_KEY_RE
+from proxy.engine.paths import url_path
 from proxy.engine.transport import describe
 
 log = structlog.get_logger("klaviyo_compat.passthrough")
@@ -35,6 +36,10 @@ HOP_BY_HOP = frozenset(
     }
 )
 
+
+# Answers up to this size with a Content-Length are read whole and sent in one piece; larger or
+# chunked ones are streamed.
+BUFFER_LIMIT = 64 * 1024
 
 # Our server writes its own Date; a second one from upstream would be a duplicate. Cookies have no
 # role in a key-authenticated API: the upstream's are never handed to callers (finding 2).
@@ -97,6 +102,15 @@ async def _raw_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
         log.info("passthrough.body_aborted", reason=str(exc)[:300])
 
 
+async def _whole_body(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The raw body, a transport error raised (nothing has been sent yet: the caller gets a 502)."""
+    if upstream.is_stream_consumed:
+        yield upstream.content
+        return
+    async for chunk in upstream.aiter_raw():
+        yield chunk
+
+
 def upstream_url(request: Request, client: httpx.AsyncClient) -> httpx.URL:
     """The upstream URL: the raw path (``a%2Fb`` stays encoded; bytes outside printable ASCII
     percent-encoded) and the raw query, on the client's base URL."""
@@ -110,7 +124,8 @@ def upstream_url(request: Request, client: httpx.AsyncClient) -> httpx.URL:
 async def forward(request: Request, client: httpx.AsyncClient, deadline: float = 60.0) -> Response:
     """Send the call upstream and stream its answer back; ``deadline`` bounds the wait for the
     upstream's status line and headers (the body then streams under the read timeout)."""
-    if request.url.path.startswith("//") or reserved(request.url.path):
+    path = url_path(request)
+    if path.startswith("//") or reserved(path):
         return error(404, "not_found", "Not found.", "No such path.")
     headers = _request_headers(request)
     if "accept-encoding" not in request.headers:
@@ -143,12 +158,28 @@ async def forward(request: Request, client: httpx.AsyncClient, deadline: float =
     out_headers = _filter(
         upstream.headers.multi_items(), upstream.headers.get("connection", ""), RESPONSE_ONLY_OURS
     )
-    response = StreamingResponse(
-        _raw_body(upstream),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
-    response.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]
+    declared = upstream.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) <= BUFFER_LIMIT:
+        # A small answer of known length is read whole and sent as one body: the same bytes,
+        # without a streaming response's disconnect-listening task per request.
+        try:
+            content = b"".join([chunk async for chunk in _whole_body(upstream)])
+        except httpx.TransportError as exc:  # the upstream broke off mid-body: nothing was sent yet
+            log.warning("passthrough.unavailable", reason=describe(exc))
+            return error(
+                502, "bad_gateway", "Bad gateway.", "klaviyo-compat could not reach the upstream API."
+            )
+        finally:
+            await upstream.aclose()
+        response = Response(content=content, status_code=upstream.status_code)
+    else:
+        response = StreamingResponse(
+            _raw_body(upstream),
+            status_code=upstream.status_code,
+            background=BackgroundTask(upstream.aclose),
+        )
+    response.raw_headers = raw_headers
     return response
 
 

@@ -8,6 +8,7 @@ legacy path at all and passes through as sent).
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import Scope
 
 
@@ -17,3 +18,18 @@ def routing_path(scope: Scope) -> str:
     if isinstance(raw, bytes) and b"%2f" in raw.lower():
         return raw.decode("latin-1")
     return str(scope["path"])
+
+
+def url_path(request: Request) -> str:
+    """``request.url.path`` without building the URL when the path is plain (the usual case).
+
+    Starlette builds the URL from scope (host header, scheme, port) and splits it again; for a
+    path of printable ASCII with no space, ``?``, ``#`` or backslash, that gives ``scope["path"]``.
+    """
+    path: str = request.scope["path"]
+    if path.isascii() and path.isprintable() and not any(c in path for c in _URL_ESCAPED):
+        return path
+    return request.url.path
+
+
+_URL_ESCAPED = (" ", "?", "#", "\\")

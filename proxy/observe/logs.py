@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 import structlog
 
-from proxy.observe.redact import scrub
+from proxy.observe.redact import scrub_fields
 
 
 def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    return {k: scrub(v, k) for k, v in event_dict.items()}
+    return scrub_fields(event_dict)
 
 
 def _orjson_dumps(obj: Any, default: Any = None) -> str:
@@ -59,6 +59,32 @@ def configure(level: str = "info", fmt: str = "json", stream: Any = None) -> Non
     access.handlers = []
     access.propagate = False
     access.disabled = True
+
+
+class PreboundLogger:
+    """A named logger assembled once per structlog configuration, for a line logged on every request.
+
+    ``structlog.get_logger`` returns a lazy proxy that assembles a new bound logger (context,
+    output logger, wrapper) on every call; this one is rebuilt only when ``structlog.configure``
+    changed the processors, wrapper class, output or context class. ``capture_logs`` edits the
+    processor list in place, which the assembled logger shares, so tests still see every line.
+    """
+
+    __slots__ = ("_config", "_logger", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._config: tuple[Any, ...] = ()
+        self._logger: Any = None
+
+    def get(self) -> Any:
+        c = structlog.get_config()
+        config = (c["processors"], c["wrapper_class"], c["logger_factory"], c["context_class"])
+        old = self._config
+        if not old or any(a is not b for a, b in zip(config, old, strict=True)):
+            self._logger = structlog.get_logger(self.name).bind()
+            self._config = config
+        return self._logger
 
 
 def get_logger(name: str = "klaviyo_compat") -> Any:

@@ -72,6 +72,11 @@ class Metrics:
             "Traffic records not stored (queue full or store failure).",
             registry=r,
         )
+        # Labelled children by their labels: ``labels()`` validates and locks on every call. The
+        # label sets are bounded (see above), so these tables are too.
+        self._legacy: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._public: dict[tuple[str, str, str], Counter] = {}
+        self._upstream: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self.mode_reloads = Counter(
             "klaviyo_compat_mode_reloads",
             "Mode table reloads, by result (ok or refused).",
@@ -91,16 +96,34 @@ class Metrics:
         self.state_backend_up.set(1 if up else 0)
 
     def legacy(self, operation: str, mode: str, status: int, seconds: float) -> None:
-        self.legacy_requests.labels(operation, mode, f"{status // 100}xx").inc()
-        self.legacy_latency.labels(operation).observe(seconds)
+        key = (operation, mode, status)
+        children = self._legacy.get(key)
+        if children is None:
+            children = self._legacy[key] = (
+                self.legacy_requests.labels(operation, mode, f"{status // 100}xx"),
+                self.legacy_latency.labels(operation),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def public_answer(self, operation: str, answer: str, reason: str) -> None:
         """A track/identify answer; ``reason`` is a code (``no_identifier``, ``upstream_409``...) or ""."""
-        self.public_answers.labels(operation, answer, reason).inc()
+        key = (operation, answer, reason)
+        child = self._public.get(key)
+        if child is None:
+            child = self._public[key] = self.public_answers.labels(operation, answer, reason)
+        child.inc()
 
     def upstream(self, operation: str, status: str, seconds: float, headers: Mapping[str, str]) -> None:
-        self.upstream_requests.labels(operation, status).inc()
-        self.upstream_latency.labels(operation).observe(seconds)
+        key = (operation, status)
+        children = self._upstream.get(key)
+        if children is None:
+            children = self._upstream[key] = (
+                self.upstream_requests.labels(operation, status),
+                self.upstream_latency.labels(operation),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
         m = _LEADING_INT.match(headers.get("ratelimit-remaining", ""))
         if m:
             self.ratelimit_remaining.labels(operation).set(int(m.group(1)))

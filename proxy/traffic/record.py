@@ -41,5 +41,7 @@ def clean(value: str | None, limit: int) -> str | None:
         return None
     # Cut first (with room for a token cut at the edge), then scrub: a hostile 8 MB header costs
     # what a short one does.
-    text = "".join(ch for ch in scrub_text(value[: limit + 256], limit + 256) if ch.isprintable())
+    text = scrub_text(value[: limit + 256], limit + 256)
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch.isprintable())
     return text[:limit] or None

@@ -100,3 +100,38 @@ def test_any_formatted_phone_is_scrubbed(template: str, a: int, b: int, c: int) 
     phone = template.format(a=a, b=b, c=f"{c:04d}")
     out = scrub_text(f"note: {phone}, thanks")
     assert phone not in out and out.startswith("note: <phone#") and out.endswith(">, thanks")
+
+
+_NEAR_MISSES = st.text(
+    alphabet=st.sampled_from(list("0123456789 .-+()@_pkPKabBearer/;:#x\u0663\u00e9")), max_size=40
+)
+
+
+@given(st.one_of(_NEAR_MISSES, st.text(max_size=40)))
+def test_the_quick_check_never_skips_a_value_a_pattern_would_change(text: str) -> None:
+    """``scrub_text`` skips the substitutions only when none of them can match."""
+    from proxy.observe.redact import scrub_unbounded
+
+    assert scrub_text(text) == scrub_unbounded(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call (415) 555-0111 now",
+        "415-555-0111",
+        "415.555.0111",
+        "415 555 0111",
+        "+1 415 555 0111",
+        "Bearer abc",
+        "klaviyo-api-key pk_abcdef",
+        "PK_ABCDEFGH pk_abcdefgh",
+        "x@y.z",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0.0.0",
+        "2026-12-04T14:51:00.123456Z",
+    ],
+)
+def test_the_quick_check_agrees_on_known_shapes(text: str) -> None:
+    from proxy.observe.redact import scrub_unbounded
+
+    assert scrub_text(text) == scrub_unbounded(text)
