@@ -3,7 +3,7 @@
 Drives the ASGI app directly (no server, no client sockets) with production defaults (access
 log on, written to /dev/null; traffic record on, to a temporary SQLite file) against an
 upstream: an ``httpx.MockTransport`` with the canned answers by default, or a real one with
-``--upstream URL`` (e.g. the nginx stand-in of ``../shared/bench``; production transport).
+``--upstream URL`` (e.g. the nginx stand-in of the side-by-side benchmark, README "Performance"; production transport).
 Rate budgets (when the proxy has them) are off unless ``--budgets``: one key at thousands of calls a
 second would otherwise measure 429 answers. ``time.process_time()`` counts every thread of this process (the traffic writer's included),
 so the figure is stable on a busy machine, unlike wall-clock rates. Usage::
@@ -59,7 +59,7 @@ _IDENTIFY = {
     },
 }
 ROWS = {
-    # name -> (path, query): the rows of ../shared/bench/compare.sh
+    # name -> (path, query): the rows of the side-by-side benchmark (compare.sh, README "Performance")
     "identify": ("/api/identify", "data=" + quote(base64.b64encode(json.dumps(_IDENTIFY).encode()).decode())),
     "person": (f"/api/v1/person/{PROFILE_ID}", f"api_key={KEY}"),
     "get": (f"/api/profiles/{PROFILE_ID}/", "fields%5Bprofile%5D=email,first_name"),
