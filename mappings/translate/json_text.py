@@ -26,12 +26,20 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def _brackets(text: str | bytes) -> int:
+    if isinstance(text, str):
+        return text.count("{") + text.count("[")
+    return text.count(b"{") + text.count(b"[")
+
+
 def loads(text: str | bytes) -> Any:
     """``json.loads`` that raises only ``ValueError`` and refuses absurd nesting."""
     try:
         value = json.loads(text)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    if too_deep(value):
+    # Nesting needs an opening bracket per level: text with few of them cannot be too deep, and
+    # counting is far cheaper than walking the value (brackets inside strings only overcount).
+    if _brackets(text) > MAX_DEPTH and too_deep(value):
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
     return value

@@ -212,8 +212,8 @@ class LegacyHandler:
         caller: str | None = None
         slot.hidden = _public_keys(parsed)
         try:
-            caller = self._caller(op, parsed)
             token = op.caller(parsed.request) if op.caller is not None else None
+            caller = self._caller(parsed, token)
             if isinstance(token, str) and token:
                 slot.hidden += (token,)
         except Exception:  # a mapping's caller extractor must never fail the call
@@ -276,11 +276,10 @@ class LegacyHandler:
         return key_caller(parsed.private_key) if parsed.private_key else None
 
     @staticmethod
-    def _caller(op: Operation, parsed: Parsed) -> str | None:
-        """A hash of the private key, else of the public identity the mapping declares."""
+    def _caller(parsed: Parsed, token: str | None) -> str | None:
+        """A hash of the private key, else of the public identity (``token``) the mapping declares."""
         if parsed.private_key:
             return key_caller(parsed.private_key)
-        token = op.caller(parsed.request) if op.caller is not None else None
         return token_caller(token) if token else None
 
     def _account(

@@ -19,7 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy.engine.call import SLOT_KEY, CallSlot
-from proxy.observe.logs import PreboundLogger
+from proxy.observe.logs import HotLine
 from proxy.observe.redact import fingerprint, truncate
 
 _SAFE_ID = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
@@ -52,7 +52,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
-        self.log = PreboundLogger("klaviyo_compat.access")
+        self.log = HotLine("klaviyo_compat.access", "access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,8 +65,9 @@ class RequestContextMiddleware:
                 break
         request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
         slot = scope[SLOT_KEY] = CallSlot(request_id)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # Bound, then reset to what it was: each request of a server runs in a task of its own
+        # context, and a request served in the caller's context (in-process tests) restores it.
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
@@ -84,23 +85,25 @@ class RequestContextMiddleware:
             if self.access_log:
                 client = scope.get("client")
                 outcome = slot.outcome
-                self.log.get().info(
-                    "access",
-                    method=scope["method"],
-                    # Never the query string: it carries keys and payloads. Cut before the log's scrub.
-                    path=slot.hide(truncate(scope["path"], MAX_LOGGED_PATH)),
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    kind=outcome.kind,
-                    operation=outcome.operation,
-                    mode=outcome.mode,
-                    upstream_calls=outcome.upstream_calls,
-                    caller=outcome.caller,
-                    reason=outcome.reason,
-                    client=fingerprint(client[0], "ip") if client else None,
-                    user_agent=_header(scope, b"user-agent"),
+                self.log.info(
+                    request_id,
+                    {
+                        "method": scope["method"],
+                        # Never the query string: it carries keys and payloads. Cut before the scrub.
+                        "path": slot.hide(truncate(scope["path"], MAX_LOGGED_PATH)),
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "kind": outcome.kind,
+                        "operation": outcome.operation,
+                        "mode": outcome.mode,
+                        "upstream_calls": outcome.upstream_calls,
+                        "caller": outcome.caller,
+                        "reason": outcome.reason,
+                        "client": fingerprint(client[0], "ip") if client else None,
+                        "user_agent": _header(scope, b"user-agent"),
+                    },
                 )
-            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
