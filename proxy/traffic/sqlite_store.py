@@ -5,6 +5,12 @@ calls arrive from worker threads. Reads (the report, the dashboard) never touch 
 opens its own read-only connection, and WAL lets readers and the writer work at once, so
 a long report never stalls the writer (nor ``klaviyo-compat report`` in another process).
 Aggregation happens in SQL over indexes on ``ts`` and on (operation, caller, label, ts).
+
+A row counts ``calls`` identical calls: the calls of one written batch that agree on every
+column and arrived within the same second are one row (``ts`` the first one's, ``latency_ms``
+and ``upstream_calls`` summed). Under load one caller's calls are mostly alike, so the store
+writes a handful of rows per batch instead of one per call; first and last seen stay exact to
+the second. A file written before ``calls`` existed gets the column (every old row is one call).
 """
 
 from __future__ import annotations
@@ -21,10 +27,10 @@ from urllib.parse import quote
 from proxy.traffic.record import TrafficRecord
 from proxy.traffic.store import CallerUsage, DayCount
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _COLUMNS = (
     "ts, operation, mode, action, status, failed, upstream_calls, latency_ms, fidelity, "
-    "caller, label, user_agent, client"
+    "caller, label, user_agent, client, calls"
 )
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS legacy_calls (
@@ -40,16 +46,19 @@ CREATE TABLE IF NOT EXISTS legacy_calls (
     caller TEXT,
     label TEXT,
     user_agent TEXT,
-    client TEXT
+    client TEXT,
+    calls INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS legacy_calls_ts ON legacy_calls (ts);
 CREATE INDEX IF NOT EXISTS legacy_calls_group ON legacy_calls (operation, caller, label, ts);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
-# A record's row in _COLUMNS order: attribute reads in C, not dataclasses.astuple (a recursive deep
-# copy that cost ~4 µs a record, run in the writer thread where it contends for the GIL).
-_ROW = attrgetter(*_COLUMNS.split(", "))
-_INSERT = f"INSERT INTO legacy_calls ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+_ADD_CALLS = "ALTER TABLE legacy_calls ADD COLUMN calls INTEGER NOT NULL DEFAULT 1"
+# A record's row in _COLUMNS order (``calls`` last): attribute reads in C, not
+# dataclasses.astuple (a recursive deep copy, run in the writer thread where it contends for the GIL).
+_ROW = attrgetter(*_COLUMNS.split(", ")[:-1])
+_INSERT = f"INSERT INTO legacy_calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_TS, _UPSTREAM, _LATENCY, _CALLS = 0, 6, 7, 13
 # One row per (operation, caller, label): aggregates in one pass over the window, then the
 # latest call's User-Agent and fidelity by an index lookup per group.
 _LATEST = """(SELECT {column} FROM legacy_calls AS x
@@ -57,8 +66,8 @@ _LATEST = """(SELECT {column} FROM legacy_calls AS x
      ORDER BY x.rowid DESC LIMIT 1)"""
 _USAGE = f"""
 WITH g AS (
-    SELECT operation, caller, label, COUNT(*) AS n, SUM(failed) AS errors,
-           SUM(action = 'reject') AS rejected, COUNT(DISTINCT client) AS clients,
+    SELECT operation, caller, label, SUM(calls) AS n, SUM(failed * calls) AS errors,
+           SUM((action = 'reject') * calls) AS rejected, COUNT(DISTINCT client) AS clients,
            MIN(ts) AS first, MAX(ts) AS last
     FROM legacy_calls WHERE ts >= ? AND ts < ?
     GROUP BY operation, caller, label
@@ -68,7 +77,7 @@ SELECT operation, caller, label, {_LATEST.format(column="user_agent")}, {_LATEST
 FROM g
 """
 _DAILY = """
-SELECT date(ts, 'unixepoch'), operation, COUNT(*) FROM legacy_calls
+SELECT date(ts, 'unixepoch'), operation, SUM(calls) FROM legacy_calls
 WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2
 """
 _PRUNE_CHUNK = 10_000
@@ -86,6 +95,22 @@ def private_file(path: Path) -> None:
     os.chmod(path, 0o600)  # an existing file from an older version too
 
 
+def merged(records: Sequence[TrafficRecord]) -> list[list[object]]:
+    """The rows of ``records``: alike calls of the same second counted in one row (see above)."""
+    rows: dict[tuple[object, ...], list[object]] = {}
+    for record in records:
+        row: list[object] = [*_ROW(record), 1]
+        key = (int(record.ts), *row[1:_UPSTREAM], *row[8:_CALLS])
+        kept = rows.get(key)
+        if kept is None:
+            rows[key] = row
+        else:
+            kept[_UPSTREAM] += record.upstream_calls  # type: ignore[operator]
+            kept[_LATENCY] += record.latency_ms  # type: ignore[operator]
+            kept[_CALLS] += 1  # type: ignore[operator]
+    return list(rows.values())
+
+
 class SqliteStore:
     """``readonly``: for ``klaviyo-compat report``; opens no write connection, writes nothing."""
 
@@ -100,7 +125,11 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA.replace(f"PRAGMA user_version = {SCHEMA_VERSION};", ""))
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(legacy_calls)")}
+            if "calls" not in columns:  # a file of schema 2: every row so far is one call
+                self._db.execute(_ADD_CALLS)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _writer(self) -> sqlite3.Connection:
         if self._db is None:
@@ -113,6 +142,9 @@ class SqliteStore:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=10.0, isolation_level=None)
         try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(legacy_calls)")}
+            if columns and "calls" not in columns:  # a schema-2 file no writer has opened since
+                db.execute("CREATE TEMP VIEW legacy_calls AS SELECT *, 1 AS calls FROM main.legacy_calls")
             db.execute("PRAGMA query_only = ON")
             yield db
         finally:
@@ -125,7 +157,7 @@ class SqliteStore:
             db = self._writer()
             db.execute("BEGIN")
             try:
-                db.executemany(_INSERT, list(map(_ROW, records)))
+                db.executemany(_INSERT, merged(records))
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -139,7 +171,7 @@ class SqliteStore:
     def total(self, since: float, until: float) -> int:
         with self._reader() as db:
             row = db.execute(
-                "SELECT COUNT(*) FROM legacy_calls WHERE ts >= ? AND ts < ?", (since, until)
+                "SELECT COALESCE(SUM(calls), 0) FROM legacy_calls WHERE ts >= ? AND ts < ?", (since, until)
             ).fetchone()
         return int(row[0])
 

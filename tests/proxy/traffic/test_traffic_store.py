@@ -43,6 +43,44 @@ def test_store_is_wal_and_aggregates_per_operation_and_caller(tmp_path: Path) ->
     store.close()
 
 
+def test_alike_calls_of_one_second_are_one_row_that_counts_them(tmp_path: Path) -> None:
+    path = tmp_path / "t.sqlite3"
+    store = SqliteStore(path)
+    burst = [rec(T0 + 0.1), rec(T0 + 0.5), rec(T0 + 0.9, latency_ms=1.5)]  # alike, one second
+    others = [rec(T0 + 1.2), rec(T0 + 0.7, status=404, failed=True), rec(T0 + 0.8, client="ip#2")]
+    store.write(burst + others)
+    rows = (
+        sqlite3.connect(path).execute("SELECT ts, calls, latency_ms FROM legacy_calls ORDER BY ts").fetchall()
+    )
+    assert (T0 + 0.1, 3, 3.5 + 3.5 + 1.5) in rows and len(rows) == 4
+    [a] = store.usage(T0, T0 + 2)
+    assert (a.count, a.errors, a.clients, a.first_seen, a.last_seen) == (6, 1, 2, T0 + 0.1, T0 + 1.2)
+    assert store.total(T0, T0 + 1) == 5 and [d.count for d in store.daily(T0, T0 + 2)] == [6]
+    store.close()
+
+
+def test_a_schema_2_file_is_read_and_upgraded_with_every_old_row_one_call(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE legacy_calls (ts REAL NOT NULL, operation TEXT NOT NULL, mode TEXT NOT NULL, "
+            "action TEXT NOT NULL, status INTEGER NOT NULL, failed INTEGER NOT NULL, "
+            "upstream_calls INTEGER NOT NULL, latency_ms REAL NOT NULL, fidelity TEXT NOT NULL, "
+            "caller TEXT, label TEXT, user_agent TEXT, client TEXT)"
+        )
+        db.executemany(
+            "INSERT INTO legacy_calls VALUES (?, 'E1', 'translate', 'translate', 200, 0, 1, 2.0, "
+            "'exact', 'key#a', NULL, 'app/1.0', 'ip#1')",
+            [(T0,), (T0,)],
+        )
+    assert SqliteStore(path, readonly=True).total(T0, T0 + 1) == 2  # read as it is, not changed
+    store = SqliteStore(path)
+    store.write([rec(T0 + 0.5), rec(T0 + 0.5)])
+    assert store.total(T0, T0 + 1) == 4 and store.usage(T0, T0 + 1)[0].count == 4
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    store.close()
+
+
 def test_retention_prunes_only_records_older_than_the_window(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "t.sqlite3")
     store.write([rec(T0 - 31 * DAY), rec(T0 - 29 * DAY), rec(T0)])
