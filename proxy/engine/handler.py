@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mappings import protocol
-from mappings.core import Family, LegacyReply, Operation
+from mappings.core import Family, LegacyReply
 from proxy.engine.call import CallOutcome, CallSlot, call_slot
 from proxy.engine.failures import Failure, answer_cancelled, reply_for
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse

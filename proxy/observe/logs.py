@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -186,10 +187,8 @@ def flush() -> None:
     _flush_pending = False
     p = _production
     if p is not None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to do
             p.out.flush()
-        except (OSError, ValueError):  # a closed or broken stream: nothing more can be written
-            pass
 
 
 atexit.register(flush)
