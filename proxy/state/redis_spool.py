@@ -70,9 +70,12 @@ _PUT = """
 redis.pcall('XGROUP', 'CREATE', KEYS[1], 'd', '0', 'MKSTREAM')
 return redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'a', ARGV[2], 'p', ARGV[3])
 """
-# KEYS: stream, tries. ARGV: consumer. The oldest pending entry (any consumer's: reclaim), else
-# the next unread one; false when none (an empty stream is deleted with its group and tries).
+# KEYS: stream, tries, lease. ARGV: consumer. Only for the lease holder (-1 for anyone else: a
+# replica that lost its lease while paused reads nothing more). The oldest pending entry (any
+# consumer's: reclaim), else the next unread one; false when none (an empty stream is deleted
+# with its group and tries).
 _HEAD = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.pcall('XGROUP', 'CREATE', KEYS[1], 'd', '0')
 local entry
@@ -256,8 +259,10 @@ class RedisSpool:
                     log.warning("spool.lease_lost", effect="another replica delivers this account now")
 
     async def head(self, account: str, now: float) -> Entry | None:
-        stream, tries, _, _ = spool_keys(account)
-        raw = await self._run(self._head, keys=[stream, tries], args=[self.consumer])
+        stream, tries, lease, _ = spool_keys(account)
+        raw = await self._run(self._head, keys=[stream, tries, lease], args=[self.consumer])
+        if raw == -1:
+            return None  # not (or no longer) this process's account
         if raw is None:
             await self._unindex(account, stream, now)
             return None

@@ -102,7 +102,8 @@ class Spool(Protocol):
         ...
 
     async def head(self, account: str, now: float) -> Entry | None:
-        """The oldest entry of ``account`` if it is due (call it under the account's lease)."""
+        """The oldest entry of ``account`` if it is due; call it under the account's lease (a
+        shared spool answers None to a process that does not hold it)."""
         ...
 
     async def delivered(self, entry: Entry) -> None: ...

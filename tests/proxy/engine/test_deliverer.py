@@ -133,7 +133,10 @@ async def test_spent_budget_or_open_circuit_postpone_without_an_attempt(parts: t
     d = deliverer(spooler, up, clock)
     assert await d.drain() == 0
     assert len(up.sent) == 1  # acct was not even tried (cooling down); acct2 met the open circuit
-    heads = [await spooler.spool.head(account, clock.now + 10) for account in ("acct", "acct2")]
+    heads = []
+    for account in ("acct", "acct2"):
+        async with spooler.spool.lease(account):
+            heads.append(await spooler.spool.head(account, clock.now + 10))
     assert [e.attempts for e in heads if e is not None] == [0, 0]
     assert sorted(e.next_at - clock.now for e in heads if e is not None) == [3, 5]
 

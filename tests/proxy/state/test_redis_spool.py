@@ -54,6 +54,25 @@ async def test_every_key_of_an_account_carries_its_hash_tag(
     assert keys - own == {"kc:{spool}:due", "kc:{spool}:dead", "kc:{spool}:seq", "kc:{spool}:size"}
 
 
+async def test_only_the_lease_holder_reads_an_accounts_head(redis_url: str) -> None:
+    one, two = RedisSpool(redis_url, max_entries=10), RedisSpool(redis_url, max_entries=10)
+    try:
+        await one.put(ACCT, OP, b"only", 1.0)
+        assert await two.head(ACCT, 10.0) is None, "no lease: nothing (a paused replica reads no more)"
+        async with one.lease(ACCT) as held:
+            assert held.held and await two.head(ACCT, 10.0) is None
+            async with two.lease(ACCT) as other:
+                assert not other.held
+            entry = await one.head(ACCT, 10.0)
+            assert entry is not None and entry.payload == b"only"
+        async with two.lease(ACCT) as held:  # released: the other replica takes the account over
+            again = await two.head(ACCT, 10.0)
+            assert held.held and again is not None and again.id == entry.id
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
 async def test_payloads_are_sealed_on_redis_disk(redis_url: str, redis_server: RedisServer) -> None:
     spool = RedisSpool(redis_url, max_entries=10)
     spooler = Spooler(spool, Sealer.from_secret("shared-" + "s" * 30), None, budget_wait=0, clock=time.time)
