@@ -78,8 +78,8 @@ class Overrides:
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
-    reload of the modes. ``rate_budget`` and ``spool`` replace the in-memory rate budget and the
-    SQLite write spool (``spool_db``) the same way as the token store.
+    reload of the modes. ``rate_budget`` and ``spool`` replace the rate budget and the write spool
+    (SQLite ``spool_db``, or Redis with ``state_url``) and stay open, as the state backend does.
     """
 
     transport: httpx.AsyncBaseTransport | None = None

@@ -207,9 +207,11 @@ class RedisBackend:
             raise StateUnavailable(f"{type(exc).__name__}: {exc}") from exc
         problems = []
         if appendonly not in ("yes", "1"):
-            problems.append("appendonly is off (a restart loses every entry since the last snapshot)")
+            problems.append(
+                "appendonly is off (a restart loses every spooled write and marker since the last snapshot)"
+            )
         if policy.startswith("allkeys-"):
-            problems.append(f"maxmemory-policy is {policy} (Redis evicts live entries when full)")
+            problems.append(f"maxmemory-policy is {policy} (Redis evicts spooled writes when full)")
         return "; ".join(problems) or None
 
     async def _policy(self) -> tuple[str, str]:
