@@ -1,8 +1,9 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool``.
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool |
+recorder``.
 
 This module holds the parser and the original commands; newer commands live in modules of this
-package (``check``, ``plan``, ``cert``, ``whois``, ``output``; ``spool`` in ``proxy.admin.spool_cli``),
-each registering its subparser.
+package (``check``, ``plan``, ``cert``, ``whois``, ``recorder``, ``output``; ``spool`` in
+``proxy.admin.spool_cli``), each registering its subparser.
 """
 
 from __future__ import annotations
@@ -416,9 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
-    from proxy.cli import cert, check, plan, whois
+    from proxy.cli import cert, check, plan, recorder, whois
 
-    for module in (check, plan, cert, whois):
+    for module in (check, plan, cert, whois, recorder):
         module.register(sub)
 
     from proxy.admin.spool_cli import register as register_spool
