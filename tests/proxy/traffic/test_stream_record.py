@@ -73,9 +73,15 @@ async def _pending(client: aioredis.Redis) -> int:
     return int(info["pending"])
 
 
-async def test_replica_batches_are_stored_with_every_field(redis_url: str, client: aioredis.Redis, tmp_path: Path) -> None:
+async def test_replica_batches_are_stored_with_every_field(
+    redis_url: str, client: aioredis.Redis, tmp_path: Path
+) -> None:
     sink = StreamSink(redis_url, max_entries=1000, timeout=2)
-    batches = [_records(5), _records(7, start=100), [rec(ts=T0 + 500, label="billing", user_agent=None, failed=True, status=503)]]
+    batches = [
+        _records(5),
+        _records(7, start=100),
+        [rec(ts=T0 + 500, label="billing", user_agent=None, failed=True, status=503)],
+    ]
     for batch in batches:
         sink.write(batch)
     sink.close()
