@@ -53,6 +53,17 @@ def refusal(settings: Settings) -> str | None:
     """Why the recorder must not start with these settings (one line), or None."""
     from proxy.cli import _busy_port, _state_refusal
 
+    problem = settings_refusal(settings)
+    if problem:
+        return problem
+    busy = _busy_port(settings.host, settings.port)
+    if busy:
+        return f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy})."
+    return _state_refusal(settings)
+
+
+def settings_refusal(settings: Settings) -> str | None:
+    """What in the settings alone forbids a recorder (also checked on the deployment manifests)."""
     if not settings.state_url:
         return (
             "klaviyo-compat: recorder needs state_url: it keeps the traffic record that serve replicas "
@@ -65,10 +76,7 @@ def refusal(settings: Settings) -> str | None:
             f"klaviyo-compat: recorder on {settings.host} needs admin_token: the report and dashboard "
             "it serves would be open to anyone who reaches the port."
         )
-    busy = _busy_port(settings.host, settings.port)
-    if busy:
-        return f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy})."
-    return _state_refusal(settings)
+    return None
 
 
 def cmd_recorder(args: argparse.Namespace) -> int:

@@ -185,6 +185,8 @@ def test_a_replica_whose_redis_is_down_answers_at_once_and_keeps_or_counts_its_r
         _wait(lambda: _streamed(server.url) == 10, 30, "records while Redis is up")
         server.kill()
         calls(30)  # within the queue: kept
+        ready = httpx.get(f"{proxy.url}/_compat/ready", timeout=10)
+        assert ready.status_code == 200 and "traffic_store" not in ready.json()["checks"], ready.text
         server = RedisServer(tmp_path / "redis", port=server.port).start()  # its AOF kept the stream
         _wait(lambda: _streamed(server.url) == 40, 30, "records kept while Redis was down")
         assert _dropped(proxy.url) == 0

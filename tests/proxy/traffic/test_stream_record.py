@@ -234,3 +234,14 @@ async def test_unreadable_entries_are_skipped_and_counted(client: aioredis.Redis
 def test_a_batch_round_trips_through_its_entry() -> None:
     records = [*_records(3), rec(label="x" * 64, client=None, caller=None, latency_ms=0.25)]
     assert decode("1-0", encode("b1", records)).records == records
+
+
+def test_report_where_no_record_is_kept_points_at_the_recorder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from proxy.cli import main
+
+    monkeypatch.setenv("KLAVIYO_COMPAT_STATE_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("KLAVIYO_COMPAT_HASH_SECRET", "h" * 40)
+    assert main(["report", "--db", str(tmp_path / "replica.sqlite3")]) == 1
+    assert "send their record to `klaviyo-compat recorder`" in capsys.readouterr().err
