@@ -51,15 +51,15 @@ def register(sub: Any) -> None:
 
 def refusal(settings: Settings) -> str | None:
     """Why the recorder must not start with these settings (one line), or None."""
-    from proxy.cli import _busy_port, _state_refusal
+    from proxy.cli.startup import busy_port, state_refusal
 
     problem = settings_refusal(settings)
     if problem:
         return problem
-    busy = _busy_port(settings.host, settings.port)
+    busy = busy_port(settings.host, settings.port)
     if busy:
         return f"klaviyo-compat: port {settings.port} on {settings.host} is not available ({busy})."
-    return _state_refusal(settings)
+    return state_refusal(settings)
 
 
 def settings_refusal(settings: Settings) -> str | None:
@@ -80,18 +80,18 @@ def settings_refusal(settings: Settings) -> str | None:
 
 
 def cmd_recorder(args: argparse.Namespace) -> int:
-    from proxy.cli import _env_config, _run
+    from proxy.cli.startup import env_config, run
     from proxy.observe.logs import configure
 
     flags = {"host": args.host, "port": args.port, "log_level": args.log_level, "log_format": args.log_format}
-    config = Path(args.config) if args.config else _env_config()
+    config = Path(args.config) if args.config else env_config()
     settings = load(config=config, flags=flags)
     problem = refusal(settings)
     if problem:
         print(problem, file=sys.stderr)
         return 2
     configure(settings.log_level, settings.log_format)
-    _run(Recorder(settings, config).app(), settings)
+    run(Recorder(settings, config).app(), settings)
     return 0
 
 
