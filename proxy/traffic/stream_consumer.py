@@ -10,13 +10,15 @@ are kept), with ``MKSTREAM`` so the recorder may start before any replica.
 
 An entry trimmed by the stream's cap while it was pending comes back without fields: it is
 acknowledged and counted as lost, as is an entry this version cannot read. While Redis does not
-answer the consumer retries every ``retry`` seconds (the dashboard keeps serving what is stored).
+answer, or the store cannot commit, the consumer retries every ``retry`` seconds (the entries
+stay pending; the dashboard keeps serving what is stored).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -78,6 +80,9 @@ class StreamConsumer:
                     await self._consume(await self._read(">"))
             except _ERRORS as exc:
                 self._mark(False, f"{type(exc).__name__}: {exc}")
+                await self._pause()
+            except sqlite3.Error as exc:  # a full or broken disk: what was read stays pending
+                log.error("recorder.store_failed", reason=f"{type(exc).__name__}: {exc}", effect="retrying")
                 await self._pause()
 
     async def _pause(self) -> None:

@@ -245,3 +245,27 @@ def test_report_where_no_record_is_kept_points_at_the_recorder(
     monkeypatch.setenv("KLAVIYO_COMPAT_HASH_SECRET", "h" * 40)
     assert main(["report", "--db", str(tmp_path / "replica.sqlite3")]) == 1
     assert "send their record to `klaviyo-compat recorder`" in capsys.readouterr().err
+
+
+async def test_a_commit_that_fails_leaves_the_entries_pending_and_is_retried(
+    redis_url: str, client: aioredis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    sink = StreamSink(redis_url, max_entries=1000, timeout=2)
+    sink.write(_records(6))
+    sink.close()
+    store = _store(tmp_path / "recorder.sqlite3")
+    real, failures = stream_ledger.commit, []
+
+    def flaky(*args: Any) -> stream_ledger.Stored:
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(*args)
+
+    monkeypatch.setattr(stream_ledger, "commit", flaky)
+    consumer, _ = _consumer(client, store)
+    await _run_until(consumer, lambda: consumer.records == 6)
+    assert failures and store.total(*WINDOW) == 6 and await _pending(client) == 0
+    store.close()
