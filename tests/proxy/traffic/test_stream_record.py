@@ -256,7 +256,7 @@ async def test_a_commit_that_fails_leaves_the_entries_pending_and_is_retried(
     sink.write(_records(6))
     sink.close()
     store = _store(tmp_path / "recorder.sqlite3")
-    real, failures = stream_ledger.commit, []
+    real, failures = stream_ledger.commit, list[int]()
 
     def flaky(*args: Any) -> stream_ledger.Stored:
         if not failures:
