@@ -8,7 +8,7 @@ how far it got.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from starlette.types import Scope
 
@@ -17,9 +17,11 @@ from proxy.observe.redact import fingerprint
 SLOT_KEY = "klaviyo_compat.call"
 
 
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """The access line's view of a call, beyond method, path and status."""
+class CallOutcome(NamedTuple):
+    """The access line's view of a call, beyond method, path and status.
+
+    A named tuple (``outcome._replace(...)``): it is replaced a few times on every call, and a
+    tuple is cheaper to copy than a frozen dataclass through ``dataclasses.replace``."""
 
     kind: str = "other"  # legacy | passthrough | other (health, admin, unknown)
     operation: str | None = None

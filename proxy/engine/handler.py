@@ -12,7 +12,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -160,10 +160,10 @@ class LegacyHandler:
         match = self.router.match(request.method, path)
         stats = RunStats()
         if match is None:
-            slot.outcome = replace(slot.outcome, operation=UNMAPPED)
+            slot.outcome = slot.outcome._replace(operation=UNMAPPED)
             log.warning("legacy.unmapped", method=request.method, path=path)
             reply = protocol.unmapped(family, request.method, path)
-            slot.outcome = replace(slot.outcome, caller=await self._unmapped_caller(request, now))
+            slot.outcome = slot.outcome._replace(caller=await self._unmapped_caller(request, now))
             route = _Route(
                 UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
             )
@@ -171,11 +171,11 @@ class LegacyHandler:
             op = match.operation
             mode = table.for_op(op.id)
             action = mode.action(now, self.draw)
-            slot.outcome = replace(slot.outcome, operation=op.id, mode=action.value)
+            slot.outcome = slot.outcome._replace(operation=op.id, mode=action.value)
             reply = await self._serve(request, family, match, action, slot, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
-        if reply.reason is not None:
-            slot.outcome = replace(slot.outcome, reason=reply.reason)
+        if reply.reason is not None or stats.upstream_calls:
+            slot.outcome = slot.outcome._replace(reason=reply.reason, upstream_calls=stats.upstream_calls)
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
@@ -196,8 +196,11 @@ class LegacyHandler:
     ) -> LegacyReply:
         op = match.operation
         try:
-            async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
+            if _bodiless(request):  # nothing to wait for: no timer to arm
                 parsed = await self._parse(request, match.path_params, now)
+            else:
+                async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
+                    parsed = await self._parse(request, match.path_params, now)
         except ClientDisconnect:  # the caller left mid-body: nobody reads this answer
             log.info("legacy.client_disconnected", operation=op.id)
             return protocol.error(family, 400, "The client disconnected before sending the whole body.")
@@ -218,7 +221,7 @@ class LegacyHandler:
                 slot.hidden += (token,)
         except Exception:  # a mapping's caller extractor must never fail the call
             log.exception("legacy.caller_extractor_failed", operation=op.id)
-        slot.outcome = replace(slot.outcome, caller=caller)
+        slot.outcome = slot.outcome._replace(caller=caller)
         if action is Mode.REJECT:
             log.info("legacy.rejected", operation=op.id)
             return retired_reply(op, self.operations)
@@ -247,8 +250,6 @@ class LegacyHandler:
             reply = reply_for(exc, family, failure)
         except asyncio.CancelledError:
             reply = answer_cancelled(op.id, family)  # shutdown grace exceeded: a 503, not a 500
-        finally:
-            slot.outcome = replace(slot.outcome, upstream_calls=stats.upstream_calls)
         if action is Mode.DRY_RUN:
             log.info("dry_run.plan", operation=op.id, sent=stats.upstream_ops, not_sent=stats.not_sent)
         _every_call_log.get().debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
@@ -318,6 +319,13 @@ class LegacyHandler:
                 client=fingerprint(request.client.host, "ip") if request.client else None,
             )
         )
+
+
+def _bodiless(request: Request) -> bool:
+    """No body can follow the head (HTTP/1.1: neither Content-Length nor Transfer-Encoding)."""
+    headers = request.headers
+    length = headers.get("content-length")
+    return (length is None or length == "0") and "transfer-encoding" not in headers
 
 
 def _public_keys(parsed: Parsed) -> tuple[str, ...]:

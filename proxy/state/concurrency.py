@@ -9,8 +9,6 @@ whatever the number of accounts seen.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 
 class AccountLimiter:
@@ -28,18 +26,41 @@ class AccountLimiter:
         entry = self._slots.get(account)
         return 0 if entry is None else self.limit - entry[0]._value
 
-    @contextlib.asynccontextmanager
-    async def slot(self, account: str) -> AsyncIterator[None]:
-        """Hold one of ``account``'s slots for the block (waits while all are taken)."""
-        entry = self._slots.get(account)
+    def slot(self, account: str) -> _Slot:
+        """Hold one of ``account``'s slots for the ``async with`` block (waits while all are taken)."""
+        return _Slot(self, account)
+
+
+class _Slot:
+    """One use of a slot (a class, not a generator-based context manager: it is on every call)."""
+
+    __slots__ = ("account", "entry", "limiter")
+
+    def __init__(self, limiter: AccountLimiter, account: str) -> None:
+        self.limiter = limiter
+        self.account = account
+        self.entry: tuple[asyncio.Semaphore, list[int]] | None = None
+
+    async def __aenter__(self) -> None:
+        slots = self.limiter._slots
+        entry = slots.get(self.account)
         if entry is None:
-            entry = self._slots[account] = (asyncio.Semaphore(self.limit), [0])
-        semaphore, users = entry
-        users[0] += 1  # holders and waiters: the entry lives while anyone needs it
+            entry = slots[self.account] = (asyncio.Semaphore(self.limiter.limit), [0])
+        entry[1][0] += 1  # holders and waiters: the entry lives while anyone needs it
         try:
-            async with semaphore:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                self._slots.pop(account, None)
+            await entry[0].acquire()
+        except BaseException:
+            self._leave(entry)
+            raise
+        self.entry = entry
+
+    async def __aexit__(self, *exc: object) -> None:
+        entry, self.entry = self.entry, None
+        if entry is not None:
+            entry[0].release()
+            self._leave(entry)
+
+    def _leave(self, entry: tuple[asyncio.Semaphore, list[int]]) -> None:
+        entry[1][0] -= 1
+        if entry[1][0] == 0:
+            self.limiter._slots.pop(self.account, None)

@@ -14,7 +14,7 @@ fields in ``COLUMNS`` order).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -27,7 +27,7 @@ from proxy.traffic.record import TrafficRecord
 STREAM_KEY = "kc:{traffic}:stream"
 GROUP = "recorder"
 FORMAT = b"1"
-COLUMNS = tuple(f.name for f in fields(TrafficRecord))
+COLUMNS = TrafficRecord._fields
 _ROW = attrgetter(*COLUMNS)
 
 

@@ -15,7 +15,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +184,7 @@ def rec(ts: float = T0, op: str = "E1", caller: str | None = "key#a", **kw: Any)
         user_agent="app/1.0",
         client="ip#1",
     )
-    return replace(base, **kw)
+    return base._replace(**kw)
 
 
 class StuckStore:
