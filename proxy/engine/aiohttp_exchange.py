@@ -128,7 +128,8 @@ class AiohttpExchange:
         return Answer(response.status, lower_joined(response.headers.items()), content)
 
     async def open(self, method: str, target: str, headers: RawHeaders, body: Body) -> AiohttpStream:
-        sent = [(name.decode("latin-1"), header_text(value)) for name, value in headers]
+        # Lower-case names: aiohttp keeps a repeated header only when its spellings are equal.
+        sent = [(name.decode("latin-1").lower(), header_text(value)) for name, value in headers]
         try:
             response = await self.session.request(
                 method, URL(self.base + target, encoded=True), headers=sent, data=body, allow_redirects=False

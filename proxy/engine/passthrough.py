@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import unquote_to_bytes
 
 import structlog
 from starlette.background import BackgroundTask
@@ -61,30 +62,17 @@ def reserved(path: str) -> bool:
     return any(canonical == p or canonical.startswith(p + "/") for p in RESERVED)
 
 
-def _response_headers(headers: RawHeaders) -> list[tuple[bytes, bytes]]:
-    """The upstream's end-to-end headers for the caller (lower-case names, values as received)."""
+def _end_to_end(headers: RawHeaders, dropped: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+    """``headers`` (bytes: a non-ASCII value is passed on, never re-encoded) without the hop-by-hop
+    ones, those their Connection header names, and ``dropped``; names lower-cased."""
     connection = b",".join(value for name, value in headers if name.lower() == b"connection")
     extra = {h.strip().lower() for h in connection.split(b",") if h.strip()}
     out: list[tuple[bytes, bytes]] = []
     for name, value in headers:
         name = name.lower()
-        if name in _HOP_BY_HOP_BYTES or name in extra or name in RESPONSE_ONLY_OURS:
+        if name in _HOP_BY_HOP_BYTES or name in dropped or name in extra:
             continue
         out.append((name, value))
-    return out
-
-
-def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The caller's headers as received (bytes: a non-ASCII value is passed on, never re-encoded)."""
-    raw: list[tuple[bytes, bytes]] = request.scope["headers"]
-    connection = b",".join(value for name, value in raw if name.lower() == b"connection")
-    extra = {h.strip().lower() for h in connection.split(b",") if h.strip()}
-    out: list[tuple[bytes, bytes]] = []
-    for raw_name, value in raw:
-        name = raw_name.lower()
-        if name in _HOP_BY_HOP_BYTES or name in REQUEST_DROPPED or name in extra:
-            continue
-        out.append((raw_name, value))
     return out
 
 
@@ -127,7 +115,7 @@ async def forward(request: Request, exchange: Exchange, deadline: float = 60.0) 
     path = url_path(request)
     if path.startswith("//") or reserved(path):
         return error(404, "not_found", "Not found.", "No such path.")
-    headers = _request_headers(request)
+    headers = _end_to_end(request.scope["headers"], REQUEST_DROPPED)
     if "accept-encoding" not in request.headers:
         # The pool would otherwise ask for gzip on the caller's behalf and we would
         # stream a compressed body to a client that never accepted one.
@@ -154,7 +142,7 @@ async def forward(request: Request, exchange: Exchange, deadline: float = 60.0) 
 
 
 async def _answer(upstream: Streamed) -> Response:
-    raw_headers = _response_headers(upstream.headers)
+    raw_headers = _end_to_end(upstream.headers, RESPONSE_ONLY_OURS)
     declared = next((v for k, v in raw_headers if k == b"content-length"), b"")
     if declared.isdigit() and int(declared) <= BUFFER_LIMIT:
         # A small answer of known length is read whole and sent as one body: the same bytes,
@@ -188,6 +176,11 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 def public_keys_in(request: Request) -> tuple[str, ...]:
     """The public keys a new-API call names (``company_id``, legacy ``token``): hidden in its access line."""
+    query: bytes = request.scope.get("query_string", b"")
+    if b"%" in query:
+        query = unquote_to_bytes(query)
+    if b"company_id" not in query and b"token" not in query:
+        return ()  # most calls: the query is not parsed at all
     return tuple(
         value
         for name in ("company_id", "token")
