@@ -10,6 +10,8 @@ What each setting is for:
   User-Agent, Accept or Accept-Encoding of ours); translated calls keep aiohttp's defaults.
 * ``auto_decompress``: translated answers are decoded (we asked for gzip); pass-through bodies
   travel encoded, as the caller asked for them.
+* ``tls``: the certificate authorities upstream certificates are checked against (the pools use
+  httpx's choice: ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` when set, else certifi's bundle).
 * Timeouts: ``connect_timeout`` for the TCP connect, ``read_timeout`` between reads and for
   waiting on a free pooled connection (httpx's ``pool`` timeout before issue 10).
 * Errors: every aiohttp failure is ``Unreachable`` whose reason starts with the name of what
@@ -19,6 +21,7 @@ What each setting is for:
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
@@ -85,6 +88,7 @@ class AiohttpExchange:
         read_timeout: float,
         headers: Mapping[str, str] | None = None,
         passthrough: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.base = base.rstrip("/")
         self.headers: Mapping[str, str] = dict(headers or {})
@@ -92,7 +96,7 @@ class AiohttpExchange:
             total=None, connect=read_timeout, sock_connect=connect_timeout, sock_read=read_timeout
         )
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=size, keepalive_timeout=KEEPALIVE),
+            connector=aiohttp.TCPConnector(limit=size, keepalive_timeout=KEEPALIVE, ssl=tls or True),
             cookie_jar=aiohttp.DummyCookieJar(),
             headers=self.headers,
             skip_auto_headers=PASSTHROUGH_SKIPPED if passthrough else None,

@@ -37,6 +37,7 @@ def build_pool(
             read_timeout=settings.read_timeout,
             headers=headers,
             passthrough=passthrough,
+            tls=httpx.create_ssl_context(),  # the CAs httpx used: SSL_CERT_FILE/_DIR, else certifi
         )
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
     return HttpxExchange(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -58,12 +59,14 @@ class RawUpstream:
     heard: list[Heard] = field(default_factory=list)
     connections: int = 0
     url: str = ""
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[RawUpstream]:
-        server = await asyncio.start_server(self._serve, LOOPBACK, 0)
-        self.url = f"http://{LOOPBACK}:{server.sockets[0].getsockname()[1]}"
+        server = await asyncio.start_server(self._serve, LOOPBACK, 0, ssl=self.tls)
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://{LOOPBACK}:{server.sockets[0].getsockname()[1]}"
         try:
             yield self
         finally:

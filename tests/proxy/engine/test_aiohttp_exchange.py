@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import trustme
 
 from proxy.engine.aiohttp_exchange import AiohttpExchange
 from proxy.engine.exchange import ShuttingDown, Unreachable
+from proxy.engine.pools import build_pool
 from proxy.engine.upstream import JSONAPI
+from proxy.settings import Settings
 from tests.e2e.harness import LOOPBACK
 from tests.proxy.harness import free_port
 from tests.proxy.raw_upstream import HANG, RESET, Heard, RawUpstream, Reply, answer
@@ -209,3 +214,30 @@ async def test_a_closed_pool_says_the_proxy_is_shutting_down() -> None:
         with pytest.raises(ShuttingDown):
             await exchange.open("GET", "/api/x/", [], None)
     assert upstream.heard == []
+
+
+async def test_an_https_upstream_is_checked_against_the_authorities_httpx_would_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(LOOPBACK).configure_cert(served)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    async with RawUpstream(tls=served).running() as upstream:
+        settings = Settings(upstream=upstream.url)
+        untrusting = build_pool(settings)  # certifi's bundle: our test CA is not in it
+        try:
+            with pytest.raises(Unreachable, match=r"^ConnectError: .*certificate"):
+                await untrusting.send("GET", "/api/x/", {}, None)
+        finally:
+            await untrusting.aclose()
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        trusting = build_pool(settings)
+        try:
+            answered = await trusting.send("GET", "/api/x/", {}, None)
+        finally:
+            await trusting.aclose()
+    assert answered.status == 200 and len(upstream.heard) == 1
