@@ -96,6 +96,9 @@ class Settings:
     traffic_batch_size: int = 200
     traffic_flush_ms: int = 500
     traffic_queue_size: int = 10_000
+    # With state_url: batches the shared traffic stream keeps for `klaviyo-compat recorder`
+    # (XADD MAXLEN ~; each entry is one batch of up to traffic_batch_size records).
+    traffic_stream_entries: int = 10_000
     caller_header: str = "X-Compat-Caller"  # optional caller label apps may send
     report_max_callers: int = 50  # report/dashboard: top callers kept, the rest folded per operation
     # Admin paths (/_compat/, /_compat/report, /metrics): token and/or a separate port.
@@ -313,6 +316,7 @@ _POSITIVE = (  # settings that must be above zero
     "traffic_batch_size",
     "traffic_flush_ms",
     "traffic_queue_size",
+    "traffic_stream_entries",
     "report_max_callers",
     "shutdown_timeout",
     "count_max_age",

@@ -29,13 +29,16 @@ def _docs(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
-def _kind(kind: str) -> dict[str, Any]:
-    [doc] = [d for p in sorted(K8S.glob("*.yaml")) for d in _docs(p) if d.get("kind") == kind]
+def _kind(kind: str, name: str | None = None) -> dict[str, Any]:
+    """The one manifest of ``kind`` (named ``name``, when several share the kind)."""
+    docs = [d for p in sorted(K8S.glob("*.yaml")) for d in _docs(p) if d.get("kind") == kind]
+    [doc] = [d for d in docs if name is None or d["metadata"]["name"] == name]
     return doc
 
 
-def _container() -> dict[str, Any]:
-    [container] = _kind("Deployment")["spec"]["template"]["spec"]["containers"]
+def _container(kind: str = "Deployment") -> dict[str, Any]:
+    """The proxy's container (``Deployment``) or the recorder's (``StatefulSet``)."""
+    [container] = _kind(kind)["spec"]["template"]["spec"]["containers"]
     return dict(container)
 
 
@@ -58,14 +61,14 @@ def _image_env() -> dict[str, str]:
     return dict(re.findall(r"(KLAVIYO_COMPAT_\w+)=(\S+)", block.group(1)))
 
 
-def _effective(tmp_path: Path) -> Settings:
+def _effective(tmp_path: Path, kind: str = "Deployment") -> Settings:
     """The settings a pod runs with: the ConfigMap's file, then the image's environment and the
     Deployment's (the environment beats the file; the Deployment's beats the image's)."""
     config = tmp_path / "klaviyo-compat.toml"
     [text] = _kind("ConfigMap")["data"].values()
     config.write_text(text)
     environ = _image_env()
-    for var in _container()["env"]:
+    for var in _container(kind)["env"]:
         if var["name"] == "KLAVIYO_COMPAT_CONFIG":
             continue
         ref = var.get("valueFrom", {}).get("secretKeyRef")
@@ -74,7 +77,7 @@ def _effective(tmp_path: Path) -> Settings:
 
 
 def test_every_environment_variable_is_a_setting() -> None:
-    names = [var["name"] for var in _container()["env"]]
+    names = [var["name"] for kind in ("Deployment", "StatefulSet") for var in _container(kind)["env"]]
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for service in compose["services"].values():
         names += [n for n in service.get("environment", {}) if n.startswith(ENV_PREFIX)]
@@ -128,7 +131,7 @@ def test_replicas_are_non_root_read_only_and_kept_available() -> None:
     assert _container()["securityContext"]["readOnlyRootFilesystem"] is True
     labels = deployment["spec"]["selector"]["matchLabels"]
     assert _kind("PodDisruptionBudget")["spec"]["selector"]["matchLabels"] == labels
-    assert _kind("Service")["spec"]["selector"] == labels
+    assert _kind("Service", "klaviyo-compat")["spec"]["selector"] == labels
     hpa = _kind("HorizontalPodAutoscaler")["spec"]
     assert hpa["minReplicas"] >= 2 and hpa["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
@@ -150,3 +153,46 @@ def test_compose_runs_redis_that_keeps_entries_and_replicas_that_share_it() -> N
     nginx = (DEPLOY / "nginx.conf").read_text()
     names = [n for n, s in services.items() if s in proxies]
     assert all(f"server {n}:8080;" in nginx for n in names)
+
+
+def test_the_recorder_is_one_non_root_read_only_pod_with_a_volume_for_its_record(tmp_path: Path) -> None:
+    from proxy.cli.recorder import Recorder, settings_refusal
+
+    recorder = _kind("StatefulSet")
+    spec = recorder["spec"]
+    pod = spec["template"]["spec"]
+    container = _container("StatefulSet")
+    assert spec["replicas"] == 1, "one recorder per stream"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    settings = _effective(tmp_path, "StatefulSet")
+    assert container["args"] == ["recorder"] and settings_refusal(settings) is None
+    # traffic_db lies on the volume claim, not on an emptyDir or the read-only root.
+    [claim] = spec["volumeClaimTemplates"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == claim["metadata"]["name"])
+    assert Path(settings.traffic_db).parent == Path(mount["mountPath"])
+    # Probes on paths the recorder's app serves, on its port.
+    app = Recorder(settings).app()
+    paths = {r.path for r in app.routes if isinstance(r, Route)}  # type: ignore[attr-defined]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_compat/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/_compat/health"
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] in paths
+        assert ports[container[probe]["httpGet"]["port"]] == settings.port
+    labels = spec["selector"]["matchLabels"]
+    assert labels["app.kubernetes.io/component"] == "recorder"
+    assert _kind("Service", spec["serviceName"])["spec"]["selector"] == labels
+    assert labels != _kind("Deployment")["spec"]["selector"]["matchLabels"], "not behind the proxy's Service"
+
+
+def test_compose_runs_one_recorder_on_a_volume_sharing_the_replicas_redis() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    [recorder] = [s for s in services.values() if s.get("command") == ["recorder"]]
+    proxy = next(s for s in services.values() if s.get("command", [""])[0] == "serve")
+    for name in ("KLAVIYO_COMPAT_STATE_URL", "KLAVIYO_COMPAT_HASH_SECRET"):
+        assert recorder["environment"][name] == proxy["environment"][name]
+    assert recorder["environment"]["KLAVIYO_COMPAT_ADMIN_TOKEN"], "it listens on 0.0.0.0 in the image"
+    [volume] = recorder["volumes"]
+    assert volume.split(":")[0] in compose["volumes"] and volume.endswith(":/var/lib/klaviyo-compat")

@@ -42,12 +42,13 @@ class AdminContext:
     clock: Callable[[], float] = field(default=time.time)
     max_callers: int = DEFAULT_MAX_CALLERS
     facts: SpecFacts = field(default_factory=lambda: SpecFacts({}, {}, ""))  # for the plan view
+    no_store: str = "Traffic recording is off (traffic_db), so there is no report."  # why store() is None
 
     async def report(self, window: str) -> Report:
         seconds = parse_since(window)  # ValueError: answered 400
         store = self.store()
         if store is None:
-            raise NoTrafficStore("Traffic recording is off (traffic_db), so there is no report.")
+            raise NoTrafficStore(self.no_store)
         return await asyncio.to_thread(
             build_report,
             store,

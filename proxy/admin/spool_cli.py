@@ -4,11 +4,17 @@
 the upstream's error code and the account's hash: never the sealed payload); ``retry`` moves
 dead letters back to the queue, at their original place in their account's order (a running
 proxy picks them up at its next poll); ``purge`` deletes them. Without ids, ``--all`` is needed.
+
+The spool is the one ``serve`` would use: the Redis of ``state_url`` when set (in the config
+file or ``KLAVIYO_COMPAT_STATE_URL``; every replica's dead letters), else the SQLite file
+``spool_db``; ``--db`` names a SQLite file explicitly. On Redis a retried dead letter goes to the
+end of its account's queue (a stream only grows at its end); in SQLite back to its old place.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from datetime import UTC, datetime
@@ -17,54 +23,72 @@ from typing import Any
 
 import orjson
 
-from proxy.settings import load
-from proxy.state.spool import SqliteSpool
+from proxy.settings import Settings, load
+from proxy.state.shared import StateUnavailable
+from proxy.state.spool import Spool
+from proxy.state.sqlite_spool import SqliteSpool
 
 
 def register(sub: Any) -> None:
     spool = sub.add_parser("spool", help="the write spool's dead letters: list, retry or purge them")
     spool.add_argument("action", choices=["list", "retry", "purge"])
-    spool.add_argument("ids", nargs="*", type=int, help="dead-letter ids (retry/purge)")
+    spool.add_argument("ids", nargs="*", help="dead-letter ids (retry/purge)")
     spool.add_argument("--all", action="store_true", help="every dead letter (retry/purge)")
-    spool.add_argument("--config", help="TOML settings file (spool_db)")
-    spool.add_argument("--db", help="spool SQLite file (overrides spool_db)")
+    spool.add_argument("--config", help="TOML settings file (state_url or spool_db)")
+    spool.add_argument("--db", help="spool SQLite file (overrides spool_db and state_url)")
     spool.add_argument("--limit", type=int, default=100, help="dead letters listed (default 100)")
     spool.add_argument("--format", choices=["table", "json"], default="table")
     spool.set_defaults(func=cmd_spool)
 
 
 def cmd_spool(args: argparse.Namespace) -> int:
-    settings = load(config=Path(args.config) if args.config else None, flags={"spool_db": args.db})
+    flags = {"spool_db": args.db, "state_url": "" if args.db else None}
+    settings = load(config=Path(args.config) if args.config else None, flags=flags)
     if not settings.spools:
         print('klaviyo-compat: the write spool is off (spool_db = "off").', file=sys.stderr)
         return 1
-    if not Path(settings.spool_db).exists():
+    if not settings.state_url and not Path(settings.spool_db).exists():
         print(f"klaviyo-compat: no spool at {settings.spool_db} (nothing was ever spooled).", file=sys.stderr)
         return 1
     if args.action != "list" and not args.ids and not args.all:
         print(f"klaviyo-compat: spool {args.action} needs dead-letter ids or --all.", file=sys.stderr)
         return 2
-    spool = SqliteSpool(settings.spool_db, max_entries=settings.spool_max_entries)
+    try:
+        print(asyncio.run(_act(settings, args)))
+    except StateUnavailable as exc:
+        print(f"klaviyo-compat: the Redis of state_url does not answer ({exc}).", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _open(settings: Settings) -> Spool:
+    if settings.state_url:
+        from proxy.state.redis_spool import RedisSpool
+
+        return RedisSpool.from_settings(settings)
+    return SqliteSpool(settings.spool_db, max_entries=settings.spool_max_entries)
+
+
+async def _act(settings: Settings, args: argparse.Namespace) -> str:
+    spool = _open(settings)
     try:
         ids = None if args.all else list(args.ids)
         if args.action == "retry":
-            print(f"{spool.retry(ids, time.time())} dead letter(s) queued again")
-        elif args.action == "purge":
-            print(f"{spool.purge(ids)} dead letter(s) deleted")
-        else:
-            print(_listing(spool, args.limit, args.format))
+            return f"{await spool.retry(ids, time.time())} dead letter(s) queued again"
+        if args.action == "purge":
+            return f"{await spool.purge(ids)} dead letter(s) deleted"
+        return await _listing(spool, args.limit, args.format)
     finally:
-        spool.close()
-    return 0
+        await spool.aclose()
 
 
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _listing(spool: SqliteSpool, limit: int, fmt: str) -> str:
-    counts = spool.counts()
-    letters = spool.dead_letters(limit)
+async def _listing(spool: Spool, limit: int, fmt: str) -> str:
+    counts = await spool.counts()
+    letters = await spool.dead_letters(limit)
     rows = [
         {
             "id": d.id,

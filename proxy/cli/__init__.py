@@ -1,8 +1,9 @@
-"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool``.
+"""Command line: ``klaviyo-compat serve | sandbox | routes | report | check | plan | cert | whois | spool |
+recorder``.
 
 This module holds the parser and the original commands; newer commands live in modules of this
-package (``check``, ``plan``, ``cert``, ``whois``, ``output``; ``spool`` in ``proxy.admin.spool_cli``),
-each registering its subparser.
+package (``check``, ``plan``, ``cert``, ``whois``, ``recorder``, ``output``; ``spool`` in
+``proxy.admin.spool_cli``), each registering its subparser.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proxy.cli.startup import busy_port as _busy_port
+from proxy.cli.startup import env_config as _env_config
+from proxy.cli.startup import run as _run
+from proxy.cli.startup import state_refusal as _state_refusal
 from proxy.settings import DEFAULT_REVISION, LOG_LEVELS, Settings, SettingsError, load
 from proxy.traffic.report import DEFAULT_WINDOW
 
@@ -63,48 +68,6 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
     return load(config=Path(args.config) if args.config else None, flags=_serve_flags(args))
 
 
-def _run(app: Any, settings: Settings, workers: int = 1) -> None:
-    import uvicorn
-
-    from proxy.engine.serving import uvicorn_options
-
-    options = uvicorn_options(settings)
-    if workers > 1:  # each worker imports its protocol class by name (proxy.cli.workers)
-        from proxy.cli.workers import PROTOCOL
-
-        options["http"] = PROTOCOL
-    # httptools with a header timeout and header caps, connection and keep-alive limits
-    # (proxy.engine.serving), plus shutdown and TLS.
-    uvicorn.run(
-        app,
-        workers=workers,
-        factory=isinstance(app, str),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        # SIGTERM: stop accepting, give in-flight calls this long, then close (traffic flushed,
-        # spool consistent: an unfinished delivery stays pending).
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
-        ssl_certfile=settings.tls_cert or None,
-        ssl_keyfile=settings.tls_key or None,
-        **options,
-    )
-
-
-def _busy_port(host: str, port: int) -> str | None:
-    """Why ``host:port`` cannot be listened on, or None (checked up front for a one-line error)."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            return exc.strerror or str(exc)
-    return None
-
-
 def _refusal(settings: Settings, *, empty: bool) -> str | None:
     """Why ``serve`` must not start with these settings (one line), or None."""
     from mappings.registry import REGISTRY
@@ -147,47 +110,6 @@ def _workers_refusal(settings: Settings, workers: int) -> str | None:
         )
     if settings.admin_port:
         return "klaviyo-compat: --workers with admin_port: the workers cannot share one admin listener."
-    return None
-
-
-def _state_refusal(settings: Settings) -> str | None:
-    """Why the Redis of ``state_url`` must not be used (one line), or None.
-
-    A Redis that may lose entries (AOF off, an ``allkeys-*`` eviction policy) is refused unless
-    ``state_accept_volatile``; one that does not answer yet is not: the proxy serves without it
-    (cache walks directly, tokens answer 503) and uses it once it answers.
-    """
-    if not settings.state_url:
-        return None
-    try:
-        from proxy.state.redis_backend import RedisBackend
-    except ImportError:
-        return "klaviyo-compat: state_url needs the redis extra: pip install 'klaviyo-compat[redis]'."
-    import asyncio
-
-    from proxy.state.shared import StateUnavailable
-
-    async def probe() -> str | None:
-        backend = RedisBackend.from_settings(settings)
-        try:
-            return await backend.policy_problem()
-        finally:
-            await backend.aclose()
-
-    try:
-        problem = asyncio.run(probe())
-    except StateUnavailable as exc:
-        print(
-            f"klaviyo-compat: warning: state_url does not answer ({exc}); starting without it, "
-            "its persistence policy unverified.",
-            file=sys.stderr,
-        )
-        return None
-    if problem and not settings.state_accept_volatile:
-        return (
-            f"klaviyo-compat: the Redis of state_url may lose entries: {problem}. Set appendonly yes "
-            "and maxmemory-policy noeviction, or state_accept_volatile = true to accept the loss."
-        )
     return None
 
 
@@ -262,13 +184,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     _run(create_app(settings, overrides=Overrides(transport=transport, config_path=config)), settings)
     return 0
-
-
-def _env_config() -> Path | None:
-    import os
-
-    value = os.environ.get("KLAVIYO_COMPAT_CONFIG")
-    return Path(value) if value else None
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -416,9 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows kept, top callers by calls; the rest fold into one 'other' row per operation (default 50)",
     )
     report.set_defaults(func=cmd_report)
-    from proxy.cli import cert, check, plan, whois
+    from proxy.cli import cert, check, plan, recorder, whois
 
-    for module in (check, plan, cert, whois):
+    for module in (check, plan, cert, whois, recorder):
         module.register(sub)
 
     from proxy.admin.spool_cli import register as register_spool

@@ -2,8 +2,11 @@
 
 ``check [--config FILE]`` loads the settings as ``serve`` would (defaults < file < environment <
 flags), parses the mode table, and prints each effective setting with its source, secrets
-masked. Exit 0 when ``serve`` would accept it, 2 with the reason otherwise (``main`` prints
-``SettingsError``). ``probe`` GETs ``/_compat/health`` on the configured port: exit 0 or 1.
+masked. With ``state_url`` it also asks that Redis: PING, then its persistence and eviction
+policy (the verdict ``serve`` would reach), and fails when it does not answer (``serve`` would
+start without it; ``check`` is the place to find out). Exit 0 when ``serve`` would accept it, 2
+with the reason otherwise (``main`` prints ``SettingsError``). ``probe`` GETs
+``/_compat/health`` on the configured port: exit 0 or 1.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from proxy.settings import Settings, load, load_with_sources
+from proxy.settings import Settings, load, load_with_sources, mask_url
 
 SECRETS = ("admin_token", "hash_secret", "state_url")
 
@@ -69,11 +72,66 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not settings.sandbox and not settings.upstream:
         problems.append("no upstream: serve needs --upstream (or upstream in the file) or --sandbox")
     print("\n".join(report_lines(settings, sources)))
+    if settings.state_url:
+        line, problem = probe_state(settings)
+        print(line)
+        problems += [problem] if problem else []
     if problems:
         print("\n".join(f"klaviyo-compat: {p}" for p in problems), file=sys.stderr)
         return 2
     print("configuration OK", file=sys.stderr)
     return 0
+
+
+def probe_state(settings: Settings) -> tuple[str, str | None]:
+    """What the Redis of ``state_url`` answers (PING, persistence and eviction policy), and the
+    problem that fails ``check``: it does not answer, or it may lose entries and
+    ``state_accept_volatile`` is off (``serve`` refuses that Redis). Never shows the URL."""
+    shown = f"state_url ({mask_url(settings.state_url)})"
+    try:
+        from proxy.state.redis_backend import RedisBackend
+    except ImportError:
+        return f"{shown}: not probed", "state_url needs the redis extra: pip install 'klaviyo-compat[redis]'"
+    import asyncio
+
+    from proxy.state.shared import StateUnavailable
+
+    async def probe() -> str | None:
+        backend = RedisBackend.from_settings(settings)
+        try:
+            try:
+                async with asyncio.timeout(settings.state_timeout):
+                    await backend.client.ping()
+            except Exception as exc:  # any failure to answer: the reason is shown, masked
+                raise StateUnavailable(f"{type(exc).__name__}: {exc}") from None
+            return await backend.policy_problem()
+        finally:
+            await backend.aclose()
+
+    try:
+        problem = asyncio.run(probe())
+    except StateUnavailable as exc:
+        reason = mask_secrets(str(exc), settings.state_url)
+        return f"{shown}: does not answer ({reason})", f"the Redis of state_url does not answer ({reason})"
+    if problem is None:
+        return f"{shown}: answers PING; appendonly on, no allkeys-* eviction: entries are kept", None
+    if settings.state_accept_volatile:
+        return f"{shown}: answers PING; may lose entries ({problem}), accepted (state_accept_volatile)", None
+    return (
+        f"{shown}: answers PING; may lose entries ({problem})",
+        f"the Redis of state_url may lose entries: {problem}; serve refuses it unless state_accept_volatile",
+    )
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """``text`` without the URL, its user name, password or host (an error may quote them)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    for secret in (url, parts.password, parts.username, parts.hostname):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

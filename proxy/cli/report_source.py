@@ -35,11 +35,13 @@ def recorded_report(args: argparse.Namespace) -> Report | int:
         )
         return 1
     if not Path(settings.traffic_db).is_file():
-        print(
-            f"klaviyo-compat: no traffic record at {settings.traffic_db} "
-            "(is this the proxy's traffic_db? use --config or --db)",
-            file=sys.stderr,
+        where = (
+            "with state_url the replicas send their record to `klaviyo-compat recorder`: run report "
+            "where the recorder runs, or GET /_compat/report from it"
+            if settings.state_url
+            else "is this the proxy's traffic_db? use --config or --db"
         )
+        print(f"klaviyo-compat: no traffic record at {settings.traffic_db} ({where})", file=sys.stderr)
         return 1
     import sqlite3
 

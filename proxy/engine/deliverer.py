@@ -1,12 +1,16 @@
 """Drains the write spool: per account, oldest first, within the rate budget.
 
-Each round takes the due head of every account and delivers each account's entries in order
-until one cannot be delivered yet. An entry that fails transiently (408, 429, 5xx, no answer)
-waits ``backoff`` (exponential, full jitter, at most ``backoff_cap``) or the ``Retry-After``
-upstream asked for, and blocks its account's later entries meanwhile; a spent budget or an open
-circuit postpones it without counting an attempt. A permanent refusal (any other 4xx) goes to
-the dead letters. Redelivery is safe: events carry their ``unique_id``, profile upserts are
-idempotent. A delivery cut by shutdown or SIGKILL leaves the entry pending: it is sent again.
+Each round takes every account with a due head and, under the account's delivery lease (with a
+shared spool, one replica at a time delivers an account; an account leased elsewhere is
+skipped), delivers its entries in order until one cannot be delivered yet. An entry that fails
+transiently (408, 429, 5xx, no answer) waits ``backoff`` (exponential, full jitter, at most
+``backoff_cap``) or the ``Retry-After`` upstream asked for, and blocks its account's later
+entries meanwhile; a spent budget or an open circuit postpones it without counting an
+attempt. A permanent refusal (any other 4xx) goes to the dead letters. Redelivery is safe:
+events carry their ``unique_id``, profile upserts are idempotent. A delivery cut by shutdown or
+SIGKILL leaves the entry pending: it is sent again (by this process after a restart, or by the
+replica that takes the account's lease over). While a shared spool does not answer, rounds are
+skipped until it does.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from proxy.engine.spooling import Spooler, call_of
 from proxy.engine.upstream import UnencodableRequest, Upstream, UpstreamUnavailable
 from proxy.state.budgets import BudgetSpent
 from proxy.state.seal import Unsealable
+from proxy.state.shared import StateUnavailable
 from proxy.state.spool import Entry
 
 log = structlog.get_logger("klaviyo_compat.spool")
@@ -54,6 +59,8 @@ class Deliverer:
         while True:
             try:
                 delivered = await self.drain()
+            except StateUnavailable:
+                delivered = 0  # the shared spool logged the outage once; look again at the next poll
             except Exception:
                 log.exception("spool.drain_failed")
                 delivered = 0
@@ -65,19 +72,22 @@ class Deliverer:
 
     async def drain(self) -> int:
         """One round over every account with a due head; returns the entries that left the spool."""
-        heads = await asyncio.to_thread(self.spool.heads, self.clock(), 1000)
-        done = await asyncio.gather(*(self._account(entry) for entry in heads))
+        accounts = await self.spool.due(self.clock(), 1000)
+        done = await asyncio.gather(*(self._account(account) for account in accounts))
         return sum(done)
 
-    async def _account(self, head: Entry) -> int:
-        """Deliver ``head`` and its account's next entries while they go through (at most 100)."""
+    async def _account(self, account: str) -> int:
+        """Under the account's lease, deliver its entries while they go through (at most 100)."""
         done = 0
-        entry: Entry | None = head
-        while entry is not None and done < 100:
-            if not await self.deliver(entry):
-                break
-            done += 1
-            entry = await asyncio.to_thread(self.spool.head_of, head.account, self.clock())
+        try:
+            async with self.spool.lease(account) as lease:
+                while lease.held and done < 100:
+                    entry = await self.spool.head(account, self.clock())
+                    if entry is None or not await self.deliver(entry):
+                        break
+                    done += 1
+        except StateUnavailable:
+            pass  # the shared spool went down mid-round: what was not settled is sent again later
         return done
 
     async def deliver(self, entry: Entry) -> bool:
@@ -107,8 +117,7 @@ class Deliverer:
 
     async def _settle(self, entry: Entry, reply: Reply) -> bool:
         if reply.ok:
-            await asyncio.to_thread(self.spool.delivered, entry.id)
-            self.spooler.forget(entry.account)
+            await self.spool.delivered(entry)
             if self.spooler.metrics is not None:
                 self.spooler.metrics.delivered(entry.operation)
             return True
@@ -122,11 +131,10 @@ class Deliverer:
         return await self._bury(entry, reply.status, _detail(reply))
 
     async def _later(self, entry: Entry, seconds: float, why: str, *, attempt: bool = True) -> None:
-        await asyncio.to_thread(self.spool.postpone, entry.id, self.clock() + seconds, why, attempt=attempt)
+        await self.spool.postpone(entry, self.clock() + seconds, why, attempt=attempt)
 
     async def _bury(self, entry: Entry, status: int, reason: str) -> bool:
-        await asyncio.to_thread(self.spool.bury, entry, status, reason, self.clock())
-        self.spooler.forget(entry.account)
+        await self.spool.bury(entry, status, reason, self.clock())
         if self.spooler.metrics is not None:
             self.spooler.metrics.dead(entry.operation)
         log.warning("spool.dead_letter", upstream=entry.operation, status=status, entry=entry.id)

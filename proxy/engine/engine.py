@@ -61,10 +61,14 @@ from proxy.traffic.plan import SpecFacts
 from proxy.traffic.retention import prune_forever
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.store import TrafficStore
-from proxy.traffic.writer import BatchWriter
+from proxy.traffic.writer import BatchWriter, Sink
 
 log = structlog.get_logger("klaviyo_compat.app")
 STATE_WATCH_SECONDS = 1.0  # how often a shared state backend is pinged (a down one comes back)
+STREAMED = (
+    "This replica sends its traffic record to the shared stream of state_url: the report and the "
+    "dashboard are served by `klaviyo-compat recorder`."
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,10 @@ class Overrides:
     (``traffic_db``) the same way and stays open: it belongs to whoever made it. ``clock`` is the
     arrival time of every call; ``draw`` (uniform [0, 1)) decides brownout fractions (tests pass
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
-    reload of the modes. ``rate_budget`` and ``spool`` replace the in-memory rate budget and the
-    SQLite write spool (``spool_db``) the same way as the token store. ``tap`` wraps each upstream
-    pool as built (the end-to-end tests record every request that leaves the proxy).
+    reload of the modes. ``rate_budget`` and ``spool`` replace the rate budget and the write spool
+    (SQLite ``spool_db``, or Redis with ``state_url``) and stay open, as the state backend does.
+    ``tap`` wraps each upstream pool as built (the end-to-end tests record every request that
+    leaves the proxy).
     """
 
     transport: httpx.AsyncBaseTransport | None = None
@@ -138,8 +143,16 @@ class Engine:
             max_callers=settings.report_max_callers,
             facts=SpecFacts(SPEC_TAGS, SPEC_BODY_TYPES, settings.revision),
         )
+        if self._streams_traffic:
+            self.admin_context.no_store = STREAMED
         self.running: Running | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def _streams_traffic(self) -> bool:
+        """The record goes to the shared stream of ``state_url`` (kept by ``klaviyo-compat recorder``)."""
+        settings = self.settings
+        return bool(settings.state_url) and settings.records_traffic and self.overrides.traffic_store is None
 
     @property
     def draining(self) -> bool:
@@ -155,6 +168,8 @@ class Engine:
         running = self.running
         if self.overrides.traffic_store is not None:
             store: str | None = "ok"  # injected: not the file traffic_db names; whoever made it owns it
+        elif self._streams_traffic:
+            store = None  # to the shared stream: readiness never depends on Redis
         else:
             is_open = running is not None and running.store is not None
             store = store_check(self.settings.records_traffic, self.settings.traffic_db, is_open)
@@ -260,13 +275,27 @@ class Engine:
     ) -> tuple[TrafficStore | None, BatchWriter | None]:
         """The traffic store, its batch writer and retention pruning (None, None: not recording)."""
         settings, injected = self.settings, self.overrides.traffic_store
+        if self._streams_traffic:
+            from proxy.traffic.stream_sink import StreamSink  # the redis extra: only with state_url
+
+            sink = StreamSink.from_settings(settings)
+            stack.callback(sink.close)  # after the writer's close (the stack closes in reverse)
+            return None, self._open_writer(stack, sink)
         store = injected or self._open_store()
         if store is None:
             return None, None
         if injected is None:  # an injected store belongs to whoever made it
             stack.callback(store.close)
+        writer = self._open_writer(stack, store)
+        pruning = prune_forever(store, settings.traffic_retention_days, clock=self.overrides.clock)
+        tasks.append(asyncio.create_task(pruning))
+        return store, writer
+
+    def _open_writer(self, stack: contextlib.AsyncExitStack, sink: Sink) -> BatchWriter:
+        """The batch writer into ``sink``; it closes (writing what is queued) before the sink does."""
+        settings = self.settings
         writer = BatchWriter(
-            store,
+            sink,
             batch_size=settings.traffic_batch_size,
             flush_seconds=settings.traffic_flush_ms / 1000,
             queue_size=settings.traffic_queue_size,
@@ -274,9 +303,7 @@ class Engine:
         )
         writer.start()
         stack.push_async_callback(writer.close)
-        pruning = prune_forever(store, settings.traffic_retention_days, clock=self.overrides.clock)
-        tasks.append(asyncio.create_task(pruning))
-        return store, writer
+        return writer
 
     def _open_store(self) -> TrafficStore | None:
         """The SQLite store, or None (recording off, or the file cannot be opened: logged, not fatal)."""

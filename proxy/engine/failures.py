@@ -20,7 +20,7 @@ from proxy.engine.resilience import CircuitOpen
 from proxy.engine.upstream import UnencodableRequest, UpstreamUnavailable
 from proxy.state.backend import StateUnavailable
 from proxy.state.budgets import BudgetSpent
-from proxy.state.spool import SpoolFull
+from proxy.state.spool import SpoolFull, SpoolUnavailable
 
 log = structlog.get_logger("klaviyo_compat.legacy")
 
@@ -80,6 +80,13 @@ def _spool_full(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     return protocol.error(family, 503, message, {"Retry-After": "60"}, reason="spool_full")
 
 
+def _spool_unavailable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
+    # The spool logged the outage once (spool.backend_down); the write was not acknowledged.
+    log.warning("spool.unavailable", operation=ctx.operation, effect="the write was refused (legacy failure)")
+    message = "The upstream Klaviyo API could not be reached and the write could not be spooled. Retry."
+    return protocol.error(family, 503, message, {"Retry-After": "1"}, reason="spool_unavailable")
+
+
 def _state_unavailable(exc: Exception, family: Family, ctx: Failure) -> LegacyReply:
     # The backend logged the transition (state.backend_down) once; this line is per call.
     log.warning("state.unavailable", operation=ctx.operation)
@@ -116,6 +123,7 @@ FAILURES: tuple[tuple[type[Exception], ReplyFor], ...] = (
     (BudgetSpent, _budget_spent),
     (SpoolFull, _spool_full),
     (UpstreamUnavailable, _upstream_unavailable),
+    (SpoolUnavailable, _spool_unavailable),  # before StateUnavailable: it is one
     (StateUnavailable, _state_unavailable),
     (UnencodableRequest, _unencodable),
     (Exception, _internal_error),  # last: anything else is a bug

@@ -2,9 +2,12 @@
 
 ``open_reliability`` stacks ``Retrying(Breaker(Upstream))`` for legacy calls (the deliverer
 uses the breaker alone: it has its own backoff), builds the rate budget from the spec's tiers,
-opens the write spool (``settings.spool_db``) and starts its deliverer; the closes are
-registered on the engine's exit stack (the deliverer stops first, then the spool closes: an
-entry being delivered at that moment stays pending and is sent again after the restart).
+opens the write spool and starts its deliverer; the closes are registered on the engine's exit
+stack (the deliverer stops first, releasing its delivery leases, then the spool closes: an entry
+being delivered at that moment stays pending and is sent again after the restart, or at once by
+another replica). The spool is SQLite (``spool_db``) per process, or Redis shared by every
+replica when ``state_url`` is set; then its payloads are sealed under a key derived from
+``hash_secret`` (the same on every replica, so any of them can deliver any entry).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from proxy.observe.reliability import ReliabilityMetrics
 from proxy.settings import Settings
 from proxy.state.budgets import MemoryRateBudget, RateBudget, windows_from_spec
 from proxy.state.seal import Sealer
-from proxy.state.spool import Spool, SqliteSpool
+from proxy.state.spool import Spool
+from proxy.state.sqlite_spool import SqliteSpool
 
 log = structlog.get_logger("klaviyo_compat.app")
 
@@ -107,21 +111,20 @@ async def _open_spool(
 ) -> Spooler | None:
     spool = parts.spool
     if spool is None and settings.spools:
-        spool = SqliteSpool(settings.spool_db, max_entries=settings.spool_max_entries)
-        stack.callback(spool.close)
+        spool = build_spool(settings)
+        stack.push_async_callback(spool.aclose)
     if spool is None:
         return None
-    sealer = Sealer.for_spool(settings.spool_db) if settings.spools else Sealer(secrets.token_bytes(32))
     spooler = Spooler(
         spool,
-        sealer,
+        spool_sealer(settings),
         budget,
         budget_wait=settings.budget_wait,
         send_timeout=min(settings.spool_after, settings.request_deadline / 2),
         clock=parts.clock,
         metrics=metrics,
     )
-    await spooler.load()
+    pending = await spooler.load()
     metrics.track_sizes(lambda: _sizes(spool))
     deliverer = Deliverer(
         spooler,
@@ -134,12 +137,32 @@ async def _open_spool(
     )
     task = asyncio.create_task(deliverer.run(), name="klaviyo-compat spool deliverer")
     stack.push_async_callback(_stop, task)
-    log.info("spool.open", pending=sum(spooler.waiting.values()))
+    log.info("spool.open", shared=bool(settings.state_url), pending=pending)
     return spooler
 
 
+def build_spool(settings: Settings) -> Spool:
+    """The spool the settings name: Redis when ``state_url`` is set, else the SQLite file."""
+    if settings.state_url:
+        from proxy.state.redis_spool import RedisSpool
+
+        return RedisSpool.from_settings(settings)
+    return SqliteSpool(settings.spool_db, max_entries=settings.spool_max_entries)
+
+
+def spool_sealer(settings: Settings) -> Sealer:
+    """Payloads are sealed per installation: a key file beside ``spool_db``, or with ``state_url``
+    a key derived from ``hash_secret`` (every replica opens every entry); a random key when the
+    spool is an injected one (tests)."""
+    if settings.state_url and settings.hash_secret:
+        return Sealer.from_secret(settings.hash_secret)
+    if settings.spools:
+        return Sealer.for_spool(settings.spool_db)
+    return Sealer(secrets.token_bytes(32))
+
+
 def _sizes(spool: Spool) -> tuple[int, int]:
-    counts = spool.counts()
+    counts = spool.sizes()
     return counts.pending, counts.dead
 
 

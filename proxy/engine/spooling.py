@@ -4,13 +4,16 @@ For a spoolable operation (``Operation.spoolable``) the runner hands its one ups
 ``Spooler.send``: the call gets its idempotency key first (an event's ``unique_id``, fixed now
 unless the translation set one), then
 
-* if the account already has writes waiting in the spool, it joins them (order per account);
+* if the account already has writes waiting in the spool, it joins them (order per account;
+  with a shared spool, whichever replica spooled them);
 * else it reserves its budget (a short bounded wait) and is sent; a transient failure (408,
   429, 5xx, no answer, an open circuit, no answer within ``send_timeout``) or a spent budget
   spools it instead.
 
 A spooled call answers ``SPOOLED`` (a 202), so the plan renders the legacy success answer. A
-full spool raises ``SpoolFull`` (the legacy failure answer). ``proxy.engine.deliverer`` drains
+full spool raises ``SpoolFull``, a shared spool that does not answer ``SpoolUnavailable`` (both
+the legacy failure answer: a write is acknowledged only once delivered or durably spooled).
+While a shared spool is down a write is still sent directly. ``proxy.engine.deliverer`` drains
 the spool.
 """
 
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -32,6 +34,7 @@ from proxy.engine.upstream import UpstreamUnavailable
 from proxy.observe.reliability import ReliabilityMetrics
 from proxy.state.budgets import BudgetSpent, RateBudget
 from proxy.state.seal import Sealer
+from proxy.state.shared import StateUnavailable
 from proxy.state.spool import Spool
 
 log = structlog.get_logger("klaviyo_compat.spool")
@@ -80,26 +83,32 @@ class Spooler:
         self.send_timeout = send_timeout  # a direct try slower than this is cut and spooled
         self.clock = clock
         self.metrics = metrics
-        self.waiting: Counter[str] = Counter()  # account -> entries in the spool
-        self.wake = asyncio.Event()
+        self.wake = asyncio.Event()  # a new entry: the local deliverer looks at once
 
-    async def load(self) -> None:
-        """Count what a previous run left in the spool (it is delivered first, in order)."""
-        self.waiting.update(await asyncio.to_thread(self.spool.pending_by_account))
-        if self.waiting:
+    async def load(self) -> int:
+        """How many entries a previous run left (the deliverer is woken for them); 0 when a
+        shared spool does not answer yet."""
+        try:
+            pending = (await self.spool.counts()).pending
+        except StateUnavailable:
+            return 0
+        if pending:
             self.wake.set()
+        return pending
 
-    def forget(self, account: str) -> None:
-        """One entry of ``account`` left the spool (delivered or dead)."""
-        self.waiting[account] -= 1
-        if self.waiting[account] <= 0:
-            del self.waiting[account]
+    async def _queued(self, account: str) -> bool:
+        """Whether ``account`` has writes in the spool; a shared spool that does not answer
+        counts as empty (the write is sent directly; it could not be spooled anyway)."""
+        try:
+            return await self.spool.waiting(account) > 0
+        except StateUnavailable:
+            return False
 
     async def send(
         self, account: str, call: Call, key: str | None, send: Callable[[], Awaitable[Reply]]
     ) -> Reply:
         """Deliver ``call`` (already stamped) through ``send``, or spool it."""
-        if self.waiting[account] > 0:
+        if await self._queued(account):
             return await self.put(account, call, key, "queued behind earlier writes")
         reservation = None
         if self.budget is not None:
@@ -125,9 +134,8 @@ class Spooler:
 
     async def put(self, account: str, call: Call, key: str | None, why: str) -> Reply:
         blob = self.sealer.seal(sealed_payload(call, key))
-        # The commit (fsync) runs off the event loop; the caller is answered after it.
-        await asyncio.to_thread(self.spool.put, account, call.op, blob, self.clock())
-        self.waiting[account] += 1
+        # Durable (committed and fsynced, or in Redis's AOF) before the caller is answered.
+        await self.spool.put(account, call.op, blob, self.clock())
         self.wake.set()
         if self.metrics is not None:
             self.metrics.spooled(call.op)

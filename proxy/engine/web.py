@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from mappings.upstream_ops import REVISION
 from proxy.admin.access import AdminAccess
@@ -72,11 +72,19 @@ def ready_route(ready: Callable[[], Awaitable[Verdict]]) -> Route:
 
 
 def admin_app(
-    settings: Settings, ctx: AdminContext, routes: int, ready: Callable[[], Awaitable[Verdict]]
+    settings: Settings,
+    ctx: AdminContext,
+    routes: int,
+    ready: Callable[[], Awaitable[Verdict]],
+    lifespan: Lifespan[Starlette] | None = None,
 ) -> ASGIApp:
-    """The app of the separate admin listener: health, readiness and the admin pages, token-guarded."""
+    """The app of the separate admin listener: health, readiness and the admin pages, token-guarded.
+
+    Also the whole app of ``klaviyo-compat recorder``, which runs its parts in ``lifespan``.
+    """
     access = AdminAccess(enabled=True, token=settings.admin_token)
     return Starlette(
         routes=[health_route(settings, routes), ready_route(ready), *admin_routes(ctx, access)],
         middleware=[Middleware(RequestContextMiddleware, access_log=settings.access_log)],
+        lifespan=lifespan,
     )

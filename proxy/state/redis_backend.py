@@ -6,7 +6,8 @@ each script touches one slot and also runs on Redis Cluster.
 
 Tokens: ``kc:{acct}:t:<token>`` holds the JSON value with a TTL (``SET NX PX``: a live token is
 never minted twice). A marker minted by one replica resolves on any other; another account's
-token is simply another key.
+token is simply another key. The cluster-wide bound ``token_entries`` keeps an index of every
+token under the hash tag ``{tokens}`` (``proxy.state.redis_token_index``).
 
 Enumeration cache, single-flight across replicas: a walk's snapshot is ``kc:{acct}:c:<digest>``
 (TTL ``collection_cache_ttl``). On a miss, one replica takes the lease ``kc:{acct}:l:<digest>``
@@ -38,6 +39,7 @@ from redis.exceptions import RedisError, ResponseError
 from mappings.core import Collected
 from proxy.settings import Settings
 from proxy.state.collection_cache import CollectionCache
+from proxy.state.redis_token_index import TokenIndex
 from proxy.state.shared import OnChange, StateUnavailable
 from proxy.state.tokens import TokenStore, mint
 
@@ -64,15 +66,20 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return gen == ARGV[2] and 1 or 0
 """
 # KEYS: token, the account's token index. ARGV: payload, ttl ms, per-account bound, token key prefix.
+# Returns {0} (a live token of that name exists), or {1, tokens the account holds, evicted tokens...}.
 _SAVE_TOKEN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3]) + 1
+local evicted = {}
 if excess > 0 then
   local popped = redis.call('ZPOPMIN', KEYS[2], excess)  -- member, score, member, score...
-  for i = 1, #popped, 2 do redis.call('DEL', ARGV[4] .. popped[i]) end
+  for i = 1, #popped, 2 do
+    redis.call('DEL', ARGV[4] .. popped[i])
+    evicted[#evicted + 1] = popped[i]
+  end
 end
 local token = string.sub(KEYS[1], string.len(ARGV[4]) + 1)
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -82,7 +89,9 @@ local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
 redis.call('ZADD', KEYS[2], score, token)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 1
+local reply = {1, redis.call('ZCARD', KEYS[2])}
+for _, gone in ipairs(evicted) do reply[#reply + 1] = gone end
+return reply
 """
 # KEYS: lease. ARGV: owner, ms. A walk still running renews its own lease.
 _RENEW = """
@@ -119,6 +128,7 @@ class RedisBackend:
         cache_ttl: float,
         lease: float,
         token_per_account: int = 10_000,
+        token_entries: int = 100_000,
         timeout: float = 1.0,
         on_change: OnChange | None = None,
     ) -> None:
@@ -128,7 +138,7 @@ class RedisBackend:
         self.timeout = timeout
         self.on_change = on_change
         self._up = True  # until a command fails
-        self._tokens = RedisTokenStore(self, token_ttl, token_per_account)
+        self._tokens = RedisTokenStore(self, token_ttl, token_per_account, token_entries)
         self._cache = RedisCollectionCache(self, cache_ttl, lease)
 
     @classmethod
@@ -137,6 +147,7 @@ class RedisBackend:
             settings.state_url,
             token_ttl=settings.token_ttl,
             token_per_account=min(settings.token_entries_per_account, settings.token_entries),
+            token_entries=settings.token_entries,
             cache_ttl=settings.collection_cache_ttl,
             lease=LEASE_SECONDS,
             timeout=settings.state_timeout,
@@ -207,9 +218,11 @@ class RedisBackend:
             raise StateUnavailable(f"{type(exc).__name__}: {exc}") from exc
         problems = []
         if appendonly not in ("yes", "1"):
-            problems.append("appendonly is off (a restart loses every entry since the last snapshot)")
+            problems.append(
+                "appendonly is off (a restart loses every spooled write and marker since the last snapshot)"
+            )
         if policy.startswith("allkeys-"):
-            problems.append(f"maxmemory-policy is {policy} (Redis evicts live entries when full)")
+            problems.append(f"maxmemory-policy is {policy} (Redis evicts spooled writes when full)")
         return "; ".join(problems) or None
 
     async def _policy(self) -> tuple[str, str]:
@@ -234,18 +247,21 @@ def _text(value: Any) -> str:
 
 
 class RedisTokenStore:
-    """Tokens with a TTL, at most ``per_account`` live ones per account (its oldest go first).
+    """Tokens with a TTL, at most ``per_account`` live ones per account (its oldest go first), at
+    most about ``max_entries`` in the whole cluster.
 
     ``kc:{acct}:tz`` orders an account's tokens by expiry; one script drops the expired ones,
     evicts the account's oldest beyond its bound and stores the new token (``NX``), so an
-    account minting in a loop evicts its own walks, never another account's.
+    account minting in a loop evicts its own walks, never another account's. The cluster-wide
+    bound is ``proxy.state.redis_token_index`` (one more round trip per minted token).
     """
 
-    def __init__(self, backend: RedisBackend, ttl: float, per_account: int) -> None:
+    def __init__(self, backend: RedisBackend, ttl: float, per_account: int, max_entries: int) -> None:
         self.backend = backend
         self.ttl_ms = max(1, round(ttl * 1000))
         self.per_account = per_account
         self._save = backend.client.register_script(_SAVE_TOKEN)
+        self.index = TokenIndex(backend.client, backend.run, self.ttl_ms, max_entries)
 
     @staticmethod
     def key(account: str, token: str | int) -> str:
@@ -259,8 +275,12 @@ class RedisTokenStore:
             index = f"{account_tag(account)}:tz"
             args = [payload, self.ttl_ms, self.per_account, f"{account_tag(account)}:t:"]
             stored = await self.backend.run(self._save, keys=[key, index], args=args)
-            if int(stored) == 1:
-                return token
+            if int(stored[0]) == 1:
+                break
+        evicted = [_text(t) for t in stored[2:]]
+        with contextlib.suppress(StateUnavailable):  # stored: the bound is caught up by the next one
+            await self.index.added(account_tag(account), str(token), int(stored[1]), evicted)
+        return token
 
     async def load(self, account: str, token: str | int) -> Any | None:
         if len(str(token)) > _MAX_TOKEN:

@@ -5,12 +5,16 @@ addresses, phone numbers), the public token it came with and, for a call authent
 the caller's own private key, that key. All of it is sealed with Fernet (AES-128-CBC plus
 HMAC-SHA256) under a key kept in ``<spool>.key`` (0600, created at first start), so a copied
 spool file, a backup or ``klaviyo-compat spool list`` shows nothing in clear. Whoever can read
-both files can read the payloads: keep the folder private (it is created 0700).
+both files can read the payloads: keep the folder private (it is created 0700). The spool
+shared on Redis (``state_url``) is sealed under a key derived from ``hash_secret`` instead, the
+same on every replica: whoever can read Redis and knows ``hash_secret`` can read the payloads.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,11 @@ class Sealer:
     @classmethod
     def for_spool(cls, spool_path: str | Path) -> Sealer:
         return cls(persisted(key_path(spool_path)))
+
+    @classmethod
+    def from_secret(cls, secret: str) -> Sealer:
+        """A key derived from a shared secret (``hash_secret``), for a purpose of its own."""
+        return cls(hmac.new(secret.encode(), b"klaviyo-compat spool seal v1", hashlib.sha256).digest())
 
     def seal(self, value: Any) -> bytes:
         return self._fernet.encrypt(orjson.dumps(value))

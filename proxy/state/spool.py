@@ -2,61 +2,49 @@
 
 A spoolable legacy call (``Operation.spoolable``: track, identify) whose upstream write fails
 transiently is written here and acknowledged; ``proxy.engine.deliverer`` drains the spool per
-account, oldest first. ``Spool`` is the interface (a shared backend comes with scale-out);
-``SqliteSpool`` the local default: one SQLite file in WAL mode, every put committed with
-``synchronous=FULL`` before the caller is answered, the file 0600 in a 0700 folder.
+account, oldest first. ``Spool`` is the interface, with two implementations:
 
-An entry's payload is sealed (``proxy.state.seal``): the spool holds in clear only the
-account's hash, the upstream operation id, timestamps, attempt counts and the HTTP status of a
-dead letter, never a key, token, e-mail address or phone number.
+* ``proxy.state.sqlite_spool.SqliteSpool``, the default: one SQLite file per process, every put
+  committed with ``synchronous=FULL`` before the caller is answered;
+* ``proxy.state.redis_spool.RedisSpool`` when ``state_url`` names a Redis: one stream per
+  account shared by every replica, a per-account delivery lease, reclaim of a dead replica's
+  pending entries.
+
+An entry's payload is sealed (``proxy.state.seal``): a spool holds in clear only the account's
+hash, the upstream operation id, timestamps, attempt counts and the HTTP status of a dead
+letter, never a key, token, e-mail address or phone number.
+
+Delivery goes account by account: ``due`` names accounts whose oldest entry may be tried,
+``lease`` makes this process the only deliverer of one account while it holds it (a no-op in
+one process), ``head`` is that account's oldest entry when it is due. Entry and dead-letter ids
+are strings (a SQLite row id, a Redis stream id; a dead letter's id is a number either way).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS pending (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    accepted REAL NOT NULL,
-    next_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT NOT NULL DEFAULT '',
-    payload BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS pending_account ON pending (account, id);
-CREATE TABLE IF NOT EXISTS dead (
-    id INTEGER PRIMARY KEY,
-    account TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    accepted REAL NOT NULL,
-    failed REAL NOT NULL,
-    attempts INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    payload BLOB NOT NULL
-);
-"""
+from proxy.state.shared import StateUnavailable
 
 
 class SpoolFull(Exception):
     """The spool holds its configured maximum: the caller gets the legacy failure."""
 
 
+class SpoolUnavailable(StateUnavailable):
+    """The shared spool (Redis) did not answer: the write was not stored, the caller gets the
+    legacy failure answer (never an acknowledgement without a durable copy)."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One spooled write. ``payload`` is sealed; ``account`` is a hash."""
 
-    id: int
+    id: str
     account: str
     operation: str
     accepted: float
@@ -69,7 +57,7 @@ class Entry:
 class DeadLetter:
     """A write upstream refused for good (a 4xx other than 408/429)."""
 
-    id: int
+    id: str
     account: str
     operation: str
     accepted: float
@@ -85,188 +73,67 @@ class Counts:
     dead: int
 
 
+@dataclass
+class Lease:
+    """Whether this process delivers an account now; a shared spool clears ``held`` when the
+    lease was lost (not renewed in time), and the deliverer stops at the next entry."""
+
+    held: bool
+
+
 class Spool(Protocol):
-    """Where fire-and-forget writes wait. Every method is synchronous and thread-safe."""
+    """Where fire-and-forget writes wait."""
 
-    def put(self, account: str, operation: str, payload: bytes, accepted: float) -> int:
-        """Store durably (committed when this returns); raises ``SpoolFull`` at the bound."""
+    async def put(self, account: str, operation: str, payload: bytes, accepted: float) -> str:
+        """Store durably (on disk when this returns); raises ``SpoolFull`` at the bound and
+        ``SpoolUnavailable`` when a shared spool does not answer."""
         ...
 
-    def heads(self, now: float, limit: int) -> list[Entry]:
-        """The oldest entry of each account whose head is due (``next_at <= now``)."""
+    async def waiting(self, account: str) -> int:
+        """How many entries of ``account`` wait (a new write of that account joins them)."""
         ...
 
-    def head_of(self, account: str, now: float) -> Entry | None:
-        """The oldest entry of ``account`` if it is due."""
+    async def due(self, now: float, limit: int) -> list[str]:
+        """Accounts whose oldest entry may be due (``next_at <= now``)."""
         ...
 
-    def delivered(self, entry_id: int) -> None: ...
+    def lease(self, account: str) -> AbstractAsyncContextManager[Lease]:
+        """Deliver ``account`` alone while inside (``held`` False: another process does)."""
+        ...
 
-    def postpone(self, entry_id: int, next_at: float, error: str, *, attempt: bool = True) -> None: ...
+    async def head(self, account: str, now: float) -> Entry | None:
+        """The oldest entry of ``account`` if it is due; call it under the account's lease (a
+        shared spool answers None to a process that does not hold it)."""
+        ...
 
-    def bury(self, entry: Entry, status: int, reason: str, now: float) -> None:
+    async def delivered(self, entry: Entry) -> None: ...
+
+    async def postpone(self, entry: Entry, next_at: float, error: str, *, attempt: bool = True) -> None: ...
+
+    async def bury(self, entry: Entry, status: int, reason: str, now: float) -> None:
         """Move an entry to the dead letters."""
         ...
 
-    def pending_by_account(self) -> dict[str, int]: ...
+    async def counts(self) -> Counts: ...
 
-    def counts(self) -> Counts: ...
+    def sizes(self) -> Counts:
+        """For a metrics scrape, without waiting: exact, or as of the last ``counts``."""
+        ...
 
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 
-    def retry(self, ids: Sequence[int] | None, now: float) -> int:
+    async def retry(self, ids: Sequence[str] | None, now: float) -> int:
         """Move dead letters (all when ``ids`` is None) back to pending; returns how many."""
         ...
 
-    def purge(self, ids: Sequence[int] | None) -> int:
+    async def purge(self, ids: Sequence[str] | None) -> int:
         """Delete dead letters (all when ``ids`` is None); returns how many."""
         ...
 
-    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
-def _private_folder(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):  # a shared folder the operator chose: keep their mode
-        if path.parent.stat().st_uid == os.getuid():
-            os.chmod(path.parent, 0o700)
-
-
-class SqliteSpool:
-    """The local spool. ``max_entries`` bounds pending plus dead entries."""
-
-    def __init__(self, path: str | Path, *, max_entries: int) -> None:
-        self.path = Path(path)
-        self.max_entries = max_entries
-        _private_folder(self.path)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        os.chmod(self.path, 0o600)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.chmod(f"{self.path}{suffix}", 0o600)
-        self._size = self._count()
-
-    def _count(self) -> int:
-        row = self._db.execute(
-            "SELECT (SELECT count(*) FROM pending) + (SELECT count(*) FROM dead)"
-        ).fetchone()
-        return int(row[0])
-
-    def put(self, account: str, operation: str, payload: bytes, accepted: float) -> int:
-        with self._lock:
-            if self._size >= self.max_entries:
-                raise SpoolFull(f"the spool holds {self._size} entries (spool_max_entries)")
-            cur = self._db.execute(
-                "INSERT INTO pending (account, operation, accepted, next_at, payload) VALUES (?, ?, ?, ?, ?)",
-                (account, operation, accepted, accepted, payload),
-            )
-            self._size += 1
-            return int(cur.lastrowid or 0)
-
-    def heads(self, now: float, limit: int) -> list[Entry]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT p.id, p.account, p.operation, p.accepted, p.next_at, p.attempts, p.payload "
-                "FROM pending p JOIN (SELECT min(id) AS id FROM pending GROUP BY account) h ON p.id = h.id "
-                "WHERE p.next_at <= ? ORDER BY p.next_at LIMIT ?",
-                (now, limit),
-            ).fetchall()
-        return [Entry(*row) for row in rows]
-
-    def head_of(self, account: str, now: float) -> Entry | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, account, operation, accepted, next_at, attempts, payload FROM pending "
-                "WHERE account = ? ORDER BY id LIMIT 1",
-                (account,),
-            ).fetchone()
-        entry = Entry(*row) if row is not None else None
-        return entry if entry is not None and entry.next_at <= now else None
-
-    def delivered(self, entry_id: int) -> None:
-        with self._lock:
-            cur = self._db.execute("DELETE FROM pending WHERE id = ?", (entry_id,))
-            self._size -= cur.rowcount
-
-    def postpone(self, entry_id: int, next_at: float, error: str, *, attempt: bool = True) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE pending SET next_at = ?, attempts = attempts + ?, last_error = ? WHERE id = ?",
-                (next_at, 1 if attempt else 0, error[:200], entry_id),
-            )
-
-    def bury(self, entry: Entry, status: int, reason: str, now: float) -> None:
-        with self._lock, self._transaction():
-            self._db.execute(
-                "INSERT INTO dead (id, account, operation, accepted, failed, attempts, status, reason, "
-                "payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.id, entry.account, entry.operation, entry.accepted, now, entry.attempts + 1, status,
-                 reason[:200], entry.payload),
-            )  # fmt: skip
-            self._db.execute("DELETE FROM pending WHERE id = ?", (entry.id,))
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def pending_by_account(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT account, count(*) FROM pending GROUP BY account").fetchall()
-        return {str(account): int(n) for account, n in rows}
-
-    def counts(self) -> Counts:
-        with self._lock:
-            pending = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
-            dead = self._db.execute("SELECT count(*) FROM dead").fetchone()[0]
-        return Counts(int(pending), int(dead))
-
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, account, operation, accepted, failed, attempts, status, reason FROM dead "
-                "ORDER BY id LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [DeadLetter(*row) for row in rows]
-
-    def retry(self, ids: Sequence[int] | None, now: float) -> int:
-        where, args = _selection(ids)
-        with self._lock, self._transaction():
-            # Back at its original place in its account's order (ids only grow).
-            cur = self._db.execute(
-                "INSERT INTO pending (id, account, operation, accepted, next_at, attempts, payload) "
-                f"SELECT id, account, operation, accepted, ?, 0, payload FROM dead {where}",
-                (now, *args),
-            )
-            self._db.execute(f"DELETE FROM dead {where}", args)
-            return cur.rowcount
-
-    def purge(self, ids: Sequence[int] | None) -> int:
-        where, args = _selection(ids)
-        with self._lock:
-            cur = self._db.execute(f"DELETE FROM dead {where}", args)
-            self._size -= cur.rowcount
-            return cur.rowcount
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-def _selection(ids: Sequence[int] | None) -> tuple[str, tuple[int, ...]]:
-    if ids is None:
-        return "", ()
-    marks = ",".join("?" * len(ids)) or "NULL"
-    return f"WHERE id IN ({marks})", tuple(ids)
+@contextlib.asynccontextmanager
+async def always_held(account: str) -> AsyncIterator[Lease]:
+    """The lease of a spool only one process delivers from: always held."""
+    yield Lease(held=True)

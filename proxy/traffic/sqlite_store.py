@@ -74,6 +74,11 @@ WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2
 _PRUNE_CHUNK = 10_000
 
 
+def insert(db: sqlite3.Connection, records: Sequence[TrafficRecord]) -> None:
+    """Add ``records`` through ``db`` (inside the caller's transaction)."""
+    db.executemany(_INSERT, list(map(_ROW, records)))
+
+
 def private_file(path: Path) -> None:
     """Create ``path`` readable by its owner only (0600), in a folder created 0700 if missing.
 
@@ -87,9 +92,11 @@ def private_file(path: Path) -> None:
 
 
 class SqliteStore:
-    """``readonly``: for ``klaviyo-compat report``; opens no write connection, writes nothing."""
+    """``readonly``: for ``klaviyo-compat report``; opens no write connection, writes nothing.
+    ``durable``: every commit reaches the disk before it returns (the recorder acknowledges stream
+    entries after it), not only the operating system."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, durable: bool = False) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
@@ -98,7 +105,8 @@ class SqliteStore:
         private_file(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        # WAL + NORMAL: durable across app crashes; FULL: across power cuts too.
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         with self._lock:
             self._db.executescript(_SCHEMA)
 
@@ -121,11 +129,20 @@ class SqliteStore:
     def write(self, records: Sequence[TrafficRecord]) -> None:
         if not records:
             return
+        with self.transaction() as db:
+            insert(db, records)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The write connection inside one transaction: committed on leaving, rolled back on error.
+
+        The recorder stores a stream batch's rows and the stream position they came from in one.
+        """
         with self._lock:
             db = self._writer()
             db.execute("BEGIN")
             try:
-                db.executemany(_INSERT, list(map(_ROW, records)))
+                yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise

@@ -4,6 +4,12 @@
 dropped, counted (``on_drop``) and logged at most every ``DROP_LOG_SECONDS``. The writer
 flushes every ``batch_size`` records or ``flush_seconds`` after a batch's first record,
 whichever comes first, in a worker thread; ``close`` writes whatever is still queued.
+
+The batches go to a ``Sink``: the SQLite store, or the shared stream of ``state_url``. A sink
+that cannot take a batch *for now* (Redis down) raises ``SinkUnavailable``: the batch is kept
+and offered again, the same list object, every ``RETRY_SECONDS``, while new records wait in the
+bounded queue (and beyond it are dropped and counted, as ever). Any other failure drops the
+batch, counted.
 """
 
 from __future__ import annotations
@@ -11,22 +17,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import structlog
 
 from proxy.traffic.record import TrafficRecord
-from proxy.traffic.store import TrafficStore
 
 log = structlog.get_logger("klaviyo_compat.traffic")
 
 DROP_LOG_SECONDS = 10.0
+RETRY_SECONDS = 1.0  # how often a batch a sink could not take is offered again
+
+
+class Sink(Protocol):
+    """Where batches go (``TrafficStore`` is one); ``write`` runs in a worker thread."""
+
+    def write(self, records: Sequence[TrafficRecord]) -> None: ...
+
+
+class SinkUnavailable(Exception):
+    """The sink cannot take this batch now but may later: keep it and offer it again."""
 
 
 class BatchWriter:
     def __init__(
         self,
-        store: TrafficStore,
+        store: Sink,
         *,
         batch_size: int = 200,
         flush_seconds: float = 0.5,
@@ -41,6 +58,8 @@ class BatchWriter:
         self.dropped = 0
         self.written = 0
         self._batch: list[TrafficRecord] = []
+        self._held = False  # self._batch was refused with SinkUnavailable: offered again as is
+        self._final = False  # closing: a refused batch is dropped, not kept
         self._wanted = batch_size
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -69,7 +88,10 @@ class BatchWriter:
 
     async def _run(self) -> None:
         while True:
-            await self._fill()
+            if self._held:
+                await asyncio.sleep(RETRY_SECONDS)
+            else:
+                await self._fill()
             await self._flush()
 
     async def _fill(self) -> None:
@@ -95,7 +117,7 @@ class BatchWriter:
                 return
 
     async def _flush(self) -> None:
-        batch, self._batch = self._batch, []
+        batch, self._batch, self._held = self._batch, [], False
         self._wanted = self.batch_size
         if not batch:
             return
@@ -106,17 +128,24 @@ class BatchWriter:
             await asyncio.shield(write)
         except asyncio.CancelledError:
             await asyncio.wait([write])
-            self._settle(write, len(batch))
+            self._settle(write, batch)
             raise
         except Exception:
             pass  # settled below from the future itself
-        self._settle(write, len(batch))
+        self._settle(write, batch)
 
-    def _settle(self, write: asyncio.Future[None], n: int) -> None:
+    def _settle(self, write: asyncio.Future[None], batch: list[TrafficRecord]) -> None:
         exc = write.exception()
         if exc is None:
-            self.written += n
+            self.written += len(batch)
+        elif isinstance(exc, SinkUnavailable) and not self._final:
+            self._batch, self._held = batch, True  # kept whole: the same batch is offered again
         else:
+            n = len(batch)
+            if isinstance(exc, SinkUnavailable):  # closing with the sink down: no wait per batch
+                while not self.queue.empty():
+                    self.queue.get_nowait()
+                    n += 1
             self._drop(n, f"store write failed: {type(exc).__name__}: {exc}")
 
     async def close(self) -> None:
@@ -126,8 +155,10 @@ class BatchWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._final = True
         while True:
-            self._drain()
+            if not self._held:  # a held batch is offered as it was refused, nothing added
+                self._drain()
             if not self._batch:
                 return
             await self._flush()

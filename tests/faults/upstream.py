@@ -16,7 +16,8 @@ and answers each request according to its current ``mode``, settable at any time
 
 ``fail_next(path_prefix, mode, times)`` overrides the mode for the next ``times`` requests whose
 path starts with ``path_prefix`` (a fault in the middle of a fan-out). ``served`` counts requests
-per mode; ``stored_events()`` lists the sandbox's events.
+per mode and ``healthy`` the requests served healthy per method and path; ``stored_events()``
+lists the sandbox's events.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FaultUpstream:
         self.retry_after = retry_after
         self.mode = "healthy"
         self.served: Counter[str] = Counter()
+        self.healthy: Counter[str] = Counter()  # "METHOD /path" of requests served healthy
         self._port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-upstream", daemon=True)
@@ -174,6 +176,8 @@ class FaultUpstream:
         hmap = {k.strip().lower(): v.strip() for k, v in headers}
         mode = self._mode_for(target)
         self.served[mode] += 1
+        if mode == "healthy":
+            self.healthy[f"{method} {target.split('?', 1)[0]}"] += 1
         if mode == "no-continue" and hmap.get("expect", "").lower() == "100-continue":
             await _hang(reader)
             return False

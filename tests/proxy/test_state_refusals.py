@@ -77,8 +77,9 @@ def test_the_state_url_is_masked_in_reprs_and_check(tmp_path: Path) -> None:
         timeout=60,
         env=env,
     )
-    assert out.returncode == 0, out.stderr
-    assert PASSWORD not in out.stdout + out.stderr and "redis.internal" not in out.stdout
+    assert out.returncode == 2, out.stderr  # check asks that Redis: it does not answer
+    assert "the Redis of state_url does not answer" in out.stderr
+    assert PASSWORD not in out.stdout + out.stderr and "redis.internal" not in out.stdout + out.stderr
     line = next(line for line in out.stdout.splitlines() if line.startswith("state_url "))
     assert "*** (set)" in line and "[environment]" in line
 

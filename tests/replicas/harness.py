@@ -103,6 +103,7 @@ class Balancer:
     def __init__(self, ports: list[int]) -> None:
         self.ports = ports
         self.routes: list[int] = []
+        self._turns = 0
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -134,14 +135,20 @@ class Balancer:
             await self._stop.wait()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        port = self.ports[len(self.routes) % len(self.ports)]
-        self.routes.append(port)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(LOOPBACK, port)
-        except OSError:
-            writer.close()
+        """To the next backend in turn; one that refuses the connection (a killed replica) is
+        skipped for the next one, as nginx's ``proxy_next_upstream error`` does."""
+        turn = self._turns
+        self._turns += 1
+        for k in range(len(self.ports)):
+            port = self.ports[(turn + k) % len(self.ports)]
+            try:
+                up_reader, up_writer = await asyncio.open_connection(LOOPBACK, port)
+            except OSError:
+                continue
+            self.routes.append(port)
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
             return
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        writer.close()
 
     def backends_of_last(self, n: int) -> list[int]:
         return self.routes[-n:]

@@ -1,9 +1,10 @@
 """The deliverer alone: per-account order, Retry-After, backoff, budget and breaker postponements,
-dead letters, and keys resolved at delivery (never stored for token-mapped calls)."""
+dead letters, and keys resolved at delivery (never stored for token-mapped calls); over the
+SQLite spool and the Redis one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from proxy.engine.spooling import Spooler, sealed_payload, stamp
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
 from proxy.settings import Settings
 from proxy.state.budgets import MemoryRateBudget, Window
+from proxy.state.redis_spool import RedisSpool
 from proxy.state.seal import Sealer
-from proxy.state.spool import SqliteSpool
+from proxy.state.spool import Spool
+from proxy.state.sqlite_spool import SqliteSpool
 
 KEY = "pk_" + "d4" * 17
 TOKEN = "SrvTk9"
@@ -58,11 +61,19 @@ def event(n: int) -> Call:
     return stamp(Call("create_event", body=body, auth="private", token=TOKEN))
 
 
-@pytest.fixture
-def parts(tmp_path: Path) -> tuple[Spooler, Clock]:
+@pytest.fixture(params=["sqlite", "redis"])
+async def parts(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Spooler, Clock]]:
+    """A spooler over each spool: the local SQLite file and the Redis one replicas share."""
     clock = Clock()
-    spool = SqliteSpool(tmp_path / "spool.sqlite3", max_entries=100)
-    return Spooler(spool, Sealer(b"k" * 32), None, budget_wait=0, clock=clock), clock
+    spool: Spool
+    if request.param == "sqlite":
+        spool = SqliteSpool(tmp_path / "spool.sqlite3", max_entries=100)
+    else:
+        spool = RedisSpool(request.getfixturevalue("redis_url"), max_entries=100)
+    try:
+        yield Spooler(spool, Sealer(b"k" * 32), None, budget_wait=0, clock=clock), clock
+    finally:
+        await spool.aclose()
 
 
 def deliverer(spooler: Spooler, upstream: Upstream, clock: Clock) -> Deliverer:
@@ -81,7 +92,7 @@ async def test_entries_go_in_order_with_the_key_resolved_at_delivery(parts: tupl
     assert [(op, key, body["data"]["attributes"]["properties"]["n"]) for op, key, body in up.sent] == [
         ("create_event", KEY, 0), ("create_event", KEY, 1), ("create_event", KEY, 2)
     ]  # fmt: skip
-    assert spooler.spool.counts().pending == 0 and not spooler.waiting
+    assert (await spooler.spool.counts()).pending == 0 and await spooler.spool.waiting("acct") == 0
 
 
 async def test_retry_after_and_backoff_hold_the_account(parts: tuple[Spooler, Clock]) -> None:
@@ -114,7 +125,7 @@ async def test_a_permanent_refusal_is_buried_and_the_next_entry_goes(parts: tupl
     await spooler.put("acct", event(1), None, "test")
     up = Recorder(Reply(400, {"errors": [{"code": "invalid", "detail": "x@example.com is bad"}]}), Reply(202))
     assert await deliverer(spooler, up, clock).drain() == 2
-    [dead] = spooler.spool.dead_letters()
+    [dead] = await spooler.spool.dead_letters()
     assert (dead.status, dead.reason) == (400, "upstream answered 400: invalid")  # never the detail text
 
 
@@ -128,9 +139,12 @@ async def test_spent_budget_or_open_circuit_postpone_without_an_attempt(parts: t
     d = deliverer(spooler, up, clock)
     assert await d.drain() == 0
     assert len(up.sent) == 1  # acct was not even tried (cooling down); acct2 met the open circuit
-    heads = spooler.spool.heads(clock.now + 10, 10)
-    assert [e.attempts for e in heads] == [0, 0]
-    assert sorted(e.next_at - clock.now for e in heads) == [3, 5]
+    heads = []
+    for account in ("acct", "acct2"):
+        async with spooler.spool.lease(account):
+            heads.append(await spooler.spool.head(account, clock.now + 10))
+    assert [e.attempts for e in heads if e is not None] == [0, 0]
+    assert sorted(e.next_at - clock.now for e in heads if e is not None) == [3, 5]
 
 
 async def test_a_token_no_longer_mapped_is_a_dead_letter(parts: tuple[Spooler, Clock]) -> None:
@@ -138,4 +152,4 @@ async def test_a_token_no_longer_mapped_is_a_dead_letter(parts: tuple[Spooler, C
     await spooler.put("acct", event(0), None, "test")
     d = Deliverer(spooler, Recorder(Reply(202)), {}, poll=0.01, base=1, cap=1, clock=clock)
     assert await d.drain() == 1
-    assert spooler.spool.dead_letters()[0].status == 401
+    assert (await spooler.spool.dead_letters())[0].status == 401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from tests.redis_server import RedisServer
 TTL = 1.0  # seconds: tokens and snapshots of these tests expire in real time (room for a busy machine)
 ACCT_A, ACCT_B = "acct#aaaaaaaaaaaa", "acct#bbbbbbbbbbbb"
 PER_ACCOUNT = 20
+Live = Callable[[str | None], Awaitable[int]]
 
 
 def _redis(url: str, **kw: float) -> RedisBackend:
@@ -102,6 +103,59 @@ async def test_an_account_minting_in_a_loop_evicts_only_its_own_tokens(
     assert [await a.tokens.load(ACCT_A, t) for t in mine[:5]] == [None] * 5, "its oldest went"
     assert [await b.tokens.load(ACCT_A, t) for t in mine[5:]] == list(range(5, PER_ACCOUNT + 5))
     assert await a.tokens.load(ACCT_B, theirs) == "another account's walk"
+
+
+GLOBAL = 25  # token_entries of the bounded pair: below PER_ACCOUNT plus a few accounts
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bounded(request: pytest.FixtureRequest) -> AsyncIterator[tuple[StateBackend, StateBackend, Live]]:
+    """Two clients of one backend holding at most GLOBAL tokens, and how many tokens an account
+    (or, with None, the whole backend) holds right now."""
+    if request.param == "memory":
+        tokens = MemoryTokenStore(600, GLOBAL, per_account=PER_ACCOUNT)
+        one = MemoryBackend(tokens, MemoryCollectionCache(TTL, 100))
+
+        async def held(account: str | None) -> int:
+            return len(tokens) if account is None else tokens.held_by(account)
+
+        yield one, one, held
+        return
+    url = request.getfixturevalue("redis_url")
+    a, b = _redis(url, token_ttl=600, token_entries=GLOBAL), _redis(url, token_ttl=600, token_entries=GLOBAL)
+
+    async def live(account: str | None) -> int:
+        pattern = "kc:{" + (account or "*") + "}:t:*"
+        return len([key async for key in a.client.scan_iter(match=pattern)])
+
+    try:
+        yield a, b, live
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_the_global_bound_holds_across_many_accounts(
+    bounded: tuple[StateBackend, StateBackend, Live],
+) -> None:
+    a, b, held = bounded
+    minted = [await (a, b)[n % 2].tokens.save(f"acct#{n:04d}", n, numeric=True) for n in range(4 * GLOBAL)]
+    assert await held(None) == GLOBAL
+    # Nobody is over its fair share: the oldest tokens went, the newest are all there.
+    newest = [await a.tokens.load(f"acct#{n:04d}", minted[n]) for n in range(3 * GLOBAL, 4 * GLOBAL)]
+    assert newest == list(range(3 * GLOBAL, 4 * GLOBAL))
+    assert await b.tokens.load("acct#0000", minted[0]) is None
+
+
+async def test_a_full_store_evicts_from_the_account_over_its_fair_share(
+    bounded: tuple[StateBackend, StateBackend, Live],
+) -> None:
+    a, b, held = bounded
+    others = {f"acct#other{n}": await a.tokens.save(f"acct#other{n}", n, numeric=False) for n in range(10)}
+    for i in range(3 * PER_ACCOUNT):
+        await (a, b)[i % 2].tokens.save("acct#hog", i, numeric=True)
+    assert await held(None) == GLOBAL and await held("acct#hog") == GLOBAL - 10
+    assert [await b.tokens.load(acct, token) for acct, token in others.items()] == list(range(10))
 
 
 async def test_tokens_expire(pair: tuple[StateBackend, StateBackend]) -> None:
@@ -191,8 +245,11 @@ async def test_every_redis_key_of_an_account_carries_its_hash_tag(
         keys = [k.decode() for k in await backend.client.keys("*")]
     finally:
         await backend.aclose()
-    assert len(keys) >= 4, keys  # token, snapshot, index, generation
-    assert all(key.startswith("kc:{" + ACCT_A + "}:") for key in keys), keys
+    account = [key for key in keys if not key.startswith("kc:{tokens}:")]
+    assert len(account) >= 4, keys  # token, snapshot, index, generation
+    assert all(key.startswith("kc:{" + ACCT_A + "}:") for key in account), keys
+    # The cluster-wide token bound's index: one slot of its own, apart from every account.
+    assert sorted(set(keys) - set(account)) == ["kc:{tokens}:accounts", "kc:{tokens}:all"]
 
 
 async def test_redis_down_walks_directly_and_tokens_refuse_then_it_comes_back(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The SQLite write spool: durable across reopen, ordered per account, bounded, private, sealed."""
+"""The SQLite write spool: durable across reopen, private, sealed (the cases every spool shares
+are in ``test_spool_contract``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from proxy.state.seal import Sealer, Unsealable, key_path
-from proxy.state.spool import SpoolFull, SqliteSpool
+from proxy.state.sqlite_spool import SqliteSpool
 
 SECRET_KEY = "pk_" + "c3" * 17
 EMAIL = "carol.secret@example.com"
@@ -16,43 +17,32 @@ PHONE = "+15555550199"
 TOKEN = "PuBtk1"
 
 
-def test_an_entry_survives_a_reopen_and_heads_are_per_account_in_order(tmp_path: Path) -> None:
+async def test_an_entry_survives_a_reopen_in_its_accounts_order(tmp_path: Path) -> None:
     path = tmp_path / "spool" / "spool.sqlite3"
     spool = SqliteSpool(path, max_entries=10)
-    a1 = spool.put("acct-a", "create_event", b"a1", 1.0)
-    spool.put("acct-a", "create_event", b"a2", 2.0)
-    b1 = spool.put("acct-b", "create_client_event", b"b1", 3.0)
+    a1 = await spool.put("acct-a", "create_event", b"a1", 1.0)
+    await spool.put("acct-a", "create_event", b"a2", 2.0)
+    await spool.put("acct-b", "create_client_event", b"b1", 3.0)
     spool.close()  # like a crash after the commit: nothing is kept in memory
 
     spool = SqliteSpool(path, max_entries=10)
-    assert sorted(e.id for e in spool.heads(now=10.0, limit=10)) == [a1, b1]
-    assert spool.pending_by_account() == {"acct-a": 2, "acct-b": 1}
-    spool.postpone(a1, next_at=20.0, error="503")
-    assert [e.id for e in spool.heads(now=10.0, limit=10)] == [b1]  # a2 waits behind a1
-    assert spool.head_of("acct-a", 10.0) is None
-    spool.delivered(a1)
-    assert [e.payload for e in spool.heads(now=10.0, limit=10) if e.account == "acct-a"] == [b"a2"]
+    assert await spool.waiting("acct-a") == 2 and await spool.waiting("acct-b") == 1
+    assert sorted(await spool.due(10.0, 10)) == ["acct-a", "acct-b"]
+    head = await spool.head("acct-a", 10.0)
+    assert head is not None and (head.id, head.payload) == (a1, b"a1")
     spool.close()
 
 
-def test_a_full_spool_refuses_and_dead_letters_can_be_retried_or_purged(tmp_path: Path) -> None:
-    spool = SqliteSpool(tmp_path / "s.sqlite3", max_entries=2)
-    first = spool.put("acct", "create_event", b"1", 1.0)
-    spool.put("acct", "create_event", b"2", 2.0)
-    with pytest.raises(SpoolFull):
-        spool.put("acct", "create_event", b"3", 3.0)
-    entry = spool.heads(10.0, 10)[0]
-    spool.bury(entry, 400, "upstream answered 400: invalid", 11.0)
-    assert spool.counts() == (spool.counts().__class__(pending=1, dead=1))
-    with pytest.raises(SpoolFull):  # dead letters count against the bound until purged
-        spool.put("acct", "create_event", b"3", 3.0)
-    [dead] = spool.dead_letters()
-    assert (dead.id, dead.status, dead.attempts) == (first, 400, 1)
-    assert spool.retry([first], now=12.0) == 1
-    assert spool.heads(12.0, 10)[0].id == first  # back in front of its account's queue
-    spool.bury(spool.heads(12.0, 10)[0], 422, "again", 13.0)
-    assert spool.purge(None) == 1
-    spool.put("acct", "create_event", b"3", 3.0)  # room again
+async def test_a_retried_dead_letter_goes_back_to_its_old_place(tmp_path: Path) -> None:
+    spool = SqliteSpool(tmp_path / "s.sqlite3", max_entries=5)
+    first = await spool.put("acct", "create_event", b"1", 1.0)
+    await spool.put("acct", "create_event", b"2", 2.0)
+    head = await spool.head("acct", 10.0)
+    assert head is not None
+    await spool.bury(head, 400, "upstream answered 400", 11.0)
+    assert await spool.retry([first], now=12.0) == 1
+    again = await spool.head("acct", 12.0)
+    assert again is not None and again.id == first  # in front of its account's queue again
     spool.close()
 
 
@@ -66,19 +56,21 @@ def test_the_spool_file_is_private(tmp_path: Path) -> None:
     assert Sealer.for_spool(path).open(sealer.seal({"a": 1})) == {"a": 1}  # same key after restart
 
 
-def test_sealed_entries_hold_no_key_token_email_or_phone_in_clear(tmp_path: Path) -> None:
+async def test_sealed_entries_hold_no_key_token_email_or_phone_in_clear(tmp_path: Path) -> None:
     path = tmp_path / "spool.sqlite3"
     spool = SqliteSpool(path, max_entries=5)
     sealer = Sealer.for_spool(path)
     payload = {"key": SECRET_KEY, "query": {"company_id": TOKEN}, "body": {"email": EMAIL, "phone": PHONE}}
-    entry_id = spool.put("acct-hash", "create_client_event", sealer.seal(payload), 1.0)
-    spool.bury(spool.heads(2.0, 5)[0], 400, "upstream answered 400: invalid", 2.0)
+    entry_id = await spool.put("acct-hash", "create_client_event", sealer.seal(payload), 1.0)
+    head = await spool.head("acct-hash", 2.0)
+    assert head is not None
+    await spool.bury(head, 400, "upstream answered 400: invalid", 2.0)
     spool.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("spool.sqlite3"))
     for secret in (SECRET_KEY, TOKEN, EMAIL, PHONE):
         assert secret.encode() not in raw
     reopened = SqliteSpool(path, max_entries=5)
-    assert reopened.dead_letters()[0].id == entry_id
+    assert (await reopened.dead_letters())[0].id == entry_id
     reopened.close()
     with pytest.raises(Unsealable):
         Sealer(b"another installation's key....32").open(sealer.seal(payload))

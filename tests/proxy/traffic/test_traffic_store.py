@@ -98,7 +98,7 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 async def test_writer_flushes_full_batches_at_once() -> None:
     store = SlowStore()
     # A minute of flush delay: only the batch size can make these writes happen.
-    writer = BatchWriter(store, batch_size=5, flush_seconds=60, queue_size=100)  # type: ignore[arg-type]
+    writer = BatchWriter(store, batch_size=5, flush_seconds=60, queue_size=100)
     writer.start()
     writer.submit(rec(T0))
     await until(writer.queue.empty)  # the writer holds one record and waits for the batch to fill
@@ -114,7 +114,7 @@ async def test_writer_flushes_full_batches_at_once() -> None:
 async def test_writer_flushes_a_partial_batch_after_flush_seconds() -> None:
     store = SlowStore()
     # A batch of 100 never fills: only the delay can make this write happen (before close).
-    writer = BatchWriter(store, batch_size=100, flush_seconds=0.02, queue_size=100)  # type: ignore[arg-type]
+    writer = BatchWriter(store, batch_size=100, flush_seconds=0.02, queue_size=100)
     writer.start()
     writer.submit(rec(T0))
     writer.submit(rec(T0 + 1))
@@ -127,7 +127,7 @@ async def test_writer_flushes_a_partial_batch_after_flush_seconds() -> None:
 async def test_a_full_queue_drops_counts_and_never_blocks_and_close_writes_the_rest() -> None:
     store = SlowStore()
     metrics = Metrics()
-    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=3, on_drop=metrics.dropped)  # type: ignore[arg-type]
+    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=3, on_drop=metrics.dropped)
     writer.start()
     store.gate.clear()  # the disk stalls
     writer.submit(rec(T0))
@@ -146,7 +146,7 @@ async def test_a_full_queue_drops_counts_and_never_blocks_and_close_writes_the_r
 
 async def test_close_waits_for_the_batch_already_being_written() -> None:
     store = SlowStore()
-    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=10)  # type: ignore[arg-type]
+    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=10)
     writer.start()
     store.gate.clear()
     store.delay = 0.3  # the in-flight write is still running when close() is called
@@ -164,7 +164,7 @@ async def test_close_waits_for_the_batch_already_being_written() -> None:
 async def test_a_failing_store_counts_drops_and_keeps_going() -> None:
     store = SlowStore()
     store.fail = True
-    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=10)  # type: ignore[arg-type]
+    writer = BatchWriter(store, batch_size=2, flush_seconds=0.01, queue_size=10)
     writer.start()
     writer.submit(rec(T0))
     writer.submit(rec(T0 + 1))
