@@ -80,7 +80,7 @@ class Settings:
     token_ttl: float = 3600.0
     token_entries: int = 100_000
     token_entries_per_account: int = 10_000  # one account's share; a full store evicts the biggest first
-    # "aiohttp" (fast, default) or "httpx" (httpcore pool; no extra dependency).
+    # The upstream client: "aiohttp" (used directly; default, least CPU) or "httpx" (httpcore pool).
     transport: str = "aiohttp"
     log_level: str = "info"
     log_format: str = "json"  # or "console"

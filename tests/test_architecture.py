@@ -44,7 +44,6 @@ STANDALONE_USERS: Mapping[str, tuple[str, ...]] = {"proxy.sandbox": ("proxy.cli"
 IO_LIBRARIES = (
     "proxy",
     "httpx",
-    "httpx_aiohttp",
     "starlette",
     "uvicorn",
     "aiohttp",

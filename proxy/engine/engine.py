@@ -32,16 +32,16 @@ from mappings.upstream_ops import BETA_OPERATIONS, SPEC_BODY_TYPES, SPEC_OPERATI
 from proxy.admin.routes import AdminContext
 from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
+from proxy.engine.exchange import Exchange
 from proxy.engine.handler import LegacyHandler
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward, public_keys_in
 from proxy.engine.paths import routing_path, url_path
+from proxy.engine.pools import build_pool
 from proxy.engine.readiness import Readiness, Verdict, store_check
 from proxy.engine.reliability import Parts, Reliability, open_reliability
 from proxy.engine.router import LegacyRouter
 from proxy.engine.runner import Runner, account_of
-from proxy.engine.transport import build_pool, no_cookies
-from proxy.engine.upstream import build_client, build_transport
 from proxy.engine.web import admin_app
 from proxy.observe.hash_secret import resolve as resolve_secret
 from proxy.observe.metrics import Metrics
@@ -84,6 +84,8 @@ class Overrides:
     a seeded generator). ``config_path`` (the TOML file the settings came from) enables hot
     reload of the modes. ``rate_budget`` and ``spool`` replace the rate budget and the write spool
     (SQLite ``spool_db``, or Redis with ``state_url``) and stay open, as the state backend does.
+    ``tap`` wraps each upstream pool as built (the end-to-end tests record every request that
+    leaves the proxy).
     """
 
     transport: httpx.AsyncBaseTransport | None = None
@@ -96,6 +98,7 @@ class Overrides:
     config_path: Path | None = None
     rate_budget: RateBudget | None = None
     spool: Spool | None = None
+    tap: Callable[[Exchange], Exchange] | None = None
 
 
 DEFAULTS = Overrides()  # production: nothing replaced
@@ -106,7 +109,7 @@ class Running:
     """What exists only between start-up and shutdown."""
 
     legacy: LegacyHandler
-    passthrough_client: httpx.AsyncClient
+    passthrough_client: Exchange
     store: TrafficStore | None
     writer: BatchWriter | None
     reloader: ModeReloader | None
@@ -255,28 +258,17 @@ class Engine:
         tasks.append(asyncio.create_task(backend.watch(STATE_WATCH_SECONDS)))
         return backend
 
-    def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        """The translating client and the pass-through client, each with its own pool (an injected
-        transport is shared): a flood on one never takes the other's connections."""
+    def _open_upstream(self, stack: contextlib.AsyncExitStack) -> tuple[Exchange, Exchange]:
+        """The translating pool and the pass-through pool: a flood on one never takes the other's
+        connections. An injected transport is shared by both and closed once."""
         settings, transport = self.settings, self.overrides.transport
-        tx = transport if transport is not None else build_transport(settings)
-        client = build_client(settings, tx)
-        stack.push_async_callback(client.aclose)  # closes the translating pool too
-        plain_tx = (
-            transport if transport is not None else build_pool(settings, settings.passthrough_pool_size)
-        )
-        # The pass-through client adds no default headers and keeps no cookies.
-        plain = httpx.AsyncClient(
-            base_url=client.base_url,
-            transport=plain_tx,
-            timeout=client.timeout,
-            follow_redirects=False,
-            cookies=no_cookies(),
-        )
-        plain.headers.clear()  # no httpx defaults (User-Agent, Accept, Accept-Encoding) added
+        client = build_pool(settings, transport=transport)
+        stack.push_async_callback(client.aclose)
+        plain = build_pool(settings, passthrough=True, transport=transport)
         if transport is None:
             stack.push_async_callback(plain.aclose)
-        return client, plain
+        tap = self.overrides.tap
+        return (tap(client), tap(plain)) if tap is not None else (client, plain)
 
     def _open_traffic(
         self, stack: contextlib.AsyncExitStack, tasks: list[asyncio.Task[None]]

@@ -8,14 +8,14 @@ seconds), and the traffic store, when recording is on, is open and its file writ
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from proxy.engine.exchange import Exchange, Unreachable
 from proxy.engine.upstream import UpstreamObserver
 
 RECENT_SECONDS = 30.0  # an upstream answer this recent proves reachability
@@ -53,19 +53,20 @@ class Readiness:
             return False
         return failed is None or failed <= answered
 
-    async def _probe(self, client: httpx.AsyncClient) -> None:
+    async def _probe(self, client: Exchange) -> None:
         now = self.clock()
         if self._probed_at is not None and now - self._probed_at < PROBE_EVERY:
             return
         self._probed_at = now
         try:
-            await client.get("/", timeout=PROBE_TIMEOUT)
-        except httpx.HTTPError:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                await client.send("GET", "/", {}, None)
+        except (Unreachable, TimeoutError):
             self.last_unreachable = self.clock()
         else:
             self.last_answer = self.clock()
 
-    async def check(self, client: httpx.AsyncClient | None, store_ok: str | None) -> Verdict:
+    async def check(self, client: Exchange | None, store_ok: str | None) -> Verdict:
         """``client``: the pass-through client (None before start-up); ``store_ok``: the store check."""
         if self.draining:
             return Verdict(False, {"draining": "shutting down: new work should go elsewhere"})

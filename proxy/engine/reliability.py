@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import structlog
 
 from proxy.engine.deliverer import Deliverer
+from proxy.engine.exchange import Exchange
 from proxy.engine.resilience import Breaker, Retrying
 from proxy.engine.spooling import Spooler
 from proxy.engine.upstream import Upstream, UpstreamObserver
@@ -70,7 +70,7 @@ def build_budget(
 
 async def open_reliability(
     settings: Settings,
-    client: httpx.AsyncClient,
+    client: Exchange,
     spec: Mapping[str, Mapping[str, Any]],
     observer: UpstreamObserver,
     metrics: ReliabilityMetrics,

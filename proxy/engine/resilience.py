@@ -184,7 +184,7 @@ class Breaker(_Wrapper):
         except UpstreamUnavailable:
             self._failed(op, st)
             raise
-        except aiohttp.ClientError as exc:  # the aiohttp transport lets some through (garbage answers)
+        except aiohttp.ClientError as exc:  # a safety net: the aiohttp pool names its errors itself
             self._failed(op, st)
             raise UpstreamUnavailable(f"{op}: {type(exc).__name__}") from exc
         finally:

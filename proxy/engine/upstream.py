@@ -1,7 +1,9 @@
 """Calls to the new API: URL building from the operation table, auth headers, decoding.
 
-The transport is injected (httpx style), so tests and the embedded sandbox replace only
-the network boundary.
+The network is an ``Exchange`` (``proxy.engine.exchange``): aiohttp in production, any injected
+httpx transport in tests and the embedded sandbox. The hot path builds the target by string
+concatenation (quoted path, url-encoded query) and one small header dict per call; the pool adds
+the revision and accept headers it was built with.
 """
 
 from __future__ import annotations
@@ -9,14 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-import httpx
 import orjson
 
 from mappings.core import Call, Reply
-from proxy.engine.transport import build_pool, describe, no_cookies
-from proxy.settings import Settings
+from proxy.engine.exchange import Exchange, ShuttingDown, Unreachable
 
 JSONAPI = "application/vnd.api+json"
 
@@ -37,23 +37,6 @@ class UnencodableRequest(Exception):
 
 class UnknownOperation(Exception):
     """A plan asked for an operation the pinned spec does not have (a mapping bug)."""
-
-
-def build_transport(settings: Settings) -> httpx.AsyncBaseTransport:
-    """The translating pool (``proxy.engine.transport``: no cookies, no Expect, named errors)."""
-    return build_pool(settings, settings.pool_size)
-
-
-def build_client(settings: Settings, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
-    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-    return httpx.AsyncClient(
-        base_url=settings.upstream or "http://sandbox.invalid",
-        transport=transport,
-        timeout=timeout,
-        headers={"revision": settings.revision, "accept": JSONAPI},
-        follow_redirects=False,
-        cookies=no_cookies(),  # key-authenticated: a cookie set for one caller never reaches another
-    )
 
 
 def cursor_of(next_link: str | None) -> str | None:
@@ -83,7 +66,7 @@ class Upstream:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Exchange,
         operations: Mapping[str, Mapping[str, Any]],
         observer: UpstreamObserver | None = None,
         beta_revision: str = "",
@@ -126,33 +109,26 @@ class Upstream:
             headers["revision"] = self.beta_revision
         content: bytes | None = None
         if key is not None:
-            headers["authorization"] = f"Klaviyo-API-Key {key}"
+            headers["authorization"] = "Klaviyo-API-Key " + key
         if body is not None:
             headers["content-type"] = JSONAPI
             try:
                 content = orjson.dumps(body)
             except (TypeError, orjson.JSONEncodeError) as exc:
                 raise UnencodableRequest(str(exc)) from None
+        target = path + "?" + urlencode(query) if query else path
         started = time.perf_counter()
         try:
-            resp = await self.client.request(
-                method, path, params=dict(query), headers=headers, content=content
-            )
-        except RuntimeError as exc:  # the pool closed under the call: shutdown after its grace period
-            if not self.client.is_closed:
-                raise
+            answer = await self.client.send(method, target, headers, content)
+        except ShuttingDown as exc:  # the pool closed under the call: shutdown after its grace period
             raise UpstreamUnavailable(f"{op}: the proxy is shutting down") from exc
-        except httpx.TransportError as exc:
+        except Unreachable as exc:
             if self.observer is not None:
                 self.observer.upstream(op, "unavailable", time.perf_counter() - started, {})
-            raise UpstreamUnavailable(f"{op}: {describe(exc)}") from exc
-        reply = Reply(
-            status=resp.status_code,
-            body=decode(resp.content),
-            headers={k.lower(): v for k, v in resp.headers.items()},
-        )
+            raise UpstreamUnavailable(f"{op}: {exc}") from exc
+        reply = Reply(status=answer.status, body=decode(answer.body), headers=answer.headers)
         if self.observer is not None:
-            self.observer.upstream(op, str(resp.status_code), time.perf_counter() - started, reply.headers)
+            self.observer.upstream(op, str(answer.status), time.perf_counter() - started, reply.headers)
         return reply
 
     async def call(self, step: Call, key: str | None) -> Reply:

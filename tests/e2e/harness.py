@@ -21,11 +21,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from proxy.engine.exchange import Answer, Body, Exchange, RawHeaders, Streamed
 
 LOOPBACK = "127.0.0.1"
 HTTP_TIMEOUT = 10.0  # every HTTP call a test makes
@@ -185,30 +188,49 @@ class Recorder:
             return len(self.records)
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Wraps a real transport; records method, URL, headers and body, then forwards."""
+class RecordingExchange:
+    """Wraps an upstream pool (``Overrides.tap``); records method, URL, headers and body, then sends.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, recorder: Recorder, source: str) -> None:
+    The headers are the pool's own plus the call's; what the network client adds itself (Host,
+    Content-Length, its User-Agent) is not recorded.
+    """
+
+    def __init__(self, inner: Exchange, recorder: Recorder, source: str) -> None:
         self.inner = inner
         self.recorder = recorder
         self.source = source
+        self.base = inner.base
+        self.headers = inner.headers
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()  # buffers a streamed pass-through body; it is re-sent as is
+    @property
+    def closed(self) -> bool:
+        return self.inner.closed
+
+    async def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> Answer:
+        self._record(method, target, list({**self.headers, **headers}.items()), body or b"")
+        return await self.inner.send(method, target, headers, body)
+
+    async def open(self, method: str, target: str, headers: RawHeaders, body: Body) -> Streamed:
+        if body is not None and not isinstance(body, bytes):  # a streamed body, re-sent as read
+            body = b"".join([chunk async for chunk in body])
+        sent = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+        self._record(method, target, sent, body or b"")
+        return await self.inner.open(method, target, headers, body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def _record(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> None:
         self.recorder.add(
             RecordedRequest(
-                method=request.method,
-                url=str(request.url),
-                headers=tuple(request.headers.multi_items()),
+                method=method,
+                url=self.base + target,
+                headers=tuple(headers),
                 body=body,
                 source=self.source,
                 test=self.recorder.current_test,
             )
         )
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 # --------------------------------------------------------------------------- network guard
@@ -322,12 +344,11 @@ def build_stack(
 ) -> Iterator[Stack]:
     """Start the sandbox and the proxy (plus, with ``tls``, a second proxy instance over TLS).
 
-    Two proxy app instances share the settings and the recorder but not a transport: an
-    httpx connection pool belongs to one event loop, and each uvicorn thread has its own.
+    Two proxy app instances share the settings and the recorder but not a pool: a connection
+    pool belongs to one event loop, and each uvicorn thread has its own.
     """
     from proxy.engine.app import create_app
     from proxy.engine.engine import Overrides
-    from proxy.engine.upstream import build_transport
     from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Store, create_sandbox_app
     from proxy.settings import Settings
     from tests.contract.sandbox_answers import record_answers
@@ -343,10 +364,12 @@ def build_stack(
         )
 
         def proxy_app(tag: str) -> ASGIApp:
-            # The production transport (aiohttp by default; KLAVIYO_COMPAT_TRANSPORT=httpx for httpcore),
+            # The production pools (aiohttp by default; KLAVIYO_COMPAT_TRANSPORT=httpx for httpcore),
             # wrapped so every upstream request is recorded for the contract check.
-            transport = RecordingTransport(build_transport(settings), recorder, tag)
-            return create_app(settings, overrides=Overrides(transport=transport))
+            def tap(pool: Exchange) -> Exchange:
+                return RecordingExchange(pool, recorder, tag)
+
+            return create_app(settings, overrides=Overrides(tap=tap))
 
         with contextlib.ExitStack() as stack:
             proxy = stack.enter_context(serve(proxy_app(source)))

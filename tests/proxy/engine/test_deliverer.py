@@ -14,9 +14,11 @@ import pytest
 from mappings.core import Call, Reply
 from mappings.upstream_ops import SPEC_OPERATIONS
 from proxy.engine.deliverer import Deliverer
+from proxy.engine.pools import build_client
 from proxy.engine.resilience import CircuitOpen
 from proxy.engine.spooling import Spooler, sealed_payload, stamp
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
+from proxy.settings import Settings
 from proxy.state.budgets import MemoryRateBudget, Window
 from proxy.state.redis_spool import RedisSpool
 from proxy.state.seal import Sealer
@@ -27,9 +29,13 @@ KEY = "pk_" + "d4" * 17
 TOKEN = "SrvTk9"
 
 
+def unused(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("the scripted upstream never sends")
+
+
 class Recorder(Upstream):
     def __init__(self, *answers: Reply | Exception) -> None:
-        super().__init__(httpx.AsyncClient(), SPEC_OPERATIONS)
+        super().__init__(build_client(Settings(), httpx.MockTransport(unused)), SPEC_OPERATIONS)
         self.answers = list(answers)
         self.sent: list[tuple[str, str | None, Any]] = []
 

@@ -3,9 +3,12 @@
 from typing import Any
 
 import httpx
+import pytest
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from proxy import Overrides, Settings, create_app
+from proxy.engine.passthrough import public_keys_in
 
 
 def _app(handler: Any) -> TestClient:
@@ -124,3 +127,20 @@ def test_large_bodies_stream_through() -> None:
         )
     assert sizes == [2_000_000]
     assert len(resp.content) == 3_000_000
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        (b"", ()),
+        (b"fields%5Bprofile%5D=email", ()),
+        (b"company_id=AbC123&token=QzW9Xy&company_id=not-a-key", ("AbC123", "QzW9Xy")),
+        (b"company%5Fid=AbC123", ("AbC123",)),  # an encoded name is still the name
+        (b"x=company_id", ()),
+    ],
+)
+def test_the_public_keys_a_call_names(query: bytes, keys: tuple[str, ...]) -> None:
+    request = Request(
+        {"type": "http", "method": "GET", "path": "/client/x", "query_string": query, "headers": []}
+    )
+    assert public_keys_in(request) == keys

@@ -13,15 +13,21 @@ import pytest
 
 from mappings.core import Reply
 from mappings.upstream_ops import SPEC_OPERATIONS
+from proxy.engine.pools import build_client
 from proxy.engine.resilience import DEADLINE, SPOOLING, Breaker, CircuitOpen, Retrying, backoff
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
+from proxy.settings import Settings
+
+
+def unused(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("the scripted upstream never sends")
 
 
 class Scripted(Upstream):
     """Answers from a script: a Reply, or an exception to raise."""
 
     def __init__(self, *answers: Reply | Exception) -> None:
-        super().__init__(httpx.AsyncClient(), SPEC_OPERATIONS)
+        super().__init__(build_client(Settings(), httpx.MockTransport(unused)), SPEC_OPERATIONS)
         self.answers = list(answers)
         self.sent: list[str] = []
 

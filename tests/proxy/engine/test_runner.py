@@ -30,8 +30,9 @@ from mappings.core import (
     SaveToken,
     UpstreamError,
 )
+from proxy.engine.pools import build_client
 from proxy.engine.runner import Credentials, PlanBug, Runner, RunStats
-from proxy.engine.upstream import Upstream, build_client
+from proxy.engine.upstream import Upstream
 from proxy.settings import Settings
 from proxy.state.collection_cache import MemoryCollectionCache
 from proxy.state.tokens import MemoryTokenStore

@@ -9,8 +9,9 @@ import pytest
 
 from mappings.core import Budget, CachedLookups, Call, LegacyRequest, Lookup
 from proxy.engine.lookups import LookupPolicy, Lookups
+from proxy.engine.pools import build_client
 from proxy.engine.runner import Runner, RunStats
-from proxy.engine.upstream import Upstream, build_client
+from proxy.engine.upstream import Upstream
 from proxy.settings import Settings
 from proxy.state.collection_cache import MemoryCollectionCache
 from proxy.state.counts import Budgets

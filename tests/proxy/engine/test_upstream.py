@@ -14,13 +14,13 @@ import orjson
 import pytest
 
 from mappings.core import Call
+from proxy.engine.pools import build_client
 from proxy.engine.upstream import (
     JSONAPI,
     UnencodableRequest,
     UnknownOperation,
     Upstream,
     UpstreamUnavailable,
-    build_client,
     cursor_of,
     decode,
 )
