@@ -19,7 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy.engine.call import SLOT_KEY, CallSlot
-from proxy.observe.logs import HotLine
+from proxy.observe.hot_line import HotLine
 from proxy.observe.redact import fingerprint, truncate
 
 _SAFE_ID = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
