@@ -266,19 +266,12 @@ def has_identifier(attributes: Mapping[str, Any]) -> bool:
     return any(attributes.get(name) not in (None, "") for name in IDENTIFIER_ATTRIBUTES)
 
 
-def _attribute_path(key: str) -> tuple[str, ...]:
-    if key in LOCATION_ATTRIBUTES:
-        return ("location", LOCATION_ATTRIBUTES[key])
-    return (PROFILE_ATTRIBUTES[key],)
-
-
-def _lookup(attributes: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = attributes
-    for part in path:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
+# Each legacy person key with where its value lives: (key, under ``location``?, new name),
+# resolved once rather than per key of every person answered.
+_PERSON_FIELDS: Final = tuple(
+    (key, key in LOCATION_ATTRIBUTES, LOCATION_ATTRIBUTES.get(key) or PROFILE_ATTRIBUTES[key])
+    for key in PERSON_KEYS
+)
 
 
 def profile_to_legacy_person(resource: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,8 +282,11 @@ def profile_to_legacy_person(resource: Mapping[str, Any]) -> dict[str, Any]:
     """
     attributes: Mapping[str, Any] = resource.get("attributes") or {}
     person: dict[str, Any] = {"object": "person", "id": resource.get("id")}
-    for key in PERSON_KEYS:
-        value = _lookup(attributes, _attribute_path(key))
+    location = attributes.get("location")
+    if not isinstance(location, Mapping):
+        location = {}
+    for key, located, name in _PERSON_FIELDS:
+        value = (location if located else attributes).get(name)
         person[key] = "" if value is None else value
     image = attributes.get("image")
     if image not in (None, ""):
