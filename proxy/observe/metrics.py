@@ -15,9 +15,10 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     generate_latest,
 )
+
+from proxy.observe.tally import CounterTally, HistogramTally, Tallies
 
 _LEADING_INT = re.compile(r"^\s*(\d+)")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -29,37 +30,42 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.legacy_requests = Counter(
+        # Updated on every call: plain numbers, exposed at scrape (proxy.observe.tally).
+        self.legacy_requests = CounterTally(
             "klaviyo_compat_legacy_requests",
             "Legacy requests answered, by operation, mode and status class.",
             ["operation", "mode", "status_class"],
-            registry=r,
         )
-        self.public_answers = Counter(
+        self.public_answers = CounterTally(
             "klaviyo_compat_public_answers",
             "Track/identify answers: 1 (accepted) or 0 (rejected), with the rejection's reason code.",
             ["operation", "answer", "reason"],
-            registry=r,
         )
-        self.legacy_latency = Histogram(
+        self.legacy_latency = HistogramTally(
             "klaviyo_compat_legacy_request_duration_seconds",
             "Time to answer a legacy request.",
             ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
         )
-        self.upstream_requests = Counter(
+        self.upstream_requests = CounterTally(
             "klaviyo_compat_upstream_requests",
             "New-API calls made, by operation and HTTP status.",
             ["operation", "status"],
-            registry=r,
         )
-        self.upstream_latency = Histogram(
+        self.upstream_latency = HistogramTally(
             "klaviyo_compat_upstream_request_duration_seconds",
             "New-API call duration.",
             ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            LATENCY_BUCKETS,
+        )
+        r.register(
+            Tallies(
+                self.legacy_requests,
+                self.public_answers,
+                self.legacy_latency,
+                self.upstream_requests,
+                self.upstream_latency,
+            )
         )
         self.ratelimit_remaining = Gauge(
             "klaviyo_compat_upstream_ratelimit_remaining",
@@ -72,11 +78,7 @@ class Metrics:
             "Traffic records not stored (queue full or store failure).",
             registry=r,
         )
-        # Labelled children by their labels: ``labels()`` validates and locks on every call. The
-        # label sets are bounded (see above), so these tables are too.
-        self._legacy: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self._public: dict[tuple[str, str, str], Counter] = {}
-        self._upstream: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        self._status_class: dict[int, str] = {}
         self.mode_reloads = Counter(
             "klaviyo_compat_mode_reloads",
             "Mode table reloads, by result (ok or refused).",
@@ -96,34 +98,19 @@ class Metrics:
         self.state_backend_up.set(1 if up else 0)
 
     def legacy(self, operation: str, mode: str, status: int, seconds: float) -> None:
-        key = (operation, mode, status)
-        children = self._legacy.get(key)
-        if children is None:
-            children = self._legacy[key] = (
-                self.legacy_requests.labels(operation, mode, f"{status // 100}xx"),
-                self.legacy_latency.labels(operation),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        status_class = self._status_class.get(status)
+        if status_class is None:
+            status_class = self._status_class[status] = f"{status // 100}xx"
+        self.legacy_requests.inc((operation, mode, status_class))
+        self.legacy_latency.observe((operation,), seconds)
 
     def public_answer(self, operation: str, answer: str, reason: str) -> None:
         """A track/identify answer; ``reason`` is a code (``no_identifier``, ``upstream_409``...) or ""."""
-        key = (operation, answer, reason)
-        child = self._public.get(key)
-        if child is None:
-            child = self._public[key] = self.public_answers.labels(operation, answer, reason)
-        child.inc()
+        self.public_answers.inc((operation, answer, reason))
 
     def upstream(self, operation: str, status: str, seconds: float, headers: Mapping[str, str]) -> None:
-        key = (operation, status)
-        children = self._upstream.get(key)
-        if children is None:
-            children = self._upstream[key] = (
-                self.upstream_requests.labels(operation, status),
-                self.upstream_latency.labels(operation),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        self.upstream_requests.inc((operation, status))
+        self.upstream_latency.observe((operation,), seconds)
         m = _LEADING_INT.match(headers.get("ratelimit-remaining", ""))
         if m:
             self.ratelimit_remaining.labels(operation).set(int(m.group(1)))
