@@ -14,7 +14,7 @@ from proxy.settings import Settings
 def run(app: Any, settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
-    from proxy.engine.serving import uvicorn_options
+    from proxy.engine.serving import tune_gc, uvicorn_options
 
     options = uvicorn_options(settings)
     if workers > 1:  # each worker imports its protocol class by name (proxy.cli.workers)
@@ -23,6 +23,8 @@ def run(app: Any, settings: Settings, workers: int = 1) -> None:
         options["http"] = PROTOCOL
     # httptools with a header timeout and header caps, connection and keep-alive limits
     # (proxy.engine.serving), plus shutdown and TLS.
+    if workers <= 1:  # each worker tunes its own collector once its app is built (proxy.cli.workers)
+        tune_gc()
     uvicorn.run(
         app,
         workers=workers,

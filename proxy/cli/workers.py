@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from proxy.engine.serving import GuardedHttpToolsProtocol
+from proxy.engine.serving import GuardedHttpToolsProtocol, tune_gc
 
 ENV = "KLAVIYO_COMPAT_WORKER_FLAGS"
 FACTORY = "proxy.cli.workers:create"
@@ -46,4 +46,6 @@ def create() -> Starlette:
     WorkerProtocol.header_timeout = settings.header_timeout
     WorkerProtocol.max_header_bytes = settings.max_header_bytes
     WorkerProtocol.max_header_count = settings.max_header_count
-    return create_app(settings, overrides=Overrides(config_path=config))
+    app = create_app(settings, overrides=Overrides(config_path=config))
+    tune_gc()
+    return app

@@ -19,6 +19,7 @@ servers with it too):
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -145,3 +146,21 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         "proxy_headers": False,
     }
+
+
+# Young-generation threshold: a request allocates a few hundred container objects, nearly all
+# freed by reference counting; collecting every 700 allocations (the default) ran the young
+# collector several times per request for nothing.
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def tune_gc() -> None:
+    """Before serving: what start-up built (modules, the registry, spec tables) is frozen out of
+    the cyclic collector, and the young generation is collected less often.
+
+    Measured with ``compare.sh``'s identify row (c=32): p99 29.6 ms -> 12.2 ms (full collections
+    walked every start-up object: the latency tail) and 6 % less CPU per request. Garbage cycles
+    are still collected; objects made after start-up are not frozen.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

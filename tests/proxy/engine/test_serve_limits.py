@@ -84,3 +84,17 @@ def test_serve_refuses_an_oversized_header(served: int) -> None:
 def test_serve_still_answers_ordinary_requests(served: int) -> None:
     answer, _ = exchange(served, b"GET /_compat/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_serving_freezes_start_up_objects_and_collects_the_young_generation_less_often() -> None:
+    """``tune_gc`` (run by ``serve`` before uvicorn starts) in a process of its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc; from proxy.engine.serving import GC_THRESHOLDS, tune_gc; "
+        "before = gc.get_freeze_count(); tune_gc(); "
+        "print(before, gc.get_freeze_count() > 10_000, gc.get_threshold() == GC_THRESHOLDS)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["0", "True", "True"]
