@@ -18,13 +18,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mappings import protocol
 from mappings.core import Operation
 from mappings.registry import REGISTRY
 from proxy.admin.access import AdminAccess
 from proxy.admin.routes import admin_routes
+from proxy.engine.call import call_slot
 from proxy.engine.engine import DEFAULTS, Engine, Overrides
 from proxy.engine.middleware import RequestContextMiddleware
 from proxy.engine.web import catch_all, health_route, ready_route
@@ -62,18 +63,11 @@ class ProxyApp(Starlette):
         await super().__call__(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
             response = await self.engine.dispatch(Request(scope, receive))
-            await response(scope, receive, tracked)
+            await response(scope, receive, send)
         except Exception:
-            if not started:
+            if call_slot(scope).status is None:  # no answer started: a bare 500, never a traceback
                 await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
             raise
 

@@ -34,10 +34,11 @@ class CallOutcome(NamedTuple):
 class CallSlot:
     """Per request: its id (set by the middleware) and the latest outcome (set by the server)."""
 
-    __slots__ = ("hidden", "outcome", "request_id")
+    __slots__ = ("hidden", "outcome", "request_id", "status")
 
     def __init__(self, request_id: str | None = None) -> None:
         self.request_id = request_id
+        self.status: int | None = None  # the answer's status once it started (set by the middleware)
         self.outcome = CallOutcome()
         # Values the access line must not show even where no pattern finds them (the caller's
         # 6-character public key in a path): replaced by their fingerprint.

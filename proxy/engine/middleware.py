@@ -69,14 +69,11 @@ class RequestContextMiddleware:
         # context, and a request served in the caller's context (in-process tests) restores it.
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status = 500
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                slot.status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -91,7 +88,7 @@ class RequestContextMiddleware:
                         "method": scope["method"],
                         # Never the query string: it carries keys and payloads. Cut before the scrub.
                         "path": slot.hide(truncate(scope["path"], MAX_LOGGED_PATH)),
-                        "status": status,
+                        "status": 500 if slot.status is None else slot.status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "kind": outcome.kind,
                         "operation": outcome.operation,

@@ -93,8 +93,7 @@ class HotLine:
             p is None
             or procs is not p.processors
             or config["logger_factory"] is not p.factory
-            or len(procs) != len(p.snapshot)
-            or any(a is not b for a, b in zip(procs, p.snapshot, strict=True))
+            or tuple(procs) != p.snapshot  # element-wise, in C (processors compare by identity)
         ):
             self.prebound.get().info(self.event, **fields)
             return
