@@ -81,23 +81,68 @@ class SqliteSpool:
         self._size = counts.pending + counts.dead
         rows = self._db.execute("SELECT account, count(*) FROM pending GROUP BY account").fetchall()
         self._waiting: Counter[str] = Counter({str(account): int(n) for account, n in rows})
+        self._queued: list[tuple[str, str, bytes, float, asyncio.Future[str]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ writes
 
     async def put(self, account: str, operation: str, payload: bytes, accepted: float) -> str:
-        return await asyncio.to_thread(self._put, account, operation, payload, accepted)
+        """Committed (fsynced) before it returns; puts that arrive while a commit runs share the next.
 
-    def _put(self, account: str, operation: str, payload: bytes, accepted: float) -> str:
+        Group commit: when the upstream is down every track and identify lands here, and one
+        fsync per write would cap the proxy at the disk's sync rate. The entries of one batch
+        keep their arrival order, so each account's order holds.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[str] = loop.create_future()
+        self._queued.append((account, operation, payload, accepted, done))
+        if self._committer is None or self._committer.done():
+            self._committer = loop.create_task(self._commit_queued(), name="spool-commit")
+        return await done
+
+    async def _commit_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                results = await asyncio.to_thread(self._put_many, [item[:4] for item in batch])
+            except BaseException as exc:  # the transaction was rolled back: nothing of it is stored
+                failure = exc if isinstance(exc, Exception) else SpoolFull("the spool is closing")
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(failure)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (*_, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue  # its caller gave up waiting; the entry is stored and will be delivered
+                if isinstance(result, SpoolFull):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    def _put_many(self, items: Sequence[tuple[str, str, bytes, float]]) -> list[str | SpoolFull]:
+        """One transaction (one fsync) for every item; an item beyond ``max_entries`` is refused."""
+        results: list[str | SpoolFull] = []
+        added: Counter[str] = Counter()
         with self._lock:
-            if self._size >= self.max_entries:
-                raise SpoolFull(f"the spool holds {self._size} entries (spool_max_entries)")
-            cur = self._db.execute(
-                "INSERT INTO pending (account, operation, accepted, next_at, payload) VALUES (?, ?, ?, ?, ?)",
-                (account, operation, accepted, accepted, payload),
-            )
-            self._size += 1
-            self._waiting[account] += 1
-            return str(cur.lastrowid or 0)
+            size = self._size
+            with self._transaction():
+                for account, operation, payload, accepted in items:
+                    if size >= self.max_entries:
+                        results.append(SpoolFull(f"the spool holds {size} entries (spool_max_entries)"))
+                        continue
+                    cur = self._db.execute(
+                        "INSERT INTO pending (account, operation, accepted, next_at, payload) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (account, operation, accepted, accepted, payload),
+                    )
+                    size += 1
+                    added[account] += 1
+                    results.append(str(cur.lastrowid or 0))
+            self._size = size  # counted once committed (a failed commit raised above)
+            self._waiting.update(added)
+        return results
 
     async def waiting(self, account: str) -> int:
         return self._waiting[account]
@@ -237,6 +282,9 @@ class SqliteSpool:
             return cur.rowcount
 
     async def aclose(self) -> None:
+        committer = self._committer
+        if committer is not None and not committer.done():
+            await asyncio.wait([committer])  # accepted puts are committed before the file closes
         self.close()
 
     def close(self) -> None:
