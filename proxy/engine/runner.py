@@ -263,7 +263,7 @@ class Runner:
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
         self._cool(step.op, reply)
-        if key is not None:
+        if key is not None and self.upstream.method_of(step.op) not in ("GET", "HEAD"):  # a write
             method, path = self.upstream.url_for(step.op, step.path_params)
             if protocol.invalidates_enumerations(method, path, reply.status):
                 await self.cache.invalidate(account_of(key))  # read after write: see the module doc

@@ -40,6 +40,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._head_bytes = 0
+        # Loop time the head being read began (connection made, or its first byte); None while
+        # idle between requests (uvicorn's keep-alive timeout closes an idle connection).
+        self._head_started: float | None = None
         self._head_count = self._head_size = 0
         self._awaiting_head = True
         self._refusal: bytes | None = None
@@ -62,6 +65,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._awaiting_head = True
         self._head_count = self._head_size = 0
+        self._head_started = self.loop.time()
         if self._head_timer is None:
             self._arm_head_timer()
 
@@ -74,9 +78,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        # The head timer stays armed: it looks again when it fires (a timer per request was a
+        # call_later and a cancel on every call).
         self._awaiting_head = False
         self._head_bytes = 0
-        self._cancel_head_timer()
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -85,7 +90,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._awaiting_head = True
             self._head_bytes = 0
             # The keep-alive timeout (uvicorn's) closes an idle connection; a request that starts
-            # but never completes its headers is closed by ours (armed again at its first byte).
+            # but never completes its headers is closed by ours (timed from its first byte).
+            self._head_started = None
 
     def send_400_response(self, msg: str) -> None:
         if self._refusal is not None:  # our own refusal, raised from a parser callback
@@ -106,9 +112,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.close()
 
-    def _arm_head_timer(self) -> None:
+    def _arm_head_timer(self, delay: float | None = None) -> None:
         self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+        if delay is None:
+            self._head_started = self.loop.time()
+            delay = self.header_timeout
+        self._head_timer = self.loop.call_later(delay, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -117,8 +126,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self._awaiting_head and (self.cycle is None or self.cycle.response_complete):
-            self._refuse(b"408 Request Timeout")
+        started = self._head_started
+        if started is None or not self._awaiting_head or self.transport.is_closing():
+            return  # idle between requests, or the head was read in time: armed again at the next
+        left = started + self.header_timeout - self.loop.time()
+        if left > 0:  # this head began after the timer was armed: its own time is not up yet
+            self._arm_head_timer(left)
+            return
+        self._refuse(b"408 Request Timeout")
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:

@@ -63,6 +63,22 @@ def exchange(port: int, data: bytes) -> tuple[bytes, float]:
         return answer, time.monotonic() - started
 
 
+def read_response(sock: socket.socket) -> bytes:
+    """One whole answer on a kept-alive connection (head, then Content-Length bytes of body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 def test_serve_closes_a_connection_that_never_completes_its_headers(served: int) -> None:
     answer, seconds = exchange(served, b"GET /_compat/health HTTP/1.1\r\nHost: x\r\n")
     assert answer.startswith(b"HTTP/1.1 408") and seconds < 3
@@ -84,6 +100,27 @@ def test_serve_refuses_an_oversized_header(served: int) -> None:
 def test_serve_still_answers_ordinary_requests(served: int) -> None:
     answer, _ = exchange(served, b"GET /_compat/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_kept_alive_connection_idles_past_the_head_timeout_and_its_next_slow_head_is_refused(
+    served: int,
+) -> None:
+    """The head timer times each head from its first byte: idling between requests is the
+    keep-alive timeout's business, a second request's trickled head is still cut (0.5 s here)."""
+    request = b"GET /_compat/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((LOOPBACK, served), timeout=5) as sock:
+        sock.sendall(request)
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(1.2)  # idle: more than two head timeouts
+        sock.sendall(request)
+        assert read_response(sock).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        sock.sendall(b"GET /_compat/health HTTP/1.1\r\n")  # a head that never ends
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
 
 
 def test_serving_freezes_start_up_objects_and_collects_the_young_generation_less_often() -> None:
