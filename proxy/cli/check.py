@@ -96,20 +96,8 @@ def probe_state(settings: Settings) -> tuple[str, str | None]:
 
     from proxy.state.shared import StateUnavailable
 
-    async def probe() -> str | None:
-        backend = RedisBackend.from_settings(settings)
-        try:
-            try:
-                async with asyncio.timeout(settings.state_timeout):
-                    await backend.client.ping()
-            except Exception as exc:  # any failure to answer: the reason is shown, masked
-                raise StateUnavailable(f"{type(exc).__name__}: {exc}") from None
-            return await backend.policy_problem()
-        finally:
-            await backend.aclose()
-
     try:
-        problem = asyncio.run(probe())
+        problem = asyncio.run(RedisBackend.verdict(settings, ping=True))
     except StateUnavailable as exc:
         reason = mask_secrets(str(exc), settings.state_url)
         return f"{shown}: does not answer ({reason})", f"the Redis of state_url does not answer ({reason})"

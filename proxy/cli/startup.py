@@ -72,15 +72,8 @@ def state_refusal(settings: Settings) -> str | None:
 
     from proxy.state.shared import StateUnavailable
 
-    async def probe() -> str | None:
-        backend = RedisBackend.from_settings(settings)
-        try:
-            return await backend.policy_problem()
-        finally:
-            await backend.aclose()
-
     try:
-        problem = asyncio.run(probe())
+        problem = asyncio.run(RedisBackend.verdict(settings))
     except StateUnavailable as exc:
         print(
             f"klaviyo-compat: warning: state_url does not answer ({exc}); starting without it, "

@@ -207,6 +207,23 @@ class RedisBackend:
             await asyncio.sleep(interval)
             await self.ping()
 
+    @classmethod
+    async def verdict(cls, settings: Settings, *, ping: bool = False) -> str | None:
+        """Connect to the Redis of ``settings`` once: why it may lose entries, or None. With
+        ``ping``, a PING within ``state_timeout`` first. Raises ``StateUnavailable`` (the reason,
+        never the URL) when it does not answer."""
+        backend = cls.from_settings(settings)
+        try:
+            if ping:
+                try:
+                    async with asyncio.timeout(settings.state_timeout):
+                        await backend.client.ping()
+                except Exception as exc:  # any failure to answer: its reason, for the caller to mask
+                    raise StateUnavailable(f"{type(exc).__name__}: {exc}") from None
+            return await backend.policy_problem()
+        finally:
+            await backend.aclose()
+
     async def policy_problem(self) -> str | None:
         """Why this Redis may lose entries (no AOF, an ``allkeys-*`` eviction policy), or None.
 
