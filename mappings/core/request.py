@@ -42,6 +42,10 @@ class LegacyRequest:
     # Operator opt-ins a mapping may honour (names in ``mappings.protocol.OPT_INS``, e.g.
     # "approximate_recipients"): the settings that are on.
     opt_ins: frozenset[str] = frozenset()
+    # Values a mapping derives from this request more than once (the track/identify payload is read
+    # for the caller's hash, then by the plan): filled on first use; not a constructor argument, so
+    # ``dataclasses.replace`` starts a fresh one.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def get(self, name: str, default: JSON = None) -> JSON:
         """The last non-null value of a parameter (PHP sends nulls meaning 'not supplied')."""

@@ -86,7 +86,16 @@ def _json_labelled_form(body: bytes) -> dict[str, Any]:
 
 
 def decode_payload(req: LegacyRequest) -> dict[str, Any]:
-    """The track/identify payload of a legacy request; raises ``InvalidPayload``."""
+    """The track/identify payload of a legacy request; raises ``InvalidPayload``.
+
+    Decoded once per request (``req.memo``); each caller gets its own top-level copy."""
+    decoded = req.memo.get("payload")
+    if decoded is None:
+        decoded = req.memo["payload"] = _decode_payload(req)
+    return dict(decoded)
+
+
+def _decode_payload(req: LegacyRequest) -> dict[str, Any]:
     data = req.get("data")
     if data is not None:
         return decode_data(data)

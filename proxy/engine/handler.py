@@ -12,9 +12,8 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
@@ -101,8 +100,7 @@ def headers_only(response: Response) -> Response:
     return head
 
 
-@dataclass(frozen=True)
-class _Route:
+class _Route(NamedTuple):
     """What one call was routed to: the operation, its configured mode and what the call got."""
 
     operation: str

@@ -24,6 +24,8 @@ from proxy.observe.redact import fingerprint, truncate
 
 _SAFE_ID = re.compile(r"\A[A-Za-z0-9._-]{8,64}\Z")
 MAX_LOGGED_PATH = 512  # characters of the path an access line keeps
+# Access-line fields the proxy itself produced: enums, operation ids, reason codes, HMAC hashes.
+_TRUSTED = frozenset({"kind", "operation", "mode", "caller", "reason", "client"})
 
 
 class _RequestIds:
@@ -52,7 +54,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
-        self.log = HotLine("klaviyo_compat.access", "access")
+        self.log = HotLine("klaviyo_compat.access", "access", trusted=_TRUSTED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -188,12 +188,15 @@ def scrub(value: Any, key: str = "") -> Any:
     return value
 
 
-def scrub_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """``scrub`` of each value under its name: a log line's fields, in one pass (no call per value)."""
+def scrub_fields(fields: Mapping[str, Any], trusted: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``scrub`` of each value under its name: a log line's fields, in one pass (no call per value).
+
+    Values under ``trusted`` names are the proxy's own (hashes, operation ids, enums, times) and
+    are kept as they are."""
     out: dict[str, Any] = {}
     for key, value in fields.items():
-        if value is None:
-            out[key] = None
+        if value is None or key in trusted:
+            out[key] = value
         elif key.lower() in _sensitive:
             out[key] = f"<{fingerprint(str(value), 'redacted')}>"
         elif type(value) is str:
