@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +80,12 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> RedisServer:
-    return RedisServer(tmp_path / "redis").start()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield server
+    finally:
+        server.stop()  # the first test never stops it itself: it would outlive the run
 
 
 def test_the_recorder_counts_every_call_once_across_a_sigkill_and_restart(
