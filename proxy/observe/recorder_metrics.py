@@ -28,6 +28,13 @@ class RecorderMetrics:
             ["reason"],
             registry=registry,
         )
+        self.backlog = Gauge(
+            "klaviyo_compat_recorder_backlog",
+            "Stream entries (replica batches) not yet stored, as Redis counts them (the group's lag "
+            "plus read and not acknowledged; entries the cap trimmed before they were read still "
+            "count until the recorder passes them); -1 when Redis cannot tell.",
+            registry=registry,
+        )
         self.stream_up = Gauge(
             "klaviyo_compat_recorder_stream_up",
             "1 while the Redis of the shared traffic stream answers the recorder.",

@@ -38,6 +38,9 @@ CONSUMER = "recorder"  # one name across restarts: its pending entries are found
 Entry = tuple[str, dict[bytes, bytes] | None]
 
 
+BACKLOG_SECONDS = 5.0  # how often the backlog gauge is refreshed
+
+
 class StreamConsumer:
     def __init__(
         self,
@@ -63,6 +66,7 @@ class StreamConsumer:
         self.records = 0  # stored by this process
         self._last: str | None = None  # id of the last entry stored (the ledger's position)
         self._stopping = asyncio.Event()
+        self._backlog_seen = float("-inf")  # monotonic time the backlog gauge was last set
 
     def stop(self) -> None:
         """End ``run`` after the read in progress (its entries are stored and acknowledged first)."""
@@ -78,6 +82,7 @@ class StreamConsumer:
                 await self._pending()
                 while not self._stopping.is_set():
                     await self._consume(await self._read(">"))
+                    await self._observe_backlog()
             except _ERRORS as exc:
                 self._mark(False, f"{type(exc).__name__}: {exc}")
                 await self._pause()
@@ -115,6 +120,26 @@ class StreamConsumer:
             return []
         [[_, entries]] = reply
         return [(_text(entry_id), fields or None) for entry_id, fields in entries]
+
+    async def backlog(self) -> int | None:
+        """Entries of the stream this recorder has not stored yet: not yet read by its group
+        (Redis's ``lag``, which still counts entries the cap trimmed before they were read) plus
+        read and not acknowledged; None when Redis cannot tell (no group yet, or no lag)."""
+        groups: Any = await self.client.xinfo_groups(self.key)
+        for group in groups:
+            if _text(group.get("name", b"")) == GROUP:
+                lag = group.get("lag")
+                return None if lag is None else int(lag) + int(group.get("pending", 0))
+        return None
+
+    async def _observe_backlog(self) -> None:
+        """The backlog gauge, at most every ``BACKLOG_SECONDS`` (one XINFO, not one per read)."""
+        now = time.monotonic()
+        if now - self._backlog_seen < BACKLOG_SECONDS:
+            return
+        self._backlog_seen = now
+        backlog = await self.backlog()
+        self.metrics.backlog.set(-1 if backlog is None else backlog)
 
     async def _consume(self, entries: Sequence[Entry]) -> None:
         if not entries:

@@ -269,3 +269,22 @@ async def test_a_commit_that_fails_leaves_the_entries_pending_and_is_retried(
     await _run_until(consumer, lambda: consumer.records == 6)
     assert failures and store.total(*WINDOW) == 6 and await _pending(client) == 0
     store.close()
+
+
+async def test_the_backlog_counts_batches_not_yet_stored(
+    redis_url: str, client: aioredis.Redis, tmp_path: Path
+) -> None:
+    await client.xgroup_create(STREAM_KEY, GROUP, id="0", mkstream=True)
+    sink = StreamSink(redis_url, max_entries=1000, timeout=2)
+    for i in range(3):
+        sink.write(_records(4, start=10 * i))
+    store = _store(tmp_path / "recorder.sqlite3")
+    consumer, metrics = _consumer(client, store)
+    assert await consumer.backlog() == 3
+    await _run_until(consumer, lambda: consumer.records == 12)
+    assert await consumer.backlog() == 0
+    assert metrics.backlog._value.get() in (0, 3)  # set when the consumer last looked
+    for i in range(2):  # appended while no recorder reads
+        sink.write(_records(2, start=100 + 10 * i))
+    sink.close()
+    assert await consumer.backlog() == 2
