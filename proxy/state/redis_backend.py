@@ -40,7 +40,7 @@ from mappings.core import Collected
 from proxy.settings import Settings
 from proxy.state.collection_cache import CollectionCache
 from proxy.state.redis_token_index import TokenIndex
-from proxy.state.shared import OnChange, StateUnavailable
+from proxy.state.shared import Availability, OnChange, StateUnavailable
 from proxy.state.tokens import TokenStore, mint
 
 log = structlog.get_logger("klaviyo_compat.state")
@@ -136,8 +136,13 @@ class RedisBackend:
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
         self.timeout = timeout
-        self.on_change = on_change
-        self._up = True  # until a command fails
+        self.availability = Availability(
+            down_event="state.backend_down",
+            down_effect="offset pages walk the upstream directly; continuation tokens answer 503",
+            up_event="state.backend_up",
+            up_effect="shared tokens and cache are used again",
+            on_change=on_change,
+        )  # up until a command fails
         self._tokens = RedisTokenStore(self, token_ttl, token_per_account, token_entries)
         self._cache = RedisCollectionCache(self, cache_ttl, lease)
 
@@ -164,31 +169,16 @@ class RedisBackend:
 
     @property
     def up(self) -> bool:
-        return self._up
-
-    def _mark(self, up: bool, reason: str = "") -> None:
-        if up == self._up:
-            return
-        self._up = up
-        if up:
-            log.warning("state.backend_up", effect="shared tokens and cache are used again")
-        else:
-            log.error(
-                "state.backend_down",
-                reason=reason,
-                effect="offset pages walk the upstream directly; continuation tokens answer 503",
-            )
-        if self.on_change is not None:
-            self.on_change(up)
+        return self.availability.up
 
     async def run(self, command: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """One Redis command; any failure marks the backend down and raises ``StateUnavailable``."""
-        if not self._up:
+        if not self.availability.up:
             raise StateUnavailable("the shared state backend is down")
         try:
             return await command(*args, **kwargs)
         except _ERRORS as exc:
-            self._mark(False, f"{type(exc).__name__}: {exc}")
+            self.availability.mark(False, f"{type(exc).__name__}: {exc}")
             raise StateUnavailable(str(exc)) from exc
 
     async def ping(self) -> bool:
@@ -197,9 +187,9 @@ class RedisBackend:
             async with asyncio.timeout(self.timeout):
                 await self.client.ping()
         except _ERRORS as exc:
-            self._mark(False, f"{type(exc).__name__}: {exc}")
+            self.availability.mark(False, f"{type(exc).__name__}: {exc}")
             return False
-        self._mark(True)
+        self.availability.mark(True)
         return True
 
     async def watch(self, interval: float) -> None:

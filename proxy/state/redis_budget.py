@@ -22,12 +22,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
-import structlog
 
 from proxy.state.budgets import BudgetSpent, MemoryRateBudget, Reservation, Window
 from proxy.state.redis_backend import _ERRORS, account_tag
+from proxy.state.shared import Availability
 
-log = structlog.get_logger("klaviyo_compat.state")
 RETRY_SECONDS = 1.0  # while Redis is down, the local budget serves this long before Redis is tried again
 
 # KEYS: the cooldown key of each operation (n_ops), then the bucket key of each window.
@@ -105,7 +104,12 @@ class RedisRateBudget:
         self._reserve = self.client.register_script(_RESERVE)
         self._cool = self.client.register_script(_COOL)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._down = False
+        self.availability = Availability(
+            down_event="state.budget_fallback",
+            down_effect="rate budgets are per process",
+            up_event="state.budget_shared",
+            up_effect="rate budgets are shared again",
+        )
         self._tried = 0.0  # when Redis was last tried while down
 
     def cost(self, op: str, cost: int) -> int:
@@ -123,27 +127,19 @@ class RedisRateBudget:
         args.append(sign)
         return keys, args
 
-    def _mark(self, down: bool, reason: str = "") -> None:
-        if down != self._down:
-            self._down = down
-            if down:
-                log.error("state.budget_fallback", reason=reason, effect="rate budgets are per process")
-            else:
-                log.warning("state.budget_shared", effect="rate budgets are shared again")
-
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
         deadline = self.clock() + wait
         while True:
-            if self._down and self.clock() - self._tried < RETRY_SECONDS:  # no timeout per call
+            if not self.availability.up and self.clock() - self._tried < RETRY_SECONDS:  # no timeout per call
                 return await self.local.reserve(account, costs, max(0.0, deadline - self.clock()))
             keys, args = self._script_args(account, costs, 1)
             try:
                 taken, wait_ms = await self._reserve(keys=keys, args=args)
             except _ERRORS as exc:
                 self._tried = self.clock()
-                self._mark(True, f"{type(exc).__name__}: {exc}")
+                self.availability.mark(False, f"{type(exc).__name__}: {exc}")
                 return await self.local.reserve(account, costs, max(0.0, deadline - self.clock()))
-            self._mark(False)
+            self.availability.mark(True)
             if int(taken) == 1:
                 return Reservation(account, {op: self.cost(op, cost) for op, cost in costs.items()})
             short = int(wait_ms) / 1000

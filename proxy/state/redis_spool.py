@@ -54,6 +54,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from proxy.settings import Settings
 from proxy.state.redis_backend import _ERRORS, _RELEASE, _RENEW, account_tag
+from proxy.state.shared import Availability
 from proxy.state.spool import Counts, DeadLetter, Entry, Lease, SpoolFull, SpoolUnavailable
 
 log = structlog.get_logger("klaviyo_compat.spool")
@@ -165,7 +166,12 @@ class RedisSpool:
         self.lease_ms = max(1, round(lease * 1000))
         self.consumer = consumer or consumer_name()
         self._down_until = 0.0
-        self._down = False
+        self.availability = Availability(
+            down_event="spool.backend_down",
+            down_effect="spoolable writes are sent directly; if that fails they answer the legacy failure",
+            up_event="spool.backend_up",
+            up_effect="writes are spooled in Redis again",
+        )
         self._sizes = Counts(0, 0)
         self._recounted = self._counted = float("-inf")
         register = self.client.register_script
@@ -181,23 +187,15 @@ class RedisSpool:
 
     async def _run(self, command: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One Redis command or script; a failure marks Redis down for ``RETRY_SECONDS``."""
-        if self._down and time.monotonic() < self._down_until:
+        if not self.availability.up and time.monotonic() < self._down_until:
             raise SpoolUnavailable("the shared spool (Redis) is down")
         try:
             result = await cast(Awaitable[Any], command(*args, **kwargs))
         except _ERRORS as exc:
             self._down_until = time.monotonic() + RETRY_SECONDS
-            if not self._down:
-                self._down = True
-                log.error(
-                    "spool.backend_down",
-                    reason=f"{type(exc).__name__}: {exc}",
-                    effect="spoolable writes are sent directly; if that fails they answer the legacy failure",
-                )
+            self.availability.mark(False, f"{type(exc).__name__}: {exc}")
             raise SpoolUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if self._down:
-            self._down = False
-            log.warning("spool.backend_up", effect="writes are spooled in Redis again")
+        self.availability.mark(True)
         return result
 
     # ------------------------------------------------------------------ writes

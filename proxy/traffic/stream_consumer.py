@@ -28,6 +28,7 @@ import structlog
 from redis.exceptions import RedisError, ResponseError
 
 from proxy.observe.recorder_metrics import RecorderMetrics
+from proxy.state.shared import Availability
 from proxy.traffic import stream_ledger as ledger
 from proxy.traffic.sqlite_store import SqliteStore
 from proxy.traffic.stream import GROUP, STREAM_KEY, Batch, MalformedEntry, decode, entry_key
@@ -62,7 +63,15 @@ class StreamConsumer:
         self.block_ms = block_ms
         self.retry = retry
         self.clock = clock
-        self.up = False  # Redis answered the last command
+        self.availability = Availability(  # down until Redis answers the first command
+            down_event="recorder.stream_down",
+            down_effect="retrying; the stored report is served",
+            up_event="recorder.stream_up",
+            up_level="info",
+            up=False,
+            on_change=metrics.state_up,
+            stream=key,
+        )
         self.records = 0  # stored by this process
         self._last: str | None = None  # id of the last entry stored (the ledger's position)
         self._stopping = asyncio.Event()
@@ -78,13 +87,13 @@ class StreamConsumer:
         while not self._stopping.is_set():
             try:
                 await self._ensure_group(self._last or "0")
-                self._mark(True)
+                self.availability.mark(True)
                 await self._pending()
                 while not self._stopping.is_set():
                     await self._consume(await self._read(">"))
                     await self._observe_backlog()
             except _ERRORS as exc:
-                self._mark(False, f"{type(exc).__name__}: {exc}")
+                self.availability.mark(False, f"{type(exc).__name__}: {exc}")
                 await self._pause()
             except sqlite3.Error as exc:  # a full or broken disk: what was read stays pending
                 log.error("recorder.store_failed", reason=f"{type(exc).__name__}: {exc}", effect="retrying")
@@ -169,15 +178,10 @@ class StreamConsumer:
                 log.error("recorder.entry_unreadable", reason=str(exc))
         return batches
 
-    def _mark(self, up: bool, reason: str = "") -> None:
-        if up == self.up:
-            return
-        self.up = up
-        self.metrics.state_up(up)
-        if up:
-            log.info("recorder.stream_up", stream=self.key)
-        else:
-            log.error("recorder.stream_down", reason=reason, effect="retrying; the stored report is served")
+    @property
+    def up(self) -> bool:
+        """Redis answered the last command."""
+        return self.availability.up
 
 
 def _text(value: bytes | str) -> str:

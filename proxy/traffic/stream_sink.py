@@ -19,15 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
-import structlog
 from redis.exceptions import RedisError
 
 from proxy.settings import Settings
+from proxy.state.shared import Availability
 from proxy.traffic.record import TrafficRecord
 from proxy.traffic.stream import STREAM_KEY, encode
 from proxy.traffic.writer import SinkUnavailable
 
-log = structlog.get_logger("klaviyo_compat.traffic")
 _ERRORS = (RedisError, OSError)
 
 
@@ -36,7 +35,12 @@ class StreamSink:
         self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self.key = key
         self.max_entries = max_entries
-        self.up = True
+        self.availability = Availability(
+            down_event="traffic.stream_down",
+            down_effect="traffic records wait in the bounded queue; beyond it they are dropped and counted",
+            up_event="traffic.stream_up",
+            up_effect="queued traffic records are sent to the recorder again",
+        )
         self.appended = 0  # batches
         self._source = secrets.token_hex(6)  # this process: batch ids never collide across replicas
         self._sequence = 0
@@ -68,24 +72,15 @@ class StreamSink:
                 self.client.xadd(self.key, fields, maxlen=self.max_entries, approximate=True)
             except _ERRORS as exc:
                 self._refused = (records, len(records), batch_id)
-                self._mark(False, f"{type(exc).__name__}: {exc}")
+                self.availability.mark(False, f"{type(exc).__name__}: {exc}")
                 raise SinkUnavailable(f"the traffic stream's Redis does not answer ({exc})") from exc
             self._refused = None
             self.appended += 1
-            self._mark(True)
+            self.availability.mark(True)
 
-    def _mark(self, up: bool, reason: str = "") -> None:
-        if up == self.up:
-            return
-        self.up = up
-        if up:
-            log.warning("traffic.stream_up", effect="queued traffic records are sent to the recorder again")
-        else:
-            log.error(
-                "traffic.stream_down",
-                reason=reason,
-                effect="traffic records wait in the bounded queue; beyond it they are dropped and counted",
-            )
+    @property
+    def up(self) -> bool:
+        return self.availability.up
 
     def close(self) -> None:
         self.client.close()
