@@ -24,6 +24,9 @@ _SECRET_FIELDS = ("token_keys", "admin_token", "hash_secret", "state_url")
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+# rate_budgets: budget a pair once the upstream declares limits, from the spec's tiers at once, or never.
+BUDGETS_UPSTREAM, BUDGETS_SPEC, BUDGETS_OFF = "upstream", "spec", "off"
+BUDGET_MODES = (BUDGETS_UPSTREAM, BUDGETS_SPEC, BUDGETS_OFF)
 # Variables in the prefix that are not settings: the config file's path and the test suite's
 # switches (CI exports them, and the serve subprocesses the tests start inherit them).
 ENV_NOT_SETTINGS = ("CONFIG", "REQUIRE_SPEC", "REQUIRE_CHROMIUM", "REQUIRE_REDIS", "WORKER_FLAGS")
@@ -119,7 +122,10 @@ class Settings:
     retry_backoff_max: float = 5.0
     breaker_failures: int = 5  # consecutive 5xx/unreachable per upstream operation before it opens
     breaker_open_seconds: float = 10.0
-    rate_budgets: bool = True  # per-account budgets from the spec's rate-limit tiers
+    # Per-account rate budgets (README "Rate budgets"): "upstream" (each account and operation once
+    # the upstream declares its limits: RateLimit-Limit or a 429), "spec" (the spec's tiers from the
+    # first call) or "off". The old booleans still work: true = "upstream", false = "off".
+    rate_budgets: str = BUDGETS_UPSTREAM
     rate_budget_scale: float = 1.0  # fraction of the spec's limits to use (e.g. 0.5: two replicas)
     budget_wait: float = 0.5  # longest wait for budget before spooling (writes) or 429 (reads)
     # Seconds in-flight calls get to finish after SIGTERM before connections are closed.
@@ -174,6 +180,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if kind == "bool":
             return _bool(value)
+        if name == "rate_budgets":
+            return budget_mode(value)
         if kind == "int":
             return int(value)
         if kind == "float":
@@ -198,6 +206,16 @@ def _bool(value: Any) -> bool:
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
     raise ValueError(f"not a boolean: use one of {', '.join(_TRUE)} or {', '.join(v for v in _FALSE if v)}")
+
+
+def budget_mode(value: Any) -> str:
+    """A ``rate_budgets`` value: a mode, or a boolean of the old setting (true: ``upstream``)."""
+    text = str(value).strip().lower()
+    if text in BUDGET_MODES:
+        return text
+    if text in _TRUE or text in _FALSE:  # str(True) is "True": Python and TOML booleans too
+        return BUDGETS_UPSTREAM if text in _TRUE else BUDGETS_OFF
+    raise ValueError(f"use one of {', '.join(BUDGET_MODES)} (or a boolean: true = upstream, false = off)")
 
 
 def closest(name: str, known: Any = None) -> str:
@@ -350,6 +368,10 @@ def validate(settings: Settings) -> None:
         raise SettingsError(f"log_format must be 'json' or 'console', got {settings.log_format!r}")
     if not settings.revision:
         raise SettingsError("revision must not be empty")
+    try:
+        budget_mode(settings.rate_budgets)
+    except ValueError as exc:
+        raise SettingsError(f"rate_budgets: cannot use {settings.rate_budgets!r} ({exc})") from None
     if settings.beta_revision and not _BETA_REVISION.match(settings.beta_revision):
         raise SettingsError(
             f"beta_revision must be a beta revision like 2026-07-15.pre, got {settings.beta_revision!r}"

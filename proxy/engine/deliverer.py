@@ -116,6 +116,8 @@ class Deliverer:
         return await self._settle(entry, reply)
 
     async def _settle(self, entry: Entry, reply: Reply) -> bool:
+        if self.spooler.budget is not None:  # RateLimit-* headers engage the account's budget
+            self.spooler.budget.observe(entry.account, entry.operation, reply.status, reply.headers)
         if reply.ok:
             await self.spool.delivered(entry)
             if self.spooler.metrics is not None:

@@ -28,8 +28,8 @@ from proxy.engine.resilience import Breaker, Retrying
 from proxy.engine.spooling import Spooler
 from proxy.engine.upstream import Upstream, UpstreamObserver
 from proxy.observe.reliability import ReliabilityMetrics
-from proxy.settings import Settings
-from proxy.state.budgets import MemoryRateBudget, RateBudget, windows_from_spec
+from proxy.settings import BUDGETS_OFF, BUDGETS_SPEC, Settings, budget_mode
+from proxy.state.budgets import Engagement, MemoryRateBudget, RateBudget, windows_from_spec
 from proxy.state.seal import Sealer
 from proxy.state.spool import Spool
 from proxy.state.sqlite_spool import SqliteSpool
@@ -56,16 +56,24 @@ class Parts:
 def build_budget(
     settings: Settings, spec: Mapping[str, Mapping[str, Any]], metrics: ReliabilityMetrics
 ) -> RateBudget | None:
-    if not settings.rate_budgets:
+    """The budget ``rate_budgets`` asks for: none (``off``), every pair on the spec's tiers from the
+    first call (``spec``), or each pair once the upstream declared its limits (``upstream``)."""
+    mode = budget_mode(settings.rate_budgets)  # also normalises a Settings built with a bool
+    if mode == BUDGETS_OFF:
         return None
     windows = windows_from_spec(spec, settings.rate_budget_scale)
+    engagement = Engagement(windows, always=mode == BUDGETS_SPEC, scale=settings.rate_budget_scale)
     if settings.state_url:  # shared by every replica: one account's limits, split by nobody
         from proxy.state.redis_budget import RedisRateBudget
 
         return RedisRateBudget(
-            settings.state_url, windows, timeout=settings.state_timeout, on_spent=metrics.spent
+            settings.state_url,
+            windows,
+            timeout=settings.state_timeout,
+            on_spent=metrics.spent,
+            engagement=engagement,
         )
-    return MemoryRateBudget(windows, on_spent=metrics.spent)
+    return MemoryRateBudget(windows, on_spent=metrics.spent, engagement=engagement)
 
 
 async def open_reliability(

@@ -48,7 +48,7 @@ from proxy.state.key_checks import KeyChecks
 from proxy.state.tokens import TokenStore
 
 log = structlog.get_logger("klaviyo_compat.runner")
-# The current call's budget account (a hash), for the 429 cooldown of every step.
+# The current call's budget account (a hash), for what every step's reply tells the budget.
 _ACCOUNT: ContextVar[str | None] = ContextVar("klaviyo_compat_budget_account", default=None)
 
 
@@ -262,7 +262,7 @@ class Runner:
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
         reply = await self.upstream.call(step, key)
-        self._cool(step.op, reply)
+        self._observe(step.op, reply)
         if key is not None and self.upstream.method_of(step.op) not in ("GET", "HEAD"):  # a write
             method, path = self.upstream.url_for(step.op, step.path_params)
             if protocol.invalidates_enumerations(method, path, reply.status):
@@ -278,10 +278,14 @@ class Runner:
             reply = Reply(status=502, body=None, headers=reply.headers)
         return reply
 
-    def _cool(self, name: str, reply: Reply) -> None:
-        """An upstream 429: the account's next calls to ``name`` wait out its Retry-After."""
+    def _observe(self, name: str, reply: Reply) -> None:
+        """Tell the budget what the upstream declared (``RateLimit-*``: engages the account's
+        budget for ``name``); on a 429 its next calls to ``name`` wait out the Retry-After."""
         account = _ACCOUNT.get()
-        if reply.status == 429 and self.budget is not None and account is not None:
+        if self.budget is None or account is None:
+            return
+        self.budget.observe(account, name, reply.status, reply.headers)
+        if reply.status == 429:
             self.budget.cool(account, name, retry_after(reply) or 1.0)
 
     async def _walk(
@@ -303,7 +307,7 @@ class Runner:
             stats.upstream_calls += 1
             stats.upstream_ops.append(name)
             reply = await self.upstream.send(name, path_params=path_params, query=query, body=None, key=key)
-            self._cool(name, reply)
+            self._observe(name, reply)
             pages += 1
             if reply.status in (401, 403) and key is not None:
                 self.keys.refused(account_of(key))

@@ -10,20 +10,36 @@ either every bucket it needs has the tokens and all are taken at once, or none i
 the call did not use is given back (``refund``). An upstream 429 sets a cooldown
 (``cool``) that the next reservations of that account and operation wait out.
 
-``RateBudget`` is the interface; a shared backend (several replicas, one account) comes later.
+Which (account, operation) pairs are budgeted at all is the ``Engagement``'s
+(``proxy.state.limits``): every pair from the first call (mode ``spec``), or only once the
+upstream declared limits for it (mode ``upstream``, told through ``observe``). Before that a
+reservation is the shared ``UNBUDGETED`` one.
+
+``RateBudget`` is the interface; ``proxy.state.redis_budget`` shares it between replicas.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-_TIER = re.compile(r"^\s*(\d+)\s*/\s*([smhd])\s*$")
-_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+from proxy.state.limits import Engagement, Seed, Window, parse_window
+
+__all__ = [
+    "UNBUDGETED",
+    "BudgetSpent",
+    "Engagement",
+    "MemoryRateBudget",
+    "RateBudget",
+    "Reservation",
+    "Window",
+    "parse_window",
+    "windows_from_spec",
+]
+
 MAX_BUCKETS = 200_000  # beyond this, idle full buckets are forgotten (they hold no information)
 
 
@@ -33,23 +49,6 @@ class BudgetSpent(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate budget spent: retry in {retry_after:.1f} s")
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Window:
-    limit: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        return self.limit / self.seconds
-
-
-def parse_window(text: str) -> Window | None:
-    match = _TIER.match(text or "")
-    if match is None:
-        return None
-    return Window(int(match.group(1)), _SECONDS[match.group(2)])
 
 
 def windows_from_spec(
@@ -69,6 +68,9 @@ class Reservation:
     costs: Mapping[str, int] = field(default_factory=dict)
 
 
+UNBUDGETED = Reservation("", {})  # what a reservation of pairs no budget covers yet returns
+
+
 class RateBudget(Protocol):
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
         """Take ``costs`` (upstream operation -> calls) at once, waiting at most ``wait`` seconds;
@@ -80,7 +82,13 @@ class RateBudget(Protocol):
         ...
 
     def cool(self, account: str, operation: str, seconds: float) -> None:
-        """Upstream said 429: nothing for this account and operation during ``seconds``."""
+        """Upstream said 429: nothing for this account and operation during ``seconds`` (a 429
+        also engages the pair)."""
+        ...
+
+    def observe(self, account: str, operation: str, status: int, headers: Mapping[str, str]) -> None:
+        """An upstream reply to this account and operation: its ``RateLimit-*`` headers (or a
+        429) engage the pair's budget (mode ``upstream``; nothing in mode ``spec``)."""
         ...
 
 
@@ -91,7 +99,10 @@ class _Bucket:
 
 
 class MemoryRateBudget:
-    """One process's budgets. Safe on one event loop: no await between check and take."""
+    """One process's budgets. Safe on one event loop: no await between check and take.
+
+    ``windows`` are the spec's tiers; ``engagement`` says which pairs are budgeted and on which
+    windows (default: every pair on the spec's, mode ``spec``)."""
 
     def __init__(
         self,
@@ -100,8 +111,10 @@ class MemoryRateBudget:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
         on_spent: Callable[[str], None] | None = None,
+        engagement: Engagement | None = None,
     ) -> None:
         self.windows = windows
+        self.engagement = engagement if engagement is not None else Engagement(windows)
         self.on_spent = on_spent  # told the upstream operations of each refused reservation (metrics)
         self.clock = clock
         self.sleep = sleep
@@ -122,16 +135,19 @@ class MemoryRateBudget:
 
     def _forget_full(self, now: float) -> None:
         for key in list(self._buckets):
-            _, op, i = key
-            window = self.windows[op][i]
-            bucket = self._buckets[key]
+            account, op, i = key
+            windows = self.engagement.windows(account, op)
+            if i >= len(windows):  # the pair was forgotten or declared fewer windows since
+                del self._buckets[key]
+                continue
+            window, bucket = windows[i], self._buckets[key]
             if bucket.tokens + (now - bucket.updated) * window.rate >= window.limit:
                 del self._buckets[key]
 
-    def cost(self, op: str, cost: int) -> int:
+    def cost(self, account: str, op: str, cost: int) -> int:
         """What a reservation of ``cost`` calls takes: at most the operation's smallest window
         (its burst), so a large declared fan-out waits for a full burst, never forever."""
-        windows = self.windows.get(op, ())
+        windows = self.engagement.windows(account, op)
         return min([cost, *(w.limit for w in windows)])
 
     def shortfall(self, account: str, costs: Mapping[str, int]) -> float:
@@ -140,8 +156,8 @@ class MemoryRateBudget:
         wait = 0.0
         for op, cost in costs.items():
             wait = max(wait, self._cool.get((account, op), 0.0) - now)
-            need = self.cost(op, cost)
-            for i, window in enumerate(self.windows.get(op, ())):
+            need = self.cost(account, op, cost)
+            for i, window in enumerate(self.engagement.windows(account, op)):
                 bucket = self._bucket(account, op, i, window, now)
                 if bucket.tokens < need:
                     wait = max(wait, (need - bucket.tokens) / window.rate)
@@ -150,32 +166,48 @@ class MemoryRateBudget:
     def _take(self, account: str, costs: Mapping[str, int], sign: int) -> None:
         now = self.clock()
         for op, cost in costs.items():
-            need = self.cost(op, cost)
-            for i, window in enumerate(self.windows.get(op, ())):
+            need = self.cost(account, op, cost)
+            for i, window in enumerate(self.engagement.windows(account, op)):
                 bucket = self._bucket(account, op, i, window, now)
                 bucket.tokens = min(window.limit, bucket.tokens - sign * need)
 
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
+        covered = self.engagement.budgeted(account, costs)
+        if covered is None:
+            return UNBUDGETED
         deadline = self.clock() + wait
         while True:
-            short = self.shortfall(account, costs)
+            short = self.shortfall(account, covered)
             if short <= 0:
-                self._take(account, costs, 1)
-                return Reservation(account, {op: self.cost(op, cost) for op, cost in costs.items()})
+                self._take(account, covered, 1)
+                return Reservation(account, {op: self.cost(account, op, n) for op, n in covered.items()})
             if self.clock() + short > deadline:
                 if self.on_spent is not None:
-                    for op in costs:
+                    for op in covered:
                         self.on_spent(op)
                 raise BudgetSpent(short)
             await self.sleep(short)
 
     def refund(self, reservation: Reservation, used: Mapping[str, int]) -> None:
+        if not reservation.costs:
+            return
         unused = {op: cost - used.get(op, 0) for op, cost in reservation.costs.items()}
         self._take(reservation.account, {op: n for op, n in unused.items() if n > 0}, -1)
 
     def cool(self, account: str, operation: str, seconds: float) -> None:
+        self.engagement.engage(account, operation)
         key = (account, operation)
         self._cool[key] = max(self._cool.get(key, 0.0), self.clock() + seconds)
         if len(self._cool) > MAX_BUCKETS:
             now = self.clock()
             self._cool = {k: until for k, until in self._cool.items() if until > now}
+
+    def observe(self, account: str, operation: str, status: int, headers: Mapping[str, str]) -> None:
+        seed = self.engagement.observe(account, operation, status, headers)
+        if seed is not None:
+            self.seed(account, operation, seed)
+
+    def seed(self, account: str, operation: str, seed: Seed) -> None:
+        """Never more in the window than the upstream said is left."""
+        bucket = self._bucket(account, operation, seed.index, seed.window, self.clock())
+        bucket.tokens = min(bucket.tokens, seed.tokens)

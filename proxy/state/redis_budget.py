@@ -9,8 +9,12 @@ again; a 429 cooldown is ``kc:{acct}:cool:<op>`` with a TTL. Every key of an acc
 hash tag, so the script touches one slot (Redis Cluster).
 
 While Redis does not answer, the budget fails open to a local limit: a ``MemoryRateBudget`` of
-this process (the upstream's 429 stays the backstop). ``refund`` and ``cool`` are synchronous
-in the interface: their Redis writes run as background tasks.
+this process (the upstream's 429 stays the backstop). ``refund``, ``cool`` and ``observe`` are
+synchronous in the interface: their Redis writes run as background tasks.
+
+Which pairs are budgeted (``Engagement``, mode ``upstream``) is learned per process from the
+replies it sees; that process's fallback shares it. A reply that engages a pair with a
+``RateLimit-Remaining`` lowers the shared bucket of the current window to it (``_SEED``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from proxy.state.budgets import BudgetSpent, MemoryRateBudget, Reservation, Window
+from proxy.state.budgets import UNBUDGETED, BudgetSpent, Engagement, MemoryRateBudget, Reservation, Window
+from proxy.state.limits import Seed
 from proxy.state.redis_backend import _ERRORS, account_tag
 from proxy.state.shared import Availability
 
@@ -80,6 +85,20 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 1
 """
+# KEYS: one bucket key. ARGV: limit, window ms, tokens. Lowers the bucket to ``tokens`` (never raises it).
+_SEED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local span = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 't', 'u')
+local tokens = tonumber(state[1]) or limit
+local updated = tonumber(state[2]) or now
+tokens = math.min(limit, tokens + (now - updated) * limit / span, tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', now)
+redis.call('PEXPIRE', KEYS[1], span * 2)
+return 1
+"""
 
 
 class RedisRateBudget:
@@ -93,6 +112,7 @@ class RedisRateBudget:
         timeout: float = 1.0,
         on_spent: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        engagement: Engagement | None = None,
     ) -> None:
         self.client: aioredis.Redis = aioredis.from_url(  # type: ignore[no-untyped-call]
             url, socket_timeout=timeout, socket_connect_timeout=timeout
@@ -100,9 +120,11 @@ class RedisRateBudget:
         self.windows = windows
         self.on_spent = on_spent
         self.clock = clock
-        self.local = MemoryRateBudget(windows, on_spent=on_spent)
+        self.engagement = engagement if engagement is not None else Engagement(windows)
+        self.local = MemoryRateBudget(windows, on_spent=on_spent, engagement=self.engagement)
         self._reserve = self.client.register_script(_RESERVE)
         self._cool = self.client.register_script(_COOL)
+        self._seed = self.client.register_script(_SEED)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.availability = Availability(
             down_event="state.budget_fallback",
@@ -112,22 +134,26 @@ class RedisRateBudget:
         )
         self._tried = 0.0  # when Redis was last tried while down
 
-    def cost(self, op: str, cost: int) -> int:
-        return self.local.cost(op, cost)
+    def cost(self, account: str, op: str, cost: int) -> int:
+        return self.local.cost(account, op, cost)
 
     def _script_args(self, account: str, costs: Mapping[str, int], sign: int) -> tuple[list[str], list[Any]]:
         tag = account_tag(account)
         keys = [f"{tag}:cool:{op}" for op in costs]
         args: list[Any] = [len(costs)]
         for op, cost in costs.items():
-            need = self.cost(op, cost)
-            for i, window in enumerate(self.windows.get(op, ())):
+            need = self.cost(account, op, cost)
+            for i, window in enumerate(self.engagement.windows(account, op)):
                 keys.append(f"{tag}:b:{op}:{i}")
                 args += [window.limit, max(1, round(window.seconds * 1000)), need]
         args.append(sign)
         return keys, args
 
     async def reserve(self, account: str, costs: Mapping[str, int], wait: float) -> Reservation:
+        covered = self.engagement.budgeted(account, costs)
+        if covered is None:
+            return UNBUDGETED
+        costs = covered
         deadline = self.clock() + wait
         while True:
             if not self.availability.up and self.clock() - self._tried < RETRY_SECONDS:  # no timeout per call
@@ -141,7 +167,7 @@ class RedisRateBudget:
                 return await self.local.reserve(account, costs, max(0.0, deadline - self.clock()))
             self.availability.mark(True)
             if int(taken) == 1:
-                return Reservation(account, {op: self.cost(op, cost) for op, cost in costs.items()})
+                return Reservation(account, {op: self.cost(account, op, n) for op, n in costs.items()})
             short = int(wait_ms) / 1000
             if self.clock() + short > deadline:
                 if self.on_spent is not None:
@@ -160,6 +186,8 @@ class RedisRateBudget:
         task.add_done_callback(self._tasks.discard)
 
     def refund(self, reservation: Reservation, used: Mapping[str, int]) -> None:
+        if not reservation.costs:
+            return
         unused = {op: cost - used.get(op, 0) for op, cost in reservation.costs.items()}
         unused = {op: n for op, n in unused.items() if n > 0}
         if unused:
@@ -178,6 +206,19 @@ class RedisRateBudget:
     async def _cool_shared(self, key: str, ms: int) -> None:
         with contextlib.suppress(*_ERRORS):
             await self._cool(keys=[key], args=[ms])
+
+    def observe(self, account: str, operation: str, status: int, headers: Mapping[str, str]) -> None:
+        seed = self.engagement.observe(account, operation, status, headers)
+        if seed is None:
+            return
+        self.local.seed(account, operation, seed)
+        self._background(self._seed_shared(account, operation, seed))
+
+    async def _seed_shared(self, account: str, operation: str, seed: Seed) -> None:
+        key = f"{account_tag(account)}:b:{operation}:{seed.index}"
+        args = [seed.window.limit, max(1, round(seed.window.seconds * 1000)), seed.tokens]
+        with contextlib.suppress(*_ERRORS):
+            await self._seed(keys=[key], args=args)
 
     async def settle(self) -> None:
         """Wait for the background refunds and cooldowns (tests, shutdown)."""

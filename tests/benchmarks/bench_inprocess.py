@@ -148,7 +148,7 @@ async def run(args: argparse.Namespace) -> None:
         )
         if not args.budgets and any(f.name == "rate_budgets" for f in dataclasses.fields(Settings)):
             # One key at thousands of calls a second exceeds the spec's rate limits: 429s would be measured.
-            settings = dataclasses.replace(settings, rate_budgets=False)  # type: ignore[call-arg,unused-ignore]
+            settings = dataclasses.replace(settings, rate_budgets="off")  # type: ignore[call-arg,unused-ignore]
         transport = None if args.upstream else httpx.MockTransport(canned)
         app = create_app(settings, overrides=Overrides(transport=transport))
         async with app.router.lifespan_context(app):
