@@ -148,11 +148,15 @@ async def _read_body(request: Request) -> object:
 def _rate_headers(
     response: Response, op: Op | None, revision: str | None, lower: ParamLimit | None = None
 ) -> Response:
+    """The operation's spec tiers as ``RateLimit-*`` headers, on every answer but a 429 (which
+    carries ``Retry-After`` instead), as Klaviyo's; the proxy's rate budgets engage on them."""
+    response.headers["X-Klaviyo-API-Revision"] = revision or REVISION
+    if response.status_code == 429:
+        return response
     burst, steady = (lower.burst, lower.steady) if lower else (op.burst, op.steady) if op else DEFAULT_LIMITS
     response.headers["RateLimit-Limit"] = f"{burst}, {burst};w=1, {steady};w=60"
     response.headers["RateLimit-Remaining"] = str(burst - 1)
     response.headers["RateLimit-Reset"] = "1"
-    response.headers["X-Klaviyo-API-Revision"] = revision or REVISION
     return response
 
 

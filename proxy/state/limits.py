@@ -88,6 +88,7 @@ class Seed:
 
 class Engagement:
     """Which pairs are budgeted. ``always``: all of them on the spec's windows (mode ``spec``).
+    ``spec`` lists the budgeted operations: a pair of any other is never engaged.
 
     The hot path (``budgeted``, every legacy call) is a dict lookup or two and allocates nothing
     until the account has an engaged operation; ``observe`` (every reply) costs one header lookup
@@ -129,7 +130,7 @@ class Engagement:
         """Engage the pair if this reply declares limits (or is a 429); a ``Seed`` when the reply
         set the pair's windows from its header and says how much is left."""
         raw = headers.get("ratelimit-limit")
-        if self.always or (raw is None and status != 429):
+        if self.always or (raw is None and status != 429) or op not in self.spec:
             return None
         declared = self._parse(raw) if raw is not None else None
         windows = declared.windows if declared is not None and declared.windows else None
@@ -148,8 +149,9 @@ class Engagement:
 
     def engage(self, account: str, op: str, windows: tuple[Window, ...] | None = None) -> None:
         """Budget the pair from now on: on ``windows``, else (already engaged) as it is, else on
-        the spec's tiers."""
-        if self.always:
+        the spec's tiers. Only the spec's operations: one it does not list (a beta operation)
+        has no budget, as in mode ``spec``."""
+        if self.always or op not in self.spec:
             return
         ops = self.pairs.get(account)
         if ops is None:

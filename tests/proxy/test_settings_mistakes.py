@@ -63,3 +63,29 @@ def test_sources_say_where_each_setting_came_from(tmp_path: Path) -> None:
     assert sources["port"] == "command line"
     assert sources["revision"] == "environment"
     assert "host" not in sources
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [("upstream", "upstream"), ("SPEC", "spec"), ("off", "off"), ("true", "upstream"), ("1", "upstream"),
+     ("yes", "upstream"), ("false", "off"), ("0", "off"), ("no", "off")],
+)  # fmt: skip
+def test_rate_budgets_is_a_mode_and_the_old_booleans_still_work(value: str, mode: str) -> None:
+    assert load(environ={"KLAVIYO_COMPAT_RATE_BUDGETS": value}).rate_budgets == mode
+
+
+def test_rate_budgets_defaults_to_upstream_and_reads_toml_booleans(tmp_path: Path) -> None:
+    assert load(environ={}).rate_budgets == "upstream"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("rate_budgets = false\n")
+    assert load(config=cfg, environ={}).rate_budgets == "off"
+    cfg.write_text("rate_budgets = true\n")
+    assert load(config=cfg, environ={}).rate_budgets == "upstream"
+    cfg.write_text('rate_budgets = "spec"\n')
+    assert load(config=cfg, environ={}).rate_budgets == "spec"
+
+
+@pytest.mark.parametrize("value", ["spce", "always", "2"])
+def test_an_unknown_rate_budgets_mode_is_refused_naming_the_choices(value: str) -> None:
+    with pytest.raises(SettingsError, match=f"'rate_budgets'.*{value}.*upstream, spec, off"):
+        load(environ={"KLAVIYO_COMPAT_RATE_BUDGETS": value})

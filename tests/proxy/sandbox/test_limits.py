@@ -57,6 +57,7 @@ async def test_enforced_limits_answer_429_with_retry_after() -> None:
         throttled = await api.get(url, params=COUNT)
         assert throttled.status_code == 429
         assert throttled.headers["Retry-After"] == "1"
+        assert "RateLimit-Limit" not in throttled.headers, "Klaviyo sends RateLimit-* on non-429 answers"
         assert error_of(throttled)["code"] == "throttled"
         assert (await api.get(url)).status_code == 200  # without the field: the normal limits
         for _ in range(14):
