@@ -137,7 +137,7 @@ class Runner:
         try:
             return await self._drive(op, req, creds, stats, dry_run=dry_run)
         finally:
-            if reservation is not None and self.budget is not None:
+            if reservation is not None and reservation.costs and self.budget is not None:
                 self.budget.refund(reservation, Counter(stats.upstream_ops))
 
     async def _reserve(self, op: Operation, creds: Credentials) -> Reservation | None:

@@ -129,8 +129,10 @@ class Engagement:
     def observe(self, account: str, op: str, status: int, headers: Mapping[str, str]) -> Seed | None:
         """Engage the pair if this reply declares limits (or is a 429); a ``Seed`` when the reply
         set the pair's windows from its header and says how much is left."""
+        if self.always:
+            return None
         raw = headers.get("ratelimit-limit")
-        if self.always or (raw is None and status != 429) or op not in self.spec:
+        if (raw is None and status != 429) or op not in self.spec:
             return None
         declared = self._parse(raw) if raw is not None else None
         windows = declared.windows if declared is not None and declared.windows else None
