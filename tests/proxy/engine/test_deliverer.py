@@ -19,7 +19,7 @@ from proxy.engine.resilience import CircuitOpen
 from proxy.engine.spooling import Spooler, sealed_payload, stamp
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
 from proxy.settings import Settings
-from proxy.state.budgets import MemoryRateBudget, Window
+from proxy.state.budgets import Engagement, MemoryRateBudget, Window
 from proxy.state.redis_spool import RedisSpool
 from proxy.state.seal import Sealer
 from proxy.state.spool import Spool
@@ -153,3 +153,15 @@ async def test_a_token_no_longer_mapped_is_a_dead_letter(parts: tuple[Spooler, C
     d = Deliverer(spooler, Recorder(Reply(202)), {}, poll=0.01, base=1, cap=1, clock=clock)
     assert await d.drain() == 1
     assert (await spooler.spool.dead_letters())[0].status == 401
+
+
+async def test_a_delivery_reply_declaring_limits_engages_the_budget(parts: tuple[Spooler, Clock]) -> None:
+    spooler, clock = parts
+    spec = {"create_event": (Window(100, 1.0),)}
+    spooler.budget = MemoryRateBudget(spec, clock=clock, engagement=Engagement(spec, always=False))
+    for n in range(3):
+        await spooler.put("acct", event(n), None, "test")
+    declared = {"ratelimit-limit": "1, 1;w=60", "ratelimit-remaining": "0"}
+    up = Recorder(Reply(202, headers=declared))
+    assert await deliverer(spooler, up, clock).drain() == 1, "the first went out un-budgeted"
+    assert len(up.sent) == 1 and (await spooler.spool.counts()).pending == 2  # then 1/min, none left

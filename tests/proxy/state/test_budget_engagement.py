@@ -113,6 +113,10 @@ async def test_a_429_engages_on_the_spec_tiers_and_holds_its_cooldown(
         await one.reserve(ACCT, {"b": 1}, wait=0)
     assert 25 < spent.value.retry_after <= 30
     await one.reserve(ACCT, {"a": 1}, wait=0)
+    one.cool(OTHER, "a", 30)  # a cooldown alone (no reply observed) engages too
+    await _settle(one)
+    with pytest.raises(BudgetSpent):
+        await one.reserve(OTHER, {"a": 1}, wait=0)
     if two is not one:  # the cooldown is shared once the other replica is engaged too
         two.observe(ACCT, "b", 200, {"ratelimit-limit": "100, 100;w=1"})
         with pytest.raises(BudgetSpent):
