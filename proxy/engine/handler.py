@@ -24,6 +24,7 @@ from mappings import protocol
 from mappings.core import Family, LegacyReply
 from proxy.engine.call import CallOutcome, CallSlot, call_slot
 from proxy.engine.failures import Failure, answer_cancelled, reply_for
+from proxy.engine.legacy_http import LegacyHttp, RawResponse
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
 from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter, Match
@@ -44,21 +45,6 @@ _every_call_log = PreboundLogger("klaviyo_compat.legacy")  # the line logged on 
 
 # A family's failure answer, when it is a body rather than a status (e.g. a 200 with "0").
 _FAILURE_TEXT = {family: protocol.error(family, 400, "").text for family in Family}
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) as soon as it is known to exceed ``limit``: never buffer more."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadLegacyRequest("Request body too large.", status=413)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadLegacyRequest("Request body too large.", status=413)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,9 +74,7 @@ def render(reply: LegacyReply) -> Response:
         # A body that cannot be encoded is a mapping bug: answer a plain legacy 500, never a traceback.
         log.error("legacy.unencodable_reply", status=reply.status)
         status, content = 500, b'{"status": 500, "message": "Internal error in klaviyo-compat."}'
-    return Response(
-        content=content, status_code=status, media_type=reply.media_type, headers=dict(reply.headers)
-    )
+    return RawResponse(content, status, reply.media_type, reply.headers)
 
 
 def headers_only(response: Response) -> Response:
@@ -147,6 +131,9 @@ class LegacyHandler:
         self.limiter = limiter or AccountLimiter(settings.account_concurrency)
 
     async def __call__(self, request: Request, family: Family) -> Response:
+        return await self.serve(LegacyHttp(request.scope, request.receive), family)
+
+    async def serve(self, request: LegacyHttp, family: Family) -> Response:
         slot = call_slot(request.scope)
         slot.outcome = CallOutcome(kind="legacy")
         if request.method == "OPTIONS" and family is Family.PUBLIC:
@@ -184,7 +171,7 @@ class LegacyHandler:
 
     async def _serve(
         self,
-        request: Request,
+        request: LegacyHttp,
         family: Family,
         match: Match,
         action: Mode,
@@ -194,7 +181,7 @@ class LegacyHandler:
     ) -> LegacyReply:
         op = match.operation
         try:
-            if _bodiless(request):  # nothing to wait for: no timer to arm
+            if request.bodiless():  # nothing to wait for: no timer to arm
                 parsed = await self._parse(request, match.path_params, now)
             else:
                 async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
@@ -253,20 +240,20 @@ class LegacyHandler:
         _every_call_log.get().debug("legacy.translated", operation=op.id, upstream=stats.upstream_ops)
         return reply
 
-    async def _parse(self, request: Request, path_params: Mapping[str, str], now: datetime) -> Parsed:
+    async def _parse(self, request: LegacyHttp, path_params: Mapping[str, str], now: datetime) -> Parsed:
         return parse(
             method="GET" if request.method == "HEAD" else request.method,
             path=routing_path(request.scope),
             path_params=path_params,
-            query_items=request.query_params.multi_items(),
+            query_items=request.query_items(),
             headers=request.headers,
-            body=await read_limited(request, MAX_BODY),
+            body=await request.body(MAX_BODY),
             server_side_tokens=self.server_side_tokens,
             now=now,
             opt_ins=self.opt_ins,
         )
 
-    async def _unmapped_caller(self, request: Request, now: datetime) -> str | None:
+    async def _unmapped_caller(self, request: LegacyHttp, now: datetime) -> str | None:
         """Who still calls a path nobody translates: the hash of the private key it sent, if any."""
         try:
             parsed = await self._parse(request, {}, now)
@@ -283,7 +270,7 @@ class LegacyHandler:
 
     def _account(
         self,
-        request: Request,
+        request: LegacyHttp,
         outcome: CallOutcome,
         route: _Route,
         reply: LegacyReply,
@@ -314,16 +301,9 @@ class LegacyHandler:
                 caller=outcome.caller,
                 label=_hidden(slot, clean(request.headers.get(self.settings.caller_header), 64)),
                 user_agent=_hidden(slot, clean(request.headers.get("user-agent"), 200)),
-                client=fingerprint(request.client.host, "ip") if request.client else None,
+                client=fingerprint(host, "ip") if (host := request.client_host) else None,
             )
         )
-
-
-def _bodiless(request: Request) -> bool:
-    """No body can follow the head (HTTP/1.1: neither Content-Length nor Transfer-Encoding)."""
-    headers = request.headers
-    length = headers.get("content-length")
-    return (length is None or length == "0") and "transfer-encoding" not in headers
 
 
 def _public_keys(parsed: Parsed) -> tuple[str, ...]:

@@ -5,34 +5,45 @@ from __future__ import annotations
 import math
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.testing import capture_logs
 
 from mappings.core import HTML, JSON_TYPE, LegacyReply
 from proxy import Overrides, Settings, create_app
-from proxy.engine.handler import read_limited, render
+from proxy.engine.handler import render
+from proxy.engine.legacy_http import LegacyHttp
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest
 from tests.proxy.harness import KEY_A, FakeUpstream, serve
 
-# --------------------------------------------------------------------------- read_limited
+# --------------------------------------------------------------------------- the bounded body read
 
 
 class CountingRequest:
-    """What ``read_limited`` uses of a Starlette ``Request``; counts the chunks pulled from it."""
+    """A legacy call's ASGI side (``LegacyHttp``) whose ``receive`` counts the chunks pulled."""
 
     def __init__(self, chunks: list[bytes], headers: dict[str, str] | None = None) -> None:
-        self.headers = headers or {}
+        raw = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+        self.http = LegacyHttp({"type": "http", "method": "POST", "headers": raw}, self.receive)
         self._chunks = chunks
         self.pulled = 0
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            self.pulled += 1
-            yield chunk
+    async def receive(self) -> Message:
+        if self.pulled >= len(self._chunks):
+            return {"type": "http.request", "body": b"", "more_body": False}
+        self.pulled += 1
+        return {"type": "http.request", "body": self._chunks[self.pulled - 1], "more_body": True}
+
+
+async def read_limited(request: CountingRequest, limit: int) -> bytes:
+    return await request.http.body(limit)
 
 
 LIMIT = 1000
@@ -47,13 +58,13 @@ def chunked(total: int) -> list[bytes]:
 async def test_a_body_within_the_limit_is_read_whole() -> None:
     for total in (0, 1, LIMIT - 1, LIMIT):
         request = CountingRequest(chunked(total))
-        assert await read_limited(request, LIMIT) == b"x" * total  # type: ignore[arg-type]
+        assert await read_limited(request, LIMIT) == b"x" * total
 
 
 async def test_a_chunked_body_over_the_limit_stops_being_read_one_chunk_past_it() -> None:
     request = CountingRequest(chunked(5 * LIMIT))
     with pytest.raises(BadLegacyRequest) as refused:
-        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+        await read_limited(request, LIMIT)
     assert refused.value.status == 413
     assert request.pulled == math.ceil((LIMIT + 1) / CHUNK), "read no further than the chunk that crossed"
     assert request.pulled * CHUNK <= LIMIT + CHUNK
@@ -61,22 +72,65 @@ async def test_a_chunked_body_over_the_limit_stops_being_read_one_chunk_past_it(
 
 async def test_a_body_one_byte_over_the_limit_is_refused() -> None:
     with pytest.raises(BadLegacyRequest) as refused:
-        await read_limited(CountingRequest([b"x" * LIMIT, b"y"]), LIMIT)  # type: ignore[arg-type]
+        await read_limited(CountingRequest([b"x" * LIMIT, b"y"]), LIMIT)
     assert refused.value.status == 413
 
 
 async def test_a_declared_oversized_length_is_refused_before_reading() -> None:
     request = CountingRequest(chunked(LIMIT + 1), headers={"content-length": str(LIMIT + 1)})
     with pytest.raises(BadLegacyRequest) as refused:
-        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+        await read_limited(request, LIMIT)
     assert refused.value.status == 413 and request.pulled == 0
 
 
 async def test_an_understated_length_does_not_lift_the_limit() -> None:
     request = CountingRequest(chunked(3 * LIMIT), headers={"content-length": "10"})
     with pytest.raises(BadLegacyRequest):
-        await read_limited(request, LIMIT)  # type: ignore[arg-type]
+        await read_limited(request, LIMIT)
     assert request.pulled * CHUNK <= LIMIT + CHUNK
+
+
+async def test_a_disconnect_mid_body_is_a_client_disconnect() -> None:
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    with pytest.raises(ClientDisconnect):
+        await LegacyHttp({"type": "http", "method": "POST", "headers": []}, receive).body(LIMIT)
+
+
+# --------------------------------------------------------------------------- LegacyHttp = Starlette's reading
+
+_names = st.sampled_from(["content-type", "x-klaviyo-api-key", "user-agent", "x-compat-caller", "a"])
+_values = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=12)
+
+
+@given(
+    headers=st.lists(st.tuples(_names, _values), max_size=6),
+    query=st.binary(max_size=40) | st.sampled_from([b"a=1&a=2&b=", b"data=eyJ0%2B%3D&x", b"%zz=%ff&&=v"]),
+)
+def test_headers_and_query_are_read_as_starlette_reads_them(
+    headers: list[tuple[str, str]], query: bytes
+) -> None:
+    scope: Scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/identify",
+        "query_string": query,
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    ours, theirs = LegacyHttp(scope, receive), Request(scope, receive)
+    assert ours.query_items() == theirs.query_params.multi_items()
+    for name in {k for k, _ in headers} | {"absent"}:
+        assert ours.headers.get(name) == theirs.headers.get(name)
 
 
 # --------------------------------------------------------------------------- render
@@ -105,6 +159,25 @@ def test_a_text_reply_is_sent_as_is_and_a_json_reply_is_encoded() -> None:
     assert orjson.loads(unicode.body) == {"name": "Zoë", "n": None}
     assert unicode.headers["content-type"] == JSON_TYPE
     assert render(LegacyReply(text="é")).body == "é".encode()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        LegacyReply.html("1"),
+        LegacyReply.empty(204),
+        LegacyReply(status=429, body={"a": 1}, headers={"Retry-After": "7"}),
+        LegacyReply(status=200, text="x", media_type="text/plain", headers={"Content-Type": "text/csv"}),
+        LegacyReply(status=304, body=None, headers={"ETag": "x"}),
+        LegacyReply(status=200, body=[1], headers={"content-length": "3"}),
+    ],
+)
+def test_a_rendered_answer_has_the_headers_starlette_would_send(reply: LegacyReply) -> None:
+    ours = render(reply)
+    theirs = Response(
+        content=ours.body, status_code=ours.status_code, media_type=reply.media_type, headers=dict(reply.headers)
+    )
+    assert ours.raw_headers == theirs.raw_headers
 
 
 def test_reply_headers_are_kept() -> None:
