@@ -98,7 +98,7 @@ class RawResponse(Response):
         self.status_code = status_code
         self.body = content
         self.background = None
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()] if headers else []
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         given = {name for name, _ in raw}
         if b"content-length" not in given and not (status_code < 200 or status_code in (204, 304)):
             raw.append((b"content-length", str(len(content)).encode("latin-1")))

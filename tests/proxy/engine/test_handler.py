@@ -175,7 +175,10 @@ def test_a_text_reply_is_sent_as_is_and_a_json_reply_is_encoded() -> None:
 def test_a_rendered_answer_has_the_headers_starlette_would_send(reply: LegacyReply) -> None:
     ours = render(reply)
     theirs = Response(
-        content=ours.body, status_code=ours.status_code, media_type=reply.media_type, headers=dict(reply.headers)
+        content=ours.body,
+        status_code=ours.status_code,
+        media_type=reply.media_type,
+        headers=dict(reply.headers),
     )
     assert ours.raw_headers == theirs.raw_headers
 
