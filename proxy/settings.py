@@ -351,11 +351,14 @@ _POSITIVE = (  # settings that must be above zero
 )
 
 
+TRANSPORTS = ("aiohttp", "h1", "httpx")
+
+
 def validate(settings: Settings) -> None:
     if settings.upstream and not settings.upstream.startswith(("http://", "https://")):
         raise SettingsError(f"upstream must be an http(s) URL, got {settings.upstream!r}")
-    if settings.transport not in ("aiohttp", "httpx"):
-        raise SettingsError(f"transport must be 'aiohttp' or 'httpx', got {settings.transport!r}")
+    if settings.transport not in TRANSPORTS:
+        raise SettingsError(f"transport must be 'aiohttp', 'h1' or 'httpx', got {settings.transport!r}")
     if settings.log_level.lower() not in LOG_LEVELS:
         raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
     for token, key in settings.token_keys.items():
