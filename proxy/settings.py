@@ -84,7 +84,7 @@ class Settings:
     token_entries: int = 100_000
     token_entries_per_account: int = 10_000  # one account's share; a full store evicts the biggest first
     # The upstream client: "aiohttp" (used directly; default, least CPU) or "httpx" (httpcore pool).
-    transport: str = "aiohttp"
+    transport: str = "h1"
     log_level: str = "info"
     log_format: str = "json"  # or "console"
     access_log: bool = True

@@ -295,7 +295,7 @@ class H1Connection(asyncio.Protocol):
             return
         now = self.loop.time()
         if self.busy:
-            if self.complete or self.paused or self.body or self.error is not None:
+            if self.complete or self.paused or (self.stream and self.body):
                 self.last = now  # the consumer's turn, not the upstream's
             deadline = self.last + self.read_timeout
             if now >= deadline:

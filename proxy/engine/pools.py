@@ -1,8 +1,8 @@
 """The upstream connection pools, built from settings: one for translated legacy calls, one for the
 pass-through, so neither can starve the other (issue 8, finding 8).
 
-In production each is an ``AiohttpExchange`` (aiohttp used directly, issue 10) or, with
-``transport = "h1"``, an ``H1Exchange`` (HTTP/1.1 on asyncio protocols and httptools); with
+In production each is an ``H1Exchange`` (HTTP/1.1 on asyncio protocols and httptools, the default
+``transport = "h1"``) or, with ``transport = "aiohttp"``, an ``AiohttpExchange``; with
 ``transport = "httpx"``, or a transport injected for tests or the embedded sandbox
 (``Overrides.transport``), an ``HttpxExchange``. Both keep no cookies, send no ``Expect`` and name
 every failure (``proxy.engine.exchange``).

@@ -97,7 +97,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=20)
-    ap.add_argument("--transport", default="aiohttp", choices=["aiohttp", "h1", "httpx"])
+    ap.add_argument("--transport", default="h1", choices=["aiohttp", "h1", "httpx"])
     ap.add_argument("--bare", action="store_true", help="access log and traffic record off")
     args = ap.parse_args()
     up_port, px_port = free_port(), free_port()
