@@ -84,7 +84,7 @@ class Settings:
     token_entries: int = 100_000
     token_entries_per_account: int = 10_000  # one account's share; a full store evicts the biggest first
     # The upstream client: "aiohttp" (used directly; default, least CPU) or "httpx" (httpcore pool).
-    transport: str = "aiohttp"
+    transport: str = "h1"
     log_level: str = "info"
     log_format: str = "json"  # or "console"
     access_log: bool = True
@@ -351,11 +351,14 @@ _POSITIVE = (  # settings that must be above zero
 )
 
 
+TRANSPORTS = ("aiohttp", "h1", "httpx")
+
+
 def validate(settings: Settings) -> None:
     if settings.upstream and not settings.upstream.startswith(("http://", "https://")):
         raise SettingsError(f"upstream must be an http(s) URL, got {settings.upstream!r}")
-    if settings.transport not in ("aiohttp", "httpx"):
-        raise SettingsError(f"transport must be 'aiohttp' or 'httpx', got {settings.transport!r}")
+    if settings.transport not in TRANSPORTS:
+        raise SettingsError(f"transport must be 'aiohttp', 'h1' or 'httpx', got {settings.transport!r}")
     if settings.log_level.lower() not in LOG_LEVELS:
         raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
     for token, key in settings.token_keys.items():

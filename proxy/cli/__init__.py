@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--revision", help=f"new-API revision header (default {DEFAULT_REVISION})")
     serve.add_argument("--log-level", dest="log_level", choices=LOG_LEVELS, help="default info")
     serve.add_argument("--log-format", dest="log_format", choices=["json", "console"])
-    serve.add_argument("--transport", choices=["aiohttp", "httpx"])
+    serve.add_argument("--transport", choices=["aiohttp", "h1", "httpx"])
     serve.add_argument(
         "--admin-port", dest="admin_port", type=int, help="serve /_compat/ and /metrics on this port only"
     )

@@ -1,10 +1,12 @@
 """The seam between the proxy and the network: one request out, one answer back.
 
 ``Upstream`` (translated calls) and ``passthrough.forward`` (new-API calls) talk to the new API
-only through an ``Exchange``, one per connection pool. Two implementations:
+only through an ``Exchange``, one per connection pool. Three implementations:
 
-* ``proxy.engine.aiohttp_exchange``: aiohttp used directly, the production client (issue 10: httpx's
-  request and response models over an aiohttp transport cost about twice aiohttp's own CPU);
+* ``proxy.engine.h1_exchange``: the production client (``transport = "h1"``), HTTP/1.1 on asyncio
+  protocols and httptools' parser (issue 10: aiohttp's client side cost ~90 µs of CPU per call);
+* ``proxy.engine.aiohttp_exchange``: aiohttp used directly (``transport = "aiohttp"``; issue 10:
+  httpx's request and response models over an aiohttp transport cost about twice aiohttp's own CPU);
 * ``proxy.engine.httpx_exchange``: any httpx transport (``Overrides.transport``: the tests'
   ``httpx.MockTransport``, the embedded sandbox's ASGI app, ``transport = "httpx"``'s httpcore pool).
 

@@ -1,7 +1,8 @@
 """The upstream connection pools, built from settings: one for translated legacy calls, one for the
 pass-through, so neither can starve the other (issue 8, finding 8).
 
-In production each is an ``AiohttpExchange`` (aiohttp used directly, issue 10); with
+In production each is an ``H1Exchange`` (HTTP/1.1 on asyncio protocols and httptools, the default
+``transport = "h1"``) or, with ``transport = "aiohttp"``, an ``AiohttpExchange``; with
 ``transport = "httpx"``, or a transport injected for tests or the embedded sandbox
 (``Overrides.transport``), an ``HttpxExchange``. Both keep no cookies, send no ``Expect`` and name
 every failure (``proxy.engine.exchange``).
@@ -13,6 +14,7 @@ import httpx
 
 from proxy.engine.aiohttp_exchange import AiohttpExchange
 from proxy.engine.exchange import Exchange
+from proxy.engine.h1_exchange import H1Exchange
 from proxy.engine.httpx_exchange import HttpcorePool, HttpxExchange
 from proxy.engine.upstream import JSONAPI
 from proxy.settings import Settings
@@ -29,8 +31,9 @@ def build_pool(
     size = settings.passthrough_pool_size if passthrough else settings.pool_size
     base = settings.upstream or NO_UPSTREAM
     headers = None if passthrough else {"revision": settings.revision, "accept": JSONAPI}
-    if transport is None and settings.transport == "aiohttp":
-        return AiohttpExchange(
+    if transport is None and settings.transport in ("aiohttp", "h1"):
+        kind = AiohttpExchange if settings.transport == "aiohttp" else H1Exchange
+        return kind(
             base,
             size=size,
             connect_timeout=settings.connect_timeout,

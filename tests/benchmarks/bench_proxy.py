@@ -5,7 +5,7 @@ httptools, production transport) as separate processes on 127.0.0.1, drives a fi
 of legacy E1 requests (GET /api/v1/person/{id}) and new-API pass-through requests, and
 reads the proxy process's CPU time from /proc. Usage::
 
-    python -m tests.benchmarks.bench_proxy [--requests 3000] [--concurrency 20] [--transport aiohttp|httpx]
+    python -m tests.benchmarks.bench_proxy [--requests 3000] [--concurrency 20] [--transport aiohttp|h1|httpx]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=20)
-    ap.add_argument("--transport", default="aiohttp", choices=["aiohttp", "httpx"])
+    ap.add_argument("--transport", default="h1", choices=["aiohttp", "h1", "httpx"])
     ap.add_argument("--bare", action="store_true", help="access log and traffic record off")
     args = ap.parse_args()
     up_port, px_port = free_port(), free_port()

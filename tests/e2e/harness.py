@@ -359,12 +359,12 @@ def build_stack(
         settings = Settings(
             upstream=sandbox.url,
             token_keys={SERVER_SIDE_TOKEN: DEMO_PRIVATE_KEY},
-            transport=os.environ.get("KLAVIYO_COMPAT_TRANSPORT", "aiohttp"),
+            transport=os.environ.get("KLAVIYO_COMPAT_TRANSPORT", "h1"),
             **dict(settings_overrides or {}),
         )
 
         def proxy_app(tag: str) -> ASGIApp:
-            # The production pools (aiohttp by default; KLAVIYO_COMPAT_TRANSPORT=httpx for httpcore),
+            # The production pools (h1 by default; KLAVIYO_COMPAT_TRANSPORT=aiohttp or httpx),
             # wrapped so every upstream request is recorded for the contract check.
             def tap(pool: Exchange) -> Exchange:
                 return RecordingExchange(pool, recorder, tag)

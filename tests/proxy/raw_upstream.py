@@ -2,7 +2,7 @@
 
 ``RawUpstream(script)`` records every request as received (request line, header bytes, body,
 chunked bodies de-chunked) and answers with the bytes ``script(heard)`` returns: ``HANG`` never
-answers, ``RESET`` closes with a TCP RST, ``CLOSE`` closes after sending the bytes. Used where a
+answers (``Reply(data, hang=True)`` stops after ``data``), ``RESET`` closes with a TCP RST, ``CLOSE`` closes after sending the bytes. Used where a
 test needs byte-level control of what the proxy's network client sees.
 """
 
@@ -80,7 +80,10 @@ class RawUpstream:
             while (heard := await _read(reader)) is not None:
                 self.heard.append(heard)
                 reply = self.script(heard)
-                if reply.hang:
+                if reply.hang:  # after the bytes given, if any (an answer that stops mid-body)
+                    if reply.data:
+                        writer.write(reply.data)
+                        await writer.drain()
                     await self._stop.wait()
                     return
                 if reply.reset:

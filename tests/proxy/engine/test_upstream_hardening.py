@@ -21,7 +21,7 @@ from proxy.settings import Settings
 from tests.proxy.harness import KEY_A, KEY_B, free_port, serve
 from tests.proxy.misbehaving import GARBAGE, HANG, RESET, Answer, MisbehavingUpstream, Seen
 
-TRANSPORTS = ("aiohttp", "httpx")
+TRANSPORTS = ("aiohttp", "h1", "httpx")
 
 
 def settings(url: str, **changes: object) -> Settings:

@@ -1,4 +1,5 @@
-"""The production upstream client (``AiohttpExchange``) against a real loopback server.
+"""The production upstream clients (``AiohttpExchange``, ``H1Exchange``) against a real loopback
+server: every contract case runs against both (ids ``aiohttp`` / ``h1``).
 
 What it sends (the pool's headers and the call's, nothing of a cookie jar, no ``Expect``; for the
 pass-through exactly the caller's headers and target), what it hands back (decoded or raw bodies,
@@ -9,16 +10,19 @@ lower-cased joined headers), how it bounds its pool, and how every failure is na
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 import trustme
 
 from proxy.engine.aiohttp_exchange import AiohttpExchange
-from proxy.engine.exchange import ShuttingDown, Unreachable
+from proxy.engine.exchange import Exchange, ShuttingDown, Unreachable
+from proxy.engine.h1_exchange import H1Exchange
 from proxy.engine.pools import build_pool
 from proxy.engine.upstream import JSONAPI
 from proxy.settings import Settings
@@ -29,11 +33,29 @@ from tests.proxy.raw_upstream import HANG, RESET, Heard, RawUpstream, Reply, ans
 POOL_HEADERS = {"revision": "2026-07-15", "accept": JSONAPI}
 
 
-def pool(
-    url: str, *, size: int = 4, read_timeout: float = 10.0, passthrough: bool = False
-) -> AiohttpExchange:
+class Pool(Protocol):
+    def __call__(
+        self, url: str, *, size: int = 4, read_timeout: float = 10.0, passthrough: bool = False
+    ) -> Exchange: ...
+
+
+@pytest.fixture(params=["aiohttp", "h1"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def pool(kind: str) -> Pool:
+    """A pool of the implementation under test."""
+    return functools.partial(make_pool, kind)
+
+
+def make_pool(
+    kind: str, url: str, *, size: int = 4, read_timeout: float = 10.0, passthrough: bool = False
+) -> Exchange:
     headers = None if passthrough else POOL_HEADERS
-    return AiohttpExchange(
+    implementation = AiohttpExchange if kind == "aiohttp" else H1Exchange
+    return implementation(
         url,
         size=size,
         connect_timeout=5.0,
@@ -43,7 +65,9 @@ def pool(
     )
 
 
-async def test_a_translated_call_sends_the_pools_headers_and_its_own_and_reads_a_decoded_answer() -> None:
+async def test_a_translated_call_sends_the_pools_headers_and_its_own_and_reads_a_decoded_answer(
+    pool: Pool,
+) -> None:
     body = gzip.compress(b'{"data": {"id": "w1"}}')
     reply = answer(
         201,
@@ -84,7 +108,7 @@ async def test_a_translated_call_sends_the_pools_headers_and_its_own_and_reads_a
     assert upstream.connections == 1  # kept alive between calls
 
 
-async def test_the_pass_through_sends_exactly_the_callers_headers_and_target() -> None:
+async def test_the_pass_through_sends_exactly_the_callers_headers_and_target(pool: Pool) -> None:
     raw = gzip.compress(b"x" * 100)
     reply = answer(200, raw, ("Content-Encoding", "gzip"), ("X-Case", "Kept"))
     async with RawUpstream(lambda heard: reply).running() as upstream:
@@ -119,7 +143,7 @@ async def _body(*chunks: bytes) -> AsyncIterator[bytes]:
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
-async def test_a_streamed_request_body_arrives_whole(declared: bool) -> None:
+async def test_a_streamed_request_body_arrives_whole(pool: Pool, declared: bool) -> None:
     async with RawUpstream().running() as upstream:
         exchange = pool(upstream.url, passthrough=True)
         headers = [(b"content-length", b"9")] if declared else []
@@ -148,7 +172,9 @@ def _garbage(heard: Heard) -> Reply:
     ],
     ids=["hang", "reset", "garbage"],
 )
-async def test_every_failure_is_unreachable_with_its_name(script: object, names: tuple[str, ...]) -> None:
+async def test_every_failure_is_unreachable_with_its_name(
+    pool: Pool, script: object, names: tuple[str, ...]
+) -> None:
     async with RawUpstream(script).running() as upstream:  # type: ignore[arg-type]
         exchange = pool(upstream.url, read_timeout=0.5)
         try:
@@ -160,7 +186,7 @@ async def test_every_failure_is_unreachable_with_its_name(script: object, names:
     assert " <- " in str(failed.value)  # aiohttp's own exception follows the name
 
 
-async def test_a_refused_connection_is_a_connect_error_not_a_timeout() -> None:
+async def test_a_refused_connection_is_a_connect_error_not_a_timeout(pool: Pool) -> None:
     exchange = pool(f"http://127.0.0.1:{free_port()}")
     try:
         with pytest.raises(Unreachable, match=r"^ConnectError: ") as failed:
@@ -170,7 +196,7 @@ async def test_a_refused_connection_is_a_connect_error_not_a_timeout() -> None:
     assert "Timeout" not in str(failed.value).split(" <- ")[0]
 
 
-async def test_a_body_cut_short_is_unreachable_while_reading() -> None:
+async def test_a_body_cut_short_is_unreachable_while_reading(pool: Pool) -> None:
     cut = Reply(b"HTTP/1.1 200 X\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10, close=True)
     async with RawUpstream(lambda heard: cut).running() as upstream:
         exchange = pool(upstream.url, passthrough=True)
@@ -186,7 +212,7 @@ async def test_a_body_cut_short_is_unreachable_while_reading() -> None:
             await exchange.aclose()
 
 
-async def test_the_pool_never_opens_more_than_its_size() -> None:
+async def test_the_pool_never_opens_more_than_its_size(pool: Pool) -> None:
     async with RawUpstream(lambda heard: HANG).running() as upstream:
         exchange = pool(upstream.url, size=2)
         calls = [asyncio.create_task(exchange.send("GET", f"/api/x/{i}", {}, None)) for i in range(5)]
@@ -204,7 +230,7 @@ async def test_the_pool_never_opens_more_than_its_size() -> None:
             await exchange.aclose()
 
 
-async def test_a_closed_pool_says_the_proxy_is_shutting_down() -> None:
+async def test_a_closed_pool_says_the_proxy_is_shutting_down(pool: Pool) -> None:
     async with RawUpstream().running() as upstream:
         exchange = pool(upstream.url)
         await exchange.aclose()
@@ -217,7 +243,7 @@ async def test_a_closed_pool_says_the_proxy_is_shutting_down() -> None:
 
 
 async def test_an_https_upstream_is_checked_against_the_authorities_httpx_would_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ca = trustme.CA()
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -227,7 +253,7 @@ async def test_an_https_upstream_is_checked_against_the_authorities_httpx_would_
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     async with RawUpstream(tls=served).running() as upstream:
-        settings = Settings(upstream=upstream.url)
+        settings = Settings(upstream=upstream.url, transport=kind)
         untrusting = build_pool(settings)  # certifi's bundle: our test CA is not in it
         try:
             with pytest.raises(Unreachable, match=r"^ConnectError: .*certificate"):
