@@ -23,6 +23,7 @@ from starlette.responses import Response
 from mappings import protocol
 from mappings.core import Family, LegacyReply
 from proxy.engine.call import CallOutcome, CallSlot, call_slot
+from proxy.engine.deadline import deadline
 from proxy.engine.failures import Failure, answer_cancelled, reply_for
 from proxy.engine.legacy_http import LegacyHttp, RawResponse
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
@@ -145,10 +146,10 @@ class LegacyHandler:
         match = self.router.match(request.method, path)
         stats = RunStats()
         if match is None:
-            slot.outcome = slot.outcome._replace(operation=UNMAPPED)
+            slot.outcome.operation = UNMAPPED
             log.warning("legacy.unmapped", method=request.method, path=path)
             reply = protocol.unmapped(family, request.method, path)
-            slot.outcome = slot.outcome._replace(caller=await self._unmapped_caller(request, now))
+            slot.outcome.caller = await self._unmapped_caller(request, now)
             route = _Route(
                 UNMAPPED, family, Mode.TRANSLATE, Mode.TRANSLATE, "unsupported", protocol.MIGRATION_GUIDE
             )
@@ -156,11 +157,12 @@ class LegacyHandler:
             op = match.operation
             mode = table.for_op(op.id)
             action = mode.action(now, self.draw)
-            slot.outcome = slot.outcome._replace(operation=op.id, mode=action.value)
+            outcome = slot.outcome
+            outcome.operation, outcome.mode = op.id, action.value
             reply = await self._serve(request, family, match, action, slot, stats, now)
             route = _Route(op.id, family, mode.mode, action, op.fidelity.value, op.successor)
         if reply.reason is not None or stats.upstream_calls:
-            slot.outcome = slot.outcome._replace(reason=reply.reason, upstream_calls=stats.upstream_calls)
+            slot.outcome.reason, slot.outcome.upstream_calls = reply.reason, stats.upstream_calls
         response = render(reply)
         if request.method == "HEAD":
             response = headers_only(response)
@@ -184,7 +186,7 @@ class LegacyHandler:
             if request.bodiless():  # nothing to wait for: no timer to arm
                 parsed = await self._parse(request, match.path_params, now)
             else:
-                async with asyncio.timeout(self.settings.request_deadline):  # a body trickled byte by byte
+                async with deadline(self.settings.request_deadline):  # a body trickled byte by byte
                     parsed = await self._parse(request, match.path_params, now)
         except ClientDisconnect:  # the caller left mid-body: nobody reads this answer
             log.info("legacy.client_disconnected", operation=op.id)
@@ -206,7 +208,7 @@ class LegacyHandler:
                 slot.hidden += (token,)
         except Exception:  # a mapping's caller extractor must never fail the call
             log.exception("legacy.caller_extractor_failed", operation=op.id)
-        slot.outcome = slot.outcome._replace(caller=caller)
+        slot.outcome.caller = caller
         if action is Mode.REJECT:
             log.info("legacy.rejected", operation=op.id)
             return retired_reply(op, self.operations)
@@ -220,7 +222,7 @@ class LegacyHandler:
         dry_run = (action is Mode.DRY_RUN or request.method == "HEAD") and op.is_write
         try:
             async with (
-                asyncio.timeout(self.settings.request_deadline),
+                deadline(self.settings.request_deadline),
                 self.limiter.slot(caller or "anonymous"),
             ):
                 reply = await self.runner.run(

@@ -6,7 +6,6 @@ is the pass-through pool's ``Exchange`` (``proxy.engine.pools``).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from urllib.parse import unquote_to_bytes
@@ -17,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from mappings.protocol import PUBLIC_KEY_RE
+from proxy.engine.deadline import deadline as within
 from proxy.engine.exchange import Exchange, RawHeaders, Streamed, Unreachable, Unsendable
 from proxy.engine.paths import url_path
 
@@ -122,7 +122,7 @@ async def forward(request: Request, exchange: Exchange, deadline: float = 60.0) 
         headers.append((b"accept-encoding", b"identity"))
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     try:
-        async with asyncio.timeout(deadline):
+        async with within(deadline):
             upstream = await exchange.open(
                 request.method, upstream_target(request), headers, request.stream() if has_body else None
             )

@@ -29,6 +29,7 @@ import structlog
 
 from mappings.core import Call, Reply
 from mappings.translate.idempotency import needs_unique_id, with_unique_id
+from proxy.engine.deadline import deadline
 from proxy.engine.resilience import SPOOLING, transient
 from proxy.engine.upstream import UpstreamUnavailable
 from proxy.observe.reliability import ReliabilityMetrics
@@ -118,7 +119,7 @@ class Spooler:
                 return await self.put(account, call, key, "rate budget spent")
         spooling = SPOOLING.set(True)  # no inline retries: the spool is the retry
         try:
-            async with asyncio.timeout(self.send_timeout):
+            async with deadline(self.send_timeout):
                 reply = await send()
         except UpstreamUnavailable as exc:
             return await self.put(account, call, key, str(exc))
