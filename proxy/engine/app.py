@@ -16,7 +16,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -64,7 +63,7 @@ class ProxyApp(Starlette):
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            response = await self.engine.dispatch(Request(scope, receive))
+            response = await self.engine.serve(scope, receive)
             await response(scope, receive, send)
         except Exception:
             if call_slot(scope).status is None:  # no answer started: a bare 500, never a traceback

@@ -24,6 +24,7 @@ import httpx
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope
 
 from mappings import protocol
 from mappings.core import Operation
@@ -34,6 +35,7 @@ from proxy.admin.server import AdminServer
 from proxy.engine.call import CallOutcome, call_slot
 from proxy.engine.exchange import Exchange
 from proxy.engine.handler import LegacyHandler
+from proxy.engine.legacy_http import LegacyHttp
 from proxy.engine.lookups import LookupPolicy, Lookups, refresh_forever
 from proxy.engine.passthrough import forward, public_keys_in
 from proxy.engine.paths import routing_path, url_path
@@ -206,12 +208,21 @@ class Engine:
 
     async def dispatch(self, request: Request) -> Response:
         """Any request no health or admin route took: a legacy call, else a new-API pass-through."""
+        return await self.serve(request.scope, request.receive)
+
+    async def serve(self, scope: Scope, receive: Receive) -> Response:
+        """``dispatch`` straight from the ASGI scope: a legacy call never builds a ``Request``."""
         running = self.running
         if running is None:
             return JSONResponse({"detail": "klaviyo-compat is starting up"}, status_code=503)
-        family = protocol.legacy_family(routing_path(request.scope))
+        path = routing_path(scope)
+        family = protocol.legacy_family(path)
         if family is not None:
-            return await running.legacy(request, family)
+            return await running.legacy.serve(LegacyHttp(scope, receive, path), family)
+        return await self._pass(running, Request(scope, receive))
+
+    async def _pass(self, running: Running, request: Request) -> Response:
+        """A new-API call, passed through untouched."""
         slot = call_slot(request.scope)
         slot.outcome, slot.hidden = CallOutcome(kind="passthrough"), public_keys_in(request)
         auth = request.headers.get("authorization", "")

@@ -27,7 +27,6 @@ from proxy.engine.deadline import deadline
 from proxy.engine.failures import Failure, answer_cancelled, reply_for
 from proxy.engine.legacy_http import LegacyHttp, RawResponse
 from proxy.engine.parse import MAX_BODY, BadLegacyRequest, Parsed, parse
-from proxy.engine.paths import routing_path
 from proxy.engine.router import LegacyRouter, Match
 from proxy.engine.runner import Credentials, Runner, RunStats
 from proxy.observe.callers import key_caller, token_caller
@@ -142,7 +141,7 @@ class LegacyHandler:
         started, arrived = time.perf_counter(), self.clock()
         now = datetime.fromtimestamp(arrived, UTC)  # the one time the route's mode and its plan see
         table = self.modes.table  # one table for the whole request, whatever reloads meanwhile
-        path = routing_path(request.scope)  # an encoded slash is not a separator
+        path = request.path  # an encoded slash is not a separator
         match = self.router.match(request.method, path)
         stats = RunStats()
         if match is None:
@@ -245,7 +244,7 @@ class LegacyHandler:
     async def _parse(self, request: LegacyHttp, path_params: Mapping[str, str], now: datetime) -> Parsed:
         return parse(
             method="GET" if request.method == "HEAD" else request.method,
-            path=routing_path(request.scope),
+            path=request.path,
             path_params=path_params,
             query_items=request.query_items(),
             headers=request.headers,

@@ -19,18 +19,20 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from proxy.engine.parse import BadLegacyRequest
+from proxy.engine.paths import routing_path
 
 
 class LegacyHttp:
-    """What the legacy handler reads of a request: method, headers (lower-case names, first value
-    wins), query items, client address and the body."""
+    """What the legacy handler reads of a request: method, routing path (``proxy.engine.paths``),
+    headers (lower-case names, first value wins), query items, client address and the body."""
 
-    __slots__ = ("headers", "method", "receive", "scope")
+    __slots__ = ("headers", "method", "path", "receive", "scope")
 
-    def __init__(self, scope: Scope, receive: Receive) -> None:
+    def __init__(self, scope: Scope, receive: Receive, path: str | None = None) -> None:
         self.scope = scope
         self.receive = receive
         self.method: str = scope["method"]
+        self.path = routing_path(scope) if path is None else path
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             key = name.decode("latin-1")

@@ -11,6 +11,7 @@ whose key sent it, so a legacy client sees its own campaign, list or template at
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -173,7 +174,10 @@ class Runner:
                 return protocol.translate_error(op.family, err.reply)
             to_send, to_throw = None, None
             try:
-                to_send = await self._execute(op, step, creds, stats, dry)
+                if type(step) is Call:  # the common step: no dispatch on the step's type
+                    to_send = await self._call(op, step, creds, stats, dry=dry)
+                else:
+                    to_send = await self._execute(op, step, creds, stats, dry)
             except UpstreamError as err:
                 to_throw = err
 
@@ -234,15 +238,17 @@ class Runner:
         if step.auth == "private" and key is None:
             return Reply(status=401, body={"errors": [{"detail": "No private key for this call."}]})
 
-        async def send(call: Call) -> Reply:
-            return await self._send(op, call, key, stats)
-
         if dry is None and op.spoolable and self.spooler is not None:
             stamped = stamp(step)  # the same unique_id for the first try and every redelivery
-            reply = await self.spooler.send(creds.budget_account(), stamped, key, lambda: send(stamped))
+            direct = functools.partial(self._send, op, stamped, key, stats)
+            reply = await self.spooler.send(creds.budget_account(), stamped, key, direct)
         elif dry is None:
-            reply = await send(step)
+            reply = await self._send(op, step, key, stats)
         else:
+
+            async def send(call: Call) -> Reply:
+                return await self._send(op, call, key, stats)
+
             method, path = self.upstream.url_for(step.op, step.path_params)
             if method != "GET":
                 stats.not_sent.append(step.op)
@@ -261,7 +267,9 @@ class Runner:
         """One upstream call, counted."""
         stats.upstream_calls += 1
         stats.upstream_ops.append(step.op)
-        reply = await self.upstream.call(step, key)
+        reply = await self.upstream.send(
+            step.op, path_params=step.path_params, query=step.query, body=step.body, key=key
+        )
         self._observe(step.op, reply)
         if key is not None and self.upstream.method_of(step.op) not in ("GET", "HEAD"):  # a write
             method, path = self.upstream.url_for(step.op, step.path_params)

@@ -31,7 +31,7 @@ class CountingRequest:
 
     def __init__(self, chunks: list[bytes], headers: dict[str, str] | None = None) -> None:
         raw = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-        self.http = LegacyHttp({"type": "http", "method": "POST", "headers": raw}, self.receive)
+        self.http = LegacyHttp({"type": "http", "method": "POST", "headers": raw}, self.receive, "/")
         self._chunks = chunks
         self.pulled = 0
 
@@ -100,7 +100,7 @@ async def test_a_disconnect_mid_body_is_a_client_disconnect() -> None:
         return messages.pop(0)
 
     with pytest.raises(ClientDisconnect):
-        await LegacyHttp({"type": "http", "method": "POST", "headers": []}, receive).body(LIMIT)
+        await LegacyHttp({"type": "http", "method": "POST", "headers": []}, receive, "/").body(LIMIT)
 
 
 # --------------------------------------------------------------------------- LegacyHttp = Starlette's reading

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mappings.core import Call
 from proxy.engine.pools import build_client
@@ -23,6 +26,7 @@ from proxy.engine.upstream import (
     UpstreamUnavailable,
     cursor_of,
     decode,
+    encode_query,
 )
 from proxy.settings import Settings
 
@@ -190,3 +194,14 @@ async def test_every_answer_is_observed_with_its_status_and_headers() -> None:
 )
 def test_cursor_of_a_next_link(link: str | None, cursor: str | None) -> None:
     assert cursor_of(link) == cursor
+
+
+@given(
+    query=st.dictionaries(
+        st.text(max_size=70),
+        st.text(max_size=70) | st.integers() | st.sampled_from(["a b", "x+y", "é/&=?#%", "[1,2]"]),
+        max_size=5,
+    )
+)
+def test_the_query_is_encoded_as_urlencode_encodes_it(query: dict[str, object]) -> None:
+    assert encode_query(query) == urlencode(query)
