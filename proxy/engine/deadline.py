@@ -98,7 +98,7 @@ class deadline:  # used like asyncio.timeout
         self.task = task
         self.cancelling = task.cancelling()
         self.duration: float = self.seconds
-        loop = asyncio.get_running_loop()
+        loop = task.get_loop()  # not get_running_loop(): each of those is a getpid system call
         self.when = loop.time() + self.seconds
         self.wheel = _wheel(loop)
         self.wheel.add(self)

@@ -119,6 +119,7 @@ class LegacyHandler:
         self.router = router
         self.runner = runner
         self.server_side_tokens = frozenset(settings.token_keys)
+        self.caller_header = settings.caller_header.lower()  # LegacyHttp's header names are lower-case
         opted = {name for name in protocol.OPT_INS if getattr(settings, name, False) is True}
         self.opt_ins = frozenset(opted | ({protocol.BETA_REVISION} if settings.beta_revision else set()))
         self.modes = modes
@@ -300,7 +301,7 @@ class LegacyHandler:
                 latency_ms=round(seconds * 1000, 2),
                 fidelity=route.fidelity,
                 caller=outcome.caller,
-                label=_hidden(slot, clean(request.headers.get(self.settings.caller_header), 64)),
+                label=_hidden(slot, clean(request.headers.get(self.caller_header), 64)),
                 user_agent=_hidden(slot, clean(request.headers.get("user-agent"), 200)),
                 client=fingerprint(host, "ip") if (host := request.client_host) else None,
             )

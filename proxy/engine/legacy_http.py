@@ -24,7 +24,8 @@ from proxy.engine.paths import routing_path
 
 class LegacyHttp:
     """What the legacy handler reads of a request: method, routing path (``proxy.engine.paths``),
-    headers (lower-case names, first value wins), query items, client address and the body."""
+    headers (a dict by lower-case name, as ASGI servers send names: look names up in lower case;
+    the first value wins), query items, client address and the body."""
 
     __slots__ = ("headers", "method", "path", "receive", "scope")
 

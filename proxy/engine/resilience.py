@@ -31,6 +31,7 @@ from mappings.translate.idempotency import idempotent_write
 from proxy.engine.upstream import Upstream, UpstreamUnavailable
 
 # loop.time() by which the current legacy call must have answered (None: no deadline known).
+# time.monotonic() by which the legacy call must end (set by the runner).
 DEADLINE: ContextVar[float | None] = ContextVar("klaviyo_compat_deadline", default=None)
 # Set while a spoolable write makes its one direct try: a transient failure spools it at once
 # (acknowledged in milliseconds) instead of retrying inline.
@@ -123,7 +124,7 @@ class Retrying(_Wrapper):
         asked = retry_after(reply)
         delay = asked if asked is not None else backoff(attempt, self.base, self.cap, self.draw)
         deadline = DEADLINE.get()
-        if deadline is not None and asyncio.get_running_loop().time() + delay >= deadline:
+        if deadline is not None and time.monotonic() + delay >= deadline:
             return None
         return delay
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections import Counter
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -132,7 +133,7 @@ class Runner:
         ``BudgetSpent``), so a fan-out never half-happens; what the plan did not use is refunded.
         """
         if self.deadline is not None:
-            DEADLINE.set(asyncio.get_running_loop().time() + self.deadline)
+            DEADLINE.set(time.monotonic() + self.deadline)
         _ACCOUNT.set(creds.budget_account())
         reservation = None if dry_run or op.spoolable else await self._reserve(op, creds)
         try:

@@ -16,6 +16,7 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,7 @@ class Production:
 
 _production: Production | None = None
 _flush_loop: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on
+_flush_at = 0.0  # monotonic time that flush is due (0: none scheduled)
 
 
 def install(production: Production | None) -> None:
@@ -116,7 +118,9 @@ def _fallback(value: Any) -> str:
 
 
 def _schedule_flush() -> None:
-    global _flush_loop
+    global _flush_loop, _flush_at
+    if time.monotonic() < _flush_at:
+        return  # a flush is due within FLUSH_SECONDS (asking for the running loop costs a getpid call)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -125,13 +129,14 @@ def _schedule_flush() -> None:
     if _flush_loop is loop:
         return  # one is due on this loop already
     _flush_loop = loop  # (a flush scheduled on a loop that has since closed never runs: replaced)
+    _flush_at = time.monotonic() + FLUSH_SECONDS
     loop.call_later(FLUSH_SECONDS, flush)
 
 
 def flush() -> None:
     """Write out what hot lines left buffered (also at exit and on reconfiguration)."""
-    global _flush_loop
-    _flush_loop = None
+    global _flush_loop, _flush_at
+    _flush_loop, _flush_at = None, 0.0
     p = _production
     if p is not None:
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to do
