@@ -1,8 +1,9 @@
 """Benchmark: CPU per upstream call of the proxy's client layers (prints figures; not a pass/fail test).
 
 Rows: aiohttp used bare (one ``ClientSession``, ``async with session.get(...)``, ``read()``: the
-floor), the production pool (``AiohttpExchange.send``), ``Upstream.send`` over it (URL from the
-operation table, headers, orjson decode, ``Reply``) and the httpcore pool (``transport = "httpx"``).
+floor), the aiohttp pool (``AiohttpExchange.send``), the production pool (``H1Exchange.send``),
+``Upstream.send`` over each (URL from the operation table, headers, orjson decode, ``Reply``) and
+the httpcore pool (``transport = "httpx"``).
 Each row sends ``--requests`` GETs from ``--concurrency`` tasks on uvloop, after a warm-up of the
 same size. The upstream is a canned ~700-byte JSON:API answer from a raw asyncio server in this
 process (its CPU is in every row alike), or ``--upstream URL`` (e.g. the nginx stand-in of the
@@ -84,17 +85,24 @@ async def main(requests: int, concurrency: int, upstream: str | None) -> None:
         async with session.get(upstream + path, headers=headers) as response:
             return await response.read()
 
-    pool, httpcore = (
-        build_pool(settings),
+    pool, h1, httpcore = (
+        build_pool(settings.__class__(upstream=upstream, pool_size=concurrency, transport="aiohttp")),
+        build_pool(settings.__class__(upstream=upstream, pool_size=concurrency, transport="h1")),
         build_pool(settings.__class__(upstream=upstream, transport="httpx")),
     )
-    on_pool, on_httpcore = Upstream(pool, SPEC_OPERATIONS), Upstream(httpcore, SPEC_OPERATIONS)
+    on_pool, on_h1 = Upstream(pool, SPEC_OPERATIONS), Upstream(h1, SPEC_OPERATIONS)
+    on_httpcore = Upstream(httpcore, SPEC_OPERATIONS)
     rows: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         ("aiohttp, bare", bare),
         ("AiohttpExchange.send", lambda: pool.send("GET", path, {"authorization": KEY}, None)),
+        ("H1Exchange.send (production)", lambda: h1.send("GET", path, {"authorization": KEY}, None)),
         (
             "Upstream.send over aiohttp",
             lambda: on_pool.send("get_profile", path_params={"id": PROFILE}, query={}, body=None, key=KEY),
+        ),
+        (
+            "Upstream.send over h1",
+            lambda: on_h1.send("get_profile", path_params={"id": PROFILE}, query={}, body=None, key=KEY),
         ),
         (
             "Upstream.send over httpcore",
@@ -109,6 +117,7 @@ async def main(requests: int, concurrency: int, upstream: str | None) -> None:
     finally:
         await session.close()
         await pool.aclose()
+        await h1.aclose()
         await httpcore.aclose()
         if server is not None:
             server.close()
