@@ -1,7 +1,7 @@
 """Benchmark: RSS of a real ``serve`` process across many calls (prints figures; not a pass/fail test).
 
-Starts ``klaviyo-compat serve`` (production defaults, rate budgets off so that one key measures
-translation, a temporary traffic record) against ``--upstream`` (e.g. the nginx stand-in of the
+Starts ``klaviyo-compat serve`` (production defaults: rate budgets follow the upstream's declared
+limits and the stand-in declares none; a temporary traffic record) against ``--upstream`` (e.g. the nginx stand-in of the
 side-by-side benchmark), drives it with wrk (Debian's ``wrk``, on loopback) in rounds of
 ``--seconds`` and prints the process's RSS after a warm-up round and after each round, until
 ``--requests`` calls were made. Unlike ``bench_inprocess --memory`` it measures the server as
@@ -64,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
-            "KLAVIYO_COMPAT_RATE_BUDGETS": "false",
+            "KLAVIYO_COMPAT_RATE_BUDGETS": "upstream",  # the default: the stand-in declares no limits
             "KLAVIYO_COMPAT_TRAFFIC_DB": str(Path(tmp) / "traffic.sqlite3"),
         }
         command = [
