@@ -58,6 +58,7 @@ class RawUpstream:
     script: Callable[[Heard], Reply] = field(default=lambda heard: answer())
     heard: list[Heard] = field(default_factory=list)
     connections: int = 0
+    closed_by_peer: int = 0  # connections the client closed (end of stream between requests)
     url: str = ""
     tls: ssl.SSLContext | None = None  # serve HTTPS with this context
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -95,6 +96,7 @@ class RawUpstream:
                 await writer.drain()
                 if reply.close:
                     return
+            self.closed_by_peer += 1
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:

@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from proxy.engine import h1_connection
 from proxy.engine.exchange import Unreachable, Unsendable
 from proxy.engine.h1_connection import HIGH_WATER
 from proxy.engine.h1_exchange import H1Exchange, H1Stream
@@ -229,3 +230,21 @@ async def test_a_line_break_in_a_header_or_the_target_is_unsendable_and_nothing_
         finally:
             await exchange.aclose()
     assert upstream.heard == [] and upstream.connections == 0
+
+
+async def test_a_connection_idle_past_the_keepalive_is_closed_and_the_next_call_opens_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(h1_connection, "KEEPALIVE", 0.2)  # the idle bound, shortened for the test
+    async with RawUpstream(lambda heard: answer(200, b"{}")).running() as upstream:
+        exchange = pool(upstream.url)
+        try:
+            await exchange.send("GET", "/api/a/", {}, None)
+            await exchange.send("GET", "/api/b/", {}, None)  # within the bound: the same connection
+            assert upstream.connections == 1
+            await asyncio.sleep(0.6)  # idle past the bound: closed on our side
+            assert upstream.closed_by_peer == 1
+            await exchange.send("GET", "/api/c/", {}, None)
+        finally:
+            await exchange.aclose()
+    assert upstream.connections == 2
