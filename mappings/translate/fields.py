@@ -164,11 +164,12 @@ def _special_value(attribute: str, value: Any) -> Any:
     return value
 
 
+_ALIASES_WITH_ID: Final[Mapping[str, str]] = MappingProxyType({**ALIASES, ID_ALIAS[0]: ID_ALIAS[1]})
+
+
 def _canonical(props: Mapping[str, Any], id_alias: bool) -> dict[str, Any]:
     """Resolve aliases; the ``$`` spelling wins over an unprefixed alias."""
-    aliases = dict(ALIASES)
-    if id_alias:
-        aliases[ID_ALIAS[0]] = ID_ALIAS[1]
+    aliases = _ALIASES_WITH_ID if id_alias else ALIASES
     out: dict[str, Any] = {}
     for key, value in props.items():
         if value is None or key in META_KEYS:
