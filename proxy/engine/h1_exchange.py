@@ -16,10 +16,11 @@ rules as ``AiohttpExchange`` (``proxy.engine.exchange``):
   above decide).
 * What goes out: one ``write`` of head and body for ``send``; ``Host`` (with a port unless the
   default); ``send`` adds the pool's headers, then the call's (replacing the pool's of the same
-  name) and aiohttp's automatic ones (``Accept: */*``, ``Accept-Encoding: gzip, deflate``, its
-  ``User-Agent``, ``Content-Type: application/octet-stream`` for a POST/PUT/PATCH or a body
-  without one), decoding gzip/deflate answers; ``open`` sends exactly the caller's headers and
-  leaves the body as received. ``Content-Length`` for a body (``0`` for a body-less method other
+  name) and the automatic ones aiohttp sent (``Accept: */*``, ``Accept-Encoding: gzip, deflate``,
+  ``Content-Type: application/octet-stream`` for a POST/PUT/PATCH or a body without one) with
+  this proxy's own ``User-Agent`` (``klaviyo-compat/<version> Python/<x.y>``), decoding
+  gzip/deflate answers; ``open`` sends exactly the caller's headers and leaves the body as
+  received. ``Content-Length`` for a body (``0`` for a body-less method other
   than GET/HEAD/OPTIONS/TRACE), chunked for a streamed body without one. No cookie, never
   ``Expect``. A line break or NUL in a header or the target: ``Unsendable``, nothing written.
 * Timeouts: ``connect_timeout`` for TCP (and TLS) setup, ``read_timeout`` for each wait on the
@@ -30,12 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 import zlib
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
-
-from aiohttp.http import SERVER_SOFTWARE
 
 from proxy.engine.exchange import Answer, Body, RawHeaders, ShuttingDown, Unreachable, Unsendable, describe
 from proxy.engine.h1_connection import Failure, H1Connection
@@ -45,6 +46,18 @@ NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 AUTO = ("accept", "accept-encoding", "user-agent", "content-type", "content-length")
 SHUTDOWN = "the proxy is shutting down"
+
+
+def user_agent() -> str:
+    """What translated calls name themselves to the new API: this proxy and its version."""
+    try:
+        release = version("klaviyo-compat")
+    except PackageNotFoundError:  # a checkout that was never installed
+        release = "dev"
+    return f"klaviyo-compat/{release} Python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+USER_AGENT = user_agent()
 
 
 def reason(failure: Failure) -> str:
@@ -101,7 +114,7 @@ class H1Exchange:
         self._auto = {
             "accept": "Accept: */*\r\n",
             "accept-encoding": "Accept-Encoding: gzip, deflate\r\n",
-            "user-agent": f"User-Agent: {SERVER_SOFTWARE}\r\n",
+            "user-agent": f"User-Agent: {USER_AGENT}\r\n",
         }
         auto = "" if passthrough else "".join(v for k, v in self._auto.items() if k not in self._pool_names)
         self._fixed = f"Host: {authority}\r\n" + self._lines(self.headers.items())

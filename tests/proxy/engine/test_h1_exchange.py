@@ -7,6 +7,7 @@ refused header values. Real sockets on 127.0.0.1 (``tests.proxy.raw_upstream``),
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -248,3 +249,20 @@ async def test_a_connection_idle_past_the_keepalive_is_closed_and_the_next_call_
         finally:
             await exchange.aclose()
     assert upstream.connections == 2
+
+
+async def test_translated_calls_name_the_proxy_and_the_pass_through_sends_the_callers_agent() -> None:
+    async with RawUpstream(lambda heard: answer(200, b"{}")).running() as upstream:
+        translating, passing = pool(upstream.url), pool(upstream.url, passthrough=True)
+        try:
+            await translating.send("GET", "/api/a/", {}, None)
+            await translating.send("GET", "/api/b/", {"User-Agent": "caller/2"}, None)  # a call's own wins
+            streamed = await passing.open("GET", "/api/c/", [(b"user-agent", b"shop/1.0")], None)
+            await streamed.read()
+            await streamed.aclose()
+        finally:
+            await translating.aclose()
+            await passing.aclose()
+    agents = [dict(h.headers).get(b"user-agent") for h in upstream.heard]
+    assert agents[0] is not None and re.fullmatch(rb"klaviyo-compat/\S+ Python/3\.\d+", agents[0])
+    assert agents[1:] == [b"caller/2", b"shop/1.0"]
