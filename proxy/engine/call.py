@@ -7,7 +7,7 @@ it, so a call that fails half-way still reports how far it got.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from starlette.types import Scope
 
@@ -16,44 +16,19 @@ from proxy.observe.redact import fingerprint
 SLOT_KEY = "klaviyo_compat.call"
 
 
+@dataclass(slots=True)
 class CallOutcome:
     """The access line's view of a call, beyond method, path and status.
 
     Set field by field as the call goes (a slotted object: a field set costs a store, where a
     named tuple's ``_replace`` built a new tuple in Python, several times on every call)."""
 
-    __slots__ = ("caller", "kind", "mode", "operation", "reason", "upstream_calls")
-
-    def __init__(
-        self,
-        kind: str = "other",  # legacy | passthrough | other (health, admin, unknown)
-        operation: str | None = None,
-        mode: str | None = None,  # what this call got (brownout decides per call)
-        caller: str | None = None,  # a key or token hash, never the key
-        upstream_calls: int = 0,
-        reason: str
-        | None = None,  # why a track/identify answered 0 (LegacyReply.reason), never personal data
-    ) -> None:
-        self.kind = kind
-        self.operation = operation
-        self.mode = mode
-        self.caller = caller
-        self.upstream_calls = upstream_calls
-        self.reason = reason
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.kind, self.operation, self.mode, self.caller, self.upstream_calls, self.reason)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CallOutcome) and self._fields() == other._fields()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
-
-    def __repr__(self) -> str:
-        names = ("kind", "operation", "mode", "caller", "upstream_calls", "reason")
-        return (
-            "CallOutcome(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields(), strict=True)) + ")"
-        )
+    kind: str = "other"  # legacy | passthrough | other (health, admin, unknown)
+    operation: str | None = None
+    mode: str | None = None  # what this call got (brownout decides per call)
+    caller: str | None = None  # a key or token hash, never the key
+    upstream_calls: int = 0
+    reason: str | None = None  # why a track/identify answered 0 (LegacyReply.reason), never personal data
 
 
 class CallSlot:

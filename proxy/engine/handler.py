@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 import structlog
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from mappings import protocol
@@ -130,9 +130,6 @@ class LegacyHandler:
         self.clock = clock  # arrival time: the traffic record, brownout windows and every plan's req.now
         # Calls in flight per caller (key or token hash), so one account never holds the whole pool.
         self.limiter = limiter or AccountLimiter(settings.account_concurrency)
-
-    async def __call__(self, request: Request, family: Family) -> Response:
-        return await self.serve(LegacyHttp(request.scope, request.receive), family)
 
     async def serve(self, request: LegacyHttp, family: Family) -> Response:
         slot = call_slot(request.scope)

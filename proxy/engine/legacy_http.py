@@ -11,7 +11,7 @@ is ``parse_qsl`` of the latin-1 query string with blank values kept, a disconnec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect
@@ -87,16 +87,10 @@ def _media(media_type: str | None) -> bytes | None:
 
 class RawResponse(Response):
     """A Starlette ``Response`` built as Starlette builds it, without its per-header work: the
-    given ``headers`` (lower-case names) first, then content-length and content-type unless given,
-    then ``extra`` (already encoded)."""
+    given ``headers`` (lower-case names) first, then content-length and content-type unless given."""
 
     def __init__(
-        self,
-        content: bytes,
-        status_code: int,
-        media_type: str | None,
-        headers: Mapping[str, str],
-        extra: Iterable[tuple[bytes, bytes]] = (),
+        self, content: bytes, status_code: int, media_type: str | None, headers: Mapping[str, str]
     ) -> None:
         self.status_code = status_code
         self.body = content
@@ -108,5 +102,4 @@ class RawResponse(Response):
         content_type = _media(media_type)
         if content_type is not None and b"content-type" not in given:
             raw.append((b"content-type", content_type))
-        raw.extend(extra)
         self.raw_headers = raw
